@@ -1,0 +1,119 @@
+//! The data path of a call, top to bottom. Generated wrappers call these (through
+//! `lmms::__private`):
+//!
+//! 1. **Fast path** ([`enter`]): the operation is HOT and its slot is filled → pin the
+//!    module on this thread, count heat, run the body on the pre-resolved value.
+//! 2. **Slow path** ([`enter_slow`]): the gateway is ready (no configuration or
+//!    registration fault) → count heat → acquire the module (LIGS: build it on first use,
+//!    waiting for a concurrent builder) → run the body.
+//! 3. **End of call** ([`Call`]'s `Drop`): record last use, release the module, and now
+//!    and then run a sweep (LUGS + ZAFP promotion).
+//!
+//! A cached operation checks its cache before step 1 (see [`crate::cache`]).
+
+use crate::error::Error;
+use crate::gateway::{ready, Gateway};
+use crate::local;
+use crate::module::{Module, ModuleGuard};
+use crate::operation::{Operation, StatelessOperation};
+use crate::zafp::FastCall;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A call in progress on module `T`'s value; derefs to it.
+#[doc(hidden)]
+pub struct Call<T: 'static> {
+    inner: Inner<T>,
+}
+
+enum Inner<T: 'static> {
+    Fast(FastCall<T>),
+    Slow {
+        guard: ModuleGuard<T>,
+        gw: &'static Gateway,
+    },
+}
+
+/// Enters a call of `op`: fast path if the slot is filled, else the slow path.
+#[inline(always)]
+pub fn enter<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
+    match op.slot.enter(&op.common.index) {
+        Some(fast) => Ok(Call {
+            inner: Inner::Fast(fast),
+        }),
+        None => enter_slow(op),
+    }
+}
+
+#[inline(never)]
+fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
+    let gw = ready()?;
+    count(op.common.index());
+    let guard = T::cell().acquire(T::NAME, &T::builder())?;
+    Ok(Call {
+        inner: Inner::Slow { guard, gw },
+    })
+}
+
+/// Async form of [`enter`]: awaits an async module build.
+pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
+    if let Some(fast) = op.slot.enter(&op.common.index) {
+        return Ok(Call {
+            inner: Inner::Fast(fast),
+        });
+    }
+    let gw = ready()?;
+    count(op.common.index());
+    let guard = T::cell().acquire_async(T::NAME, &T::builder()).await?;
+    Ok(Call {
+        inner: Inner::Slow { guard, gw },
+    })
+}
+
+#[inline]
+fn count(op: usize) {
+    local::with(|rec| rec.count(op));
+}
+
+impl<T> std::ops::Deref for Call<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match &self.inner {
+            Inner::Fast(fast) => fast.value(),
+            Inner::Slow { guard, .. } => guard,
+        }
+    }
+}
+
+impl<T> Drop for Call<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // The guard itself is released right after this (fields drop after `drop`), so
+        // an end-of-call sweep still sees this call's module as in use.
+        if let Inner::Slow { guard, gw } = &self.inner {
+            guard.cell().last_use_ms.store(gw.now_ms(), Relaxed);
+            gw.after_call();
+        }
+    }
+}
+
+/// A call of an operation without module state.
+#[doc(hidden)]
+pub struct StatelessCall {
+    gw: &'static Gateway,
+}
+
+/// Enters a call of a stateless operation.
+#[inline]
+pub fn enter_stateless(op: &'static StatelessOperation) -> Result<StatelessCall, Error> {
+    let gw = ready()?;
+    count(op.common.index());
+    Ok(StatelessCall { gw })
+}
+
+impl Drop for StatelessCall {
+    #[inline]
+    fn drop(&mut self) {
+        self.gw.after_call();
+    }
+}

@@ -1,0 +1,269 @@
+//! The process-wide gateway: started once, lazily; routes dynamic calls; preloads,
+//! unloads and sweeps; answers introspection.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::lugs::SweepState;
+use crate::registry::{ModuleHandle, Registry};
+use crate::sync::lock_std;
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+/// The process-wide gateway. Get it with [`gateway`].
+///
+/// ```
+/// let gw = lmms::gateway();
+/// println!("{} operations registered", gw.operations().len());
+/// println!("{}", gw.stats().log_line());
+/// ```
+pub struct Gateway {
+    pub(crate) config: Config,
+    /// A configuration or registration error: every call returns it.
+    fault: Option<Error>,
+    pub(crate) reg: Registry,
+    lookup: FxHashMap<(&'static str, &'static str), usize>,
+    pub(crate) counters: crate::stats::Counters,
+    pub(crate) lugs: Mutex<SweepState>,
+    pub(crate) next_sweep_ms: AtomicU64,
+    eager_pending: AtomicBool,
+    ready_ns: u64,
+    pub(crate) sweeper: Mutex<Option<crate::lugs::Sweeper>>,
+}
+
+static GATEWAY: OnceLock<Gateway> = OnceLock::new();
+
+/// Configuration handed over by [`configure`], and whether the gateway has started.
+static PENDING: Mutex<(Option<Config>, bool)> = Mutex::new((None, false));
+
+/// Sets the configuration. Must run before the first use of the gateway; afterwards it is
+/// an error (the running gateway keeps its settings).
+///
+/// ```
+/// let config = lmms::Config::builder().min_resident_modules(4).build().unwrap();
+/// lmms::configure(config).unwrap();
+/// assert_eq!(lmms::gateway().config().min_resident_modules, 4);
+/// assert!(lmms::configure(lmms::Config::default()).is_err());
+/// ```
+pub fn configure(config: Config) -> Result<(), Error> {
+    let mut pending = lock_std(&PENDING);
+    if pending.1 {
+        return Err(Error::Config(
+            "`lmms::configure` was called after the gateway started; call it first thing in main"
+                .into(),
+        ));
+    }
+    pending.0 = Some(config);
+    Ok(())
+}
+
+/// The process-wide gateway, started on first use: the registry is gathered, the
+/// configuration taken from [`configure`] or else [`Config::from_env`]. Starting builds no
+/// module (unless `LAZY_LOADING_ENABLED=false`).
+///
+/// ```
+/// let gw = lmms::gateway();
+/// assert!(std::ptr::eq(gw, lmms::gateway()));
+/// ```
+#[inline]
+pub fn gateway() -> &'static Gateway {
+    let gw = GATEWAY.get_or_init(Gateway::start);
+    if gw.eager_pending.load(Relaxed) {
+        gw.build_all_once();
+    }
+    gw
+}
+
+/// The gateway if it has no fault: what every call checks first.
+#[inline]
+pub(crate) fn ready() -> Result<&'static Gateway, Error> {
+    let gw = gateway();
+    match &gw.fault {
+        None => Ok(gw),
+        Some(e) => Err(e.clone()),
+    }
+}
+
+/// Calls `lmms::gateway().execute(..)`: a call by name with JSON arguments.
+///
+/// ```
+/// let err = lmms::execute("weather", "nope", serde_json::json!({})).unwrap_err();
+/// assert!(err.to_string().contains("weather"));
+/// ```
+pub fn execute(interface: &str, op: &str, args: Value) -> Result<Value, Error> {
+    gateway().execute(interface, op, args)
+}
+
+/// Calls `lmms::gateway().execute_async(..)`: like [`execute`], and able to run async
+/// operations.
+pub async fn execute_async(interface: &str, op: &str, args: Value) -> Result<Value, Error> {
+    gateway().execute_async(interface, op, args).await
+}
+
+impl Gateway {
+    fn start() -> Gateway {
+        let t0 = Instant::now();
+        let config = {
+            let mut pending = lock_std(&PENDING);
+            pending.1 = true;
+            pending.0.take().map(Ok).unwrap_or_else(Config::from_env)
+        };
+        let (reg, reg_error) = Registry::collect();
+        let (config, fault) = match config {
+            Ok(c) => (c, reg_error),
+            Err(e) => (Config::default(), Some(e)),
+        };
+        crate::zafp::init_fences();
+        let lookup = reg
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| ((o.common().meta.interface, o.common().meta.op), i))
+            .collect();
+        let lugs = Mutex::new(SweepState::new(reg.ops.len()));
+        let eager = fault.is_none() && !config.lazy_loading;
+        Gateway {
+            counters: Default::default(),
+            lugs,
+            next_sweep_ms: AtomicU64::new(0),
+            eager_pending: AtomicBool::new(eager),
+            ready_ns: t0.elapsed().as_nanos() as u64,
+            sweeper: Mutex::new(None),
+            config,
+            fault,
+            reg,
+            lookup,
+        }
+    }
+
+    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once. Runs
+    /// outside the gateway's own initialization so that an `init` may call operations.
+    fn build_all_once(&self) {
+        if !self.eager_pending.swap(false, AcqRel) {
+            return;
+        }
+        for m in &self.reg.modules {
+            if !m.is_async() {
+                // An init failure here is not fatal: the module is retried on first use,
+                // where the caller gets the error.
+                let _ = m.build();
+            }
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration or registration error every call returns, if any.
+    pub fn fault(&self) -> Option<&Error> {
+        self.fault.as_ref()
+    }
+
+    /// Time it took to make the gateway ready (registry gathered, tables built), in ns.
+    pub fn ready_time_ns(&self) -> u64 {
+        self.ready_ns
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.config.clock.now_ms()
+    }
+
+    /// A call by name. `args` is a JSON object keyed by parameter name (or `null`); the
+    /// result comes back as JSON. It takes the same path as a typed call.
+    ///
+    /// ```
+    /// let err = lmms::gateway().execute("nowhere", "get", serde_json::json!(null)).unwrap_err();
+    /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
+    /// ```
+    pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
+        let meta = &self.find(interface, op)?.common().meta;
+        match meta.dynamic {
+            crate::operation::Dynamic::Sync(call) => call(args),
+            crate::operation::Dynamic::Async(_) => Err(Error::AsyncOperation {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+        }
+    }
+
+    /// Like [`Gateway::execute`], and able to run async operations.
+    pub async fn execute_async(
+        &self,
+        interface: &str,
+        op: &str,
+        args: Value,
+    ) -> Result<Value, Error> {
+        let meta = &self.find(interface, op)?.common().meta;
+        match meta.dynamic {
+            crate::operation::Dynamic::Sync(call) => call(args),
+            crate::operation::Dynamic::Async(call) => call(args).await,
+            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+        }
+    }
+
+    #[inline]
+    fn find(
+        &self,
+        interface: &str,
+        op: &str,
+    ) -> Result<&'static dyn crate::operation::OpHandle, Error> {
+        if let Some(e) = &self.fault {
+            return Err(e.clone());
+        }
+        match self.lookup.get(&(interface, op)) {
+            Some(&i) => Ok(self.reg.ops[i]),
+            None => self.reg.find(interface, op),
+        }
+    }
+
+    pub(crate) fn module_handle(&self, name: &str) -> Result<&'static dyn ModuleHandle, Error> {
+        self.reg.module(name)
+    }
+
+    /// Builds module `name` ahead of need (blocking). A module with an async init needs
+    /// [`Gateway::preload_async`].
+    ///
+    /// ```
+    /// let err = lmms::gateway().preload("no_such_module").unwrap_err();
+    /// assert!(matches!(err, lmms::Error::UnknownModule { .. }));
+    /// ```
+    pub fn preload(&self, name: &str) -> Result<(), Error> {
+        self.check_fault()?;
+        self.module_handle(name)?.build()
+    }
+
+    /// Builds module `name` ahead of need, awaiting an async init.
+    pub async fn preload_async(&self, name: &str) -> Result<(), Error> {
+        self.check_fault()?;
+        self.module_handle(name)?.build_async().await
+    }
+
+    /// Builds every `core` module (blocking ones; async ones are skipped).
+    pub fn preload_core(&self) -> Result<(), Error> {
+        self.check_fault()?;
+        for m in &self.reg.modules {
+            if m.policy() == crate::Policy::Core && !m.is_async() {
+                m.build()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_fault(&self) -> Result<(), Error> {
+        match &self.fault {
+            None => Ok(()),
+            Some(e) => Err(e.clone()),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Runtime of [`lmms`](https://docs.rs/lmms): the registry, the gateway, LIGS (lazy
+//! build), LUGS (safe unload), ZAFP (fast path), the result cache and memory figures.
+//!
+//! Applications depend on the `lmms` facade, which re-exports this crate and the
+//! attribute macros; generated code reaches this crate only through `lmms::__private`.
+
+#![warn(missing_docs)]
+#![allow(clippy::new_without_default)]
+
+mod args;
+mod cache;
+mod call;
+mod config;
+mod error;
+mod gateway;
+mod local;
+mod lugs;
+pub mod memory;
+mod module;
+mod operation;
+mod registry;
+mod stats;
+mod sync;
+mod trace;
+mod zafp;
+
+pub use config::{Clock, Config, ConfigBuilder, ManualClock};
+pub use error::{Error, InitError};
+pub use gateway::{configure, execute, execute_async, gateway, Gateway};
+pub use lugs::SweepReport;
+pub use module::{AsyncInit, Init, Policy, Protection};
+pub use stats::{ModuleInfo, OperationInfo, Stats};
+pub use zafp::{membarrier_active, Heat};
+
+/// Items used by code that `#[lmms::module]` and `#[lmms::operation]` generate. Not a
+/// public API: it changes with the macros, under a new version module.
+#[doc(hidden)]
+pub mod __private {
+    /// Version 1 of the generated-code interface.
+    pub mod v1 {
+        pub use crate::args::{to_json, Args};
+        pub use crate::call::{enter, enter_async, enter_stateless, Call, StatelessCall};
+        pub use crate::module::{Builder, Module, ModuleCell, ModuleGuard};
+        pub use crate::operation::{
+            BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
+        };
+        pub use crate::registry::{ModuleEntry, OperationEntry};
+        pub use inventory;
+        pub use serde_json::Value;
+        pub use std::boxed::Box;
+        pub use std::result::Result;
+
+        /// Boxes an init future for [`Builder::Async`].
+        pub fn box_init<T, F>(f: F) -> BoxFuture<Result<T, crate::InitError>>
+        where
+            F: std::future::Future<Output = Result<T, crate::InitError>> + Send + 'static,
+        {
+            Box::pin(f)
+        }
+
+        /// Boxes a dynamic async call for [`Dynamic::Async`].
+        pub fn box_dyn<F>(f: F) -> BoxFuture<Result<Value, crate::Error>>
+        where
+            F: std::future::Future<Output = Result<Value, crate::Error>> + Send + 'static,
+        {
+            Box::pin(f)
+        }
+    }
+}

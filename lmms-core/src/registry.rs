@@ -1,0 +1,233 @@
+//! The compile-time registry: `inventory` entries submitted by the attributes, gathered
+//! once, lazily, into lookup tables (like `typetag`).
+
+use crate::error::Error;
+use crate::module::{Builder, Module, ModuleCell, Policy, Protection};
+use crate::operation::OpHandle;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Type-erased access to a module cell, for the registry, sweeps and introspection.
+#[doc(hidden)]
+pub trait ModuleHandle: Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn policy(&self) -> Policy;
+    fn location(&self) -> (&'static str, u32);
+    fn is_async(&self) -> bool;
+    fn is_resident(&self) -> bool;
+    fn active_calls(&self) -> usize;
+    fn cell_index(&self) -> u32;
+    fn set_index(&self, index: u32);
+    fn last_use_ms(&self) -> u64;
+    fn cache_deps(&self) -> usize;
+    fn builds(&self) -> u64;
+    fn drops(&self) -> u64;
+    fn bytes(&self) -> Option<u64>;
+    /// Builds the value if it is not resident (blocking).
+    fn build(&self) -> Result<(), Error>;
+    /// Builds the value if it is not resident (awaiting an async init).
+    fn build_async(&self) -> crate::operation::BoxFuture<Result<(), Error>>;
+    /// Unloads if no call holds the value (see [`ModuleCell`]).
+    fn unload(&self) -> Result<Option<crate::module::Reclaimed>, Protection>;
+    #[doc(hidden)]
+    fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize;
+}
+
+impl<T: Module> ModuleHandle for ModuleCell<T> {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    fn policy(&self) -> Policy {
+        T::POLICY
+    }
+    fn location(&self) -> (&'static str, u32) {
+        (T::FILE, T::LINE)
+    }
+    fn is_async(&self) -> bool {
+        matches!(T::builder(), Builder::Async(_))
+    }
+    fn is_resident(&self) -> bool {
+        ModuleCell::is_resident(self)
+    }
+    fn active_calls(&self) -> usize {
+        ModuleCell::active_calls(self)
+    }
+    fn cell_index(&self) -> u32 {
+        self.index.load(Relaxed)
+    }
+    fn set_index(&self, index: u32) {
+        self.index.store(index, Relaxed);
+    }
+    fn last_use_ms(&self) -> u64 {
+        self.last_use_ms.load(Relaxed)
+    }
+    fn cache_deps(&self) -> usize {
+        self.cache_deps.load(Relaxed)
+    }
+    fn builds(&self) -> u64 {
+        self.builds.load(Relaxed)
+    }
+    fn drops(&self) -> u64 {
+        self.drops.load(Relaxed)
+    }
+    fn bytes(&self) -> Option<u64> {
+        match self.bytes.load(Relaxed) {
+            u64::MAX => None,
+            b => Some(b),
+        }
+    }
+    fn build(&self) -> Result<(), Error> {
+        T::cell().acquire(T::NAME, &T::builder()).map(drop)
+    }
+    fn build_async(&self) -> crate::operation::BoxFuture<Result<(), Error>> {
+        Box::pin(async {
+            T::cell()
+                .acquire_async(T::NAME, &T::builder())
+                .await
+                .map(drop)
+        })
+    }
+    fn unload(&self) -> Result<Option<crate::module::Reclaimed>, Protection> {
+        let index = self.index.load(Relaxed);
+        self.unload_with(|| crate::zafp::fast_path_quiet(index))
+    }
+    fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize {
+        &self.cache_deps
+    }
+}
+
+/// Submitted by `#[lmms::module]`.
+#[doc(hidden)]
+pub struct ModuleEntry(pub &'static dyn ModuleHandle);
+
+/// Submitted by `#[lmms::operation]`.
+#[doc(hidden)]
+pub struct OperationEntry(pub &'static dyn OpHandle);
+
+inventory::collect!(ModuleEntry);
+inventory::collect!(OperationEntry);
+
+/// Everything registered in this binary, indexed.
+pub(crate) struct Registry {
+    pub modules: Vec<&'static dyn ModuleHandle>,
+    pub ops: Vec<&'static dyn OpHandle>,
+    /// interface → op → index into `ops`.
+    pub by_name: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
+    pub module_by_name: HashMap<&'static str, usize>,
+    /// Operation indices of each module (by module index).
+    pub ops_of_module: Vec<Vec<usize>>,
+}
+
+impl Registry {
+    /// Gathers the `inventory` entries. An inconsistent registry (duplicate operation or
+    /// module name) is returned with the error so that introspection still works while
+    /// every call reports it.
+    pub fn collect() -> (Registry, Option<Error>) {
+        let mut modules: Vec<&'static dyn ModuleHandle> = inventory::iter::<ModuleEntry>
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        modules.sort_by_key(|m| m.name());
+        let mut ops: Vec<&'static dyn OpHandle> = inventory::iter::<OperationEntry>
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        ops.sort_by_key(|o| (o.common().meta.interface, o.common().meta.op));
+        let mut errors = Vec::new();
+
+        let mut module_by_name = HashMap::with_capacity(modules.len());
+        for (i, m) in modules.iter().enumerate() {
+            m.set_index(i as u32);
+            if let Some(prev) = module_by_name.insert(m.name(), i) {
+                let (f1, l1) = modules[prev].location();
+                let (f2, l2) = m.location();
+                errors.push(format!(
+                    "module name `{}` is registered twice: at {f1}:{l1} and at {f2}:{l2}",
+                    m.name()
+                ));
+            }
+        }
+        let mut by_name: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+        let mut ops_of_module = vec![Vec::new(); modules.len()];
+        for (i, op) in ops.iter().enumerate() {
+            let c = op.common();
+            c.index.store(i as u32, Relaxed);
+            let meta = &c.meta;
+            if let Some(prev) = by_name
+                .entry(meta.interface)
+                .or_default()
+                .insert(meta.op, i)
+            {
+                let p = &ops[prev].common().meta;
+                errors.push(format!(
+                    "operation `{}.{}` is registered twice: `{}` at {}:{} and `{}` at {}:{}",
+                    meta.interface,
+                    meta.op,
+                    p.fn_name,
+                    p.file,
+                    p.line,
+                    meta.fn_name,
+                    meta.file,
+                    meta.line
+                ));
+            }
+            if let Some(m) = op.module() {
+                ops_of_module[m.cell_index() as usize].push(i);
+            }
+        }
+        crate::local::set_operation_count(ops.len());
+        let error = (!errors.is_empty()).then(|| Error::Registration(errors.join("; ")));
+        (
+            Registry {
+                modules,
+                ops,
+                by_name,
+                module_by_name,
+                ops_of_module,
+            },
+            error,
+        )
+    }
+
+    /// The operation registered under `(interface, op)`.
+    pub fn find(&self, interface: &str, op: &str) -> Result<&'static dyn OpHandle, Error> {
+        let Some(ops) = self.by_name.get(interface) else {
+            return Err(Error::UnknownInterface {
+                interface: interface.to_string(),
+                known: list(self.by_name.keys()),
+            });
+        };
+        match ops.get(op) {
+            Some(&i) => Ok(self.ops[i]),
+            None => Err(Error::UnknownOperation {
+                interface: interface.to_string(),
+                op: op.to_string(),
+                known: list(ops.keys()),
+            }),
+        }
+    }
+
+    pub fn module(&self, name: &str) -> Result<&'static dyn ModuleHandle, Error> {
+        match self.module_by_name.get(name) {
+            Some(&i) => Ok(self.modules[i]),
+            None => {
+                let mut names: Vec<_> = self.modules.iter().map(|m| m.name()).collect();
+                names.sort_unstable();
+                Err(Error::UnknownModule {
+                    module: name.to_string(),
+                    known: list(names.iter()),
+                })
+            }
+        }
+    }
+}
+
+/// A short list of names for error messages ("none" when empty, elided when long).
+fn list<'a>(names: impl Iterator<Item = &'a &'a str>) -> String {
+    let names: Vec<&str> = names.copied().collect();
+    match names.len() {
+        0 => "none (is the crate that registers them linked and referenced? see the docs on `lmms::operation`)".to_string(),
+        n if n > 12 => format!("{}, … ({n} in all)", names[..12].join(", ")),
+        _ => names.join(", "),
+    }
+}

@@ -1,0 +1,299 @@
+//! ZAFP: heat per operation and the fast path of HOT operations.
+//!
+//! # How a fast-path call stays safe without touching a shared counter
+//!
+//! A slot holds the module's value pointer while the operation is HOT. A fast-path call:
+//!
+//! 1. writes a *pin* (the module's index) into its own thread's record,
+//! 2. runs a light fence, then loads the slot; null means "take the slow path",
+//! 3. calls the function on the value and clears its pin (`Release`).
+//!
+//! Nothing of this is shared with other threads' calls: the pin and the heat counter live
+//! in the calling thread's record. An unload of a module whose slot was filled must first
+//! empty the slot, then run the heavy fence, then find no thread pinning the module
+//! ([`crate::local::any_pins`]) — else it backs off, like under an active slow call.
+//!
+//! The light/heavy pair is an asymmetric fence: on Linux the heavy side is
+//! `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which makes every running thread of the
+//! process execute a full barrier, so the light side needs only a compiler fence. Either the
+//! unloader sees the pin, or the caller sees the emptied slot (the store-buffer litmus test
+//! is forbidden with a full fence on both sides). Where `membarrier` is unavailable (and
+//! under loom and miri), both sides are `fence(SeqCst)`.
+
+use crate::local;
+use crate::module::Module;
+use crate::sync::{fence, AtomicPtr, AtomicU32};
+use std::collections::VecDeque;
+use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};
+
+static MEMBARRIER: StdAtomicBool = StdAtomicBool::new(false);
+
+/// Registers the process for expedited membarriers (once, at gateway start).
+pub(crate) fn init_fences() {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    {
+        const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+        // SAFETY: the membarrier syscall takes two integers and touches no memory of ours;
+        // a kernel without it returns an error, which only leaves the fallback in place.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+                0 as libc::c_long,
+            )
+        };
+        if r == 0 {
+            MEMBARRIER.store(true, SeqCst);
+        }
+    }
+}
+
+/// Whether the light fence is a compiler fence (membarrier available).
+pub fn membarrier_active() -> bool {
+    MEMBARRIER.load(Relaxed)
+}
+
+#[inline(always)]
+fn light_fence() {
+    if MEMBARRIER.load(Relaxed) {
+        compiler_fence(SeqCst);
+    } else {
+        fence(SeqCst);
+    }
+}
+
+/// Makes every pin written before a light fence visible here, or this thread's earlier
+/// slot emptying visible to the thread that pinned. Costs a syscall: run only when
+/// unloading a module whose slot was filled. `false` if the barrier could not be made
+/// (the caller must then treat the module as possibly in use).
+pub(crate) fn heavy_fence() -> bool {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    if MEMBARRIER.load(SeqCst) {
+        const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+        // SAFETY: as in `init_fences`; the process is registered for this command.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+                0 as libc::c_long,
+            )
+        };
+        return r == 0;
+    }
+    fence(SeqCst);
+    true
+}
+
+/// Whether no thread can be inside a fast-path call on module `index` whose slot was
+/// emptied before this call.
+pub(crate) fn fast_path_quiet(index: u32) -> bool {
+    heavy_fence() && !local::any_pins(index)
+}
+
+/// The fast-path slot of one operation on module type `T`.
+#[doc(hidden)]
+pub struct FastSlot<T> {
+    value: AtomicPtr<T>,
+}
+
+macro_rules! slot_new {
+    ($($const:ident)?) => {
+        /// An empty slot.
+        pub $($const)? fn new() -> Self {
+            Self { value: AtomicPtr::new(std::ptr::null_mut()) }
+        }
+    };
+}
+
+impl<T: Module> FastSlot<T> {
+    #[cfg(not(loom))]
+    slot_new!(const);
+    #[cfg(loom)]
+    slot_new!();
+
+    /// Enters a fast-path call of operation `op` if the slot is filled.
+    #[inline(always)]
+    pub(crate) fn enter(&self, op: &AtomicU32) -> Option<FastCall<T>> {
+        let module = T::cell().index.load(Relaxed);
+        local::with_existing(|rec| {
+            let depth = rec.pin(module)?;
+            light_fence();
+            let value = self.value.load(Acquire);
+            if value.is_null() {
+                rec.unpin(depth);
+                return None;
+            }
+            rec.count(op.load(Relaxed) as usize);
+            rec.count_fast_hit();
+            Some(FastCall { value, depth })
+        })
+    }
+
+    pub(crate) fn is_filled(&self) -> bool {
+        !self.value.load(Relaxed).is_null()
+    }
+
+    /// Fills the slot with the module's resident value. Run under the sweep lock (no unload
+    /// can run concurrently). Returns false if the module is not resident.
+    pub(crate) fn fill(&self) -> bool {
+        let cell = T::cell();
+        let value = cell.value_ptr();
+        if value.is_null() || self.is_filled() {
+            return false;
+        }
+        cell.fast_refs.fetch_add(1, SeqCst);
+        self.value.store(value, SeqCst);
+        true
+    }
+
+    /// Empties the slot; the module then needs a pin check before it can be unloaded.
+    pub(crate) fn empty(&self) -> bool {
+        let cell = T::cell();
+        if self.value.swap(std::ptr::null_mut(), SeqCst).is_null() {
+            return false;
+        }
+        cell.fast_emptied.store(true, SeqCst);
+        cell.fast_refs.fetch_sub(1, SeqCst);
+        true
+    }
+}
+
+/// A fast-path call in progress; dropping it unpins.
+#[doc(hidden)]
+pub struct FastCall<T> {
+    value: *const T,
+    depth: usize,
+}
+
+impl<T> FastCall<T> {
+    #[inline(always)]
+    pub(crate) fn value(&self) -> &T {
+        // SAFETY: the value was loaded from a filled slot after this thread pinned the module
+        // behind a light fence. An unload empties every slot, runs the heavy fence and backs
+        // off while any thread pins the module (see this module's docs), so the value stays
+        // alive until `drop` clears the pin with `Release`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for FastCall<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let depth = self.depth;
+        local::with_existing(|rec| {
+            rec.unpin(depth);
+            Some(())
+        });
+    }
+}
+
+/// Heat levels (SPEC section 3), from calls in the heat window.
+///
+/// ```
+/// use lmms::Heat;
+/// assert_eq!(Heat::from_calls(10, 50), Heat::Cold);
+/// assert_eq!(Heat::from_calls(50, 50), Heat::Warm);
+/// assert_eq!(Heat::from_calls(51, 50), Heat::Hot);
+/// assert_eq!(Heat::from_calls(201, 50), Heat::Critical);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Heat {
+    /// Up to a fifth of the threshold (10 by default).
+    Cold,
+    /// Up to the threshold (11–50 by default).
+    Warm,
+    /// Above `FAST_PATH_THRESHOLD`: gets a fast path, protects its module.
+    Hot,
+    /// Above four times the threshold.
+    Critical,
+}
+
+impl Heat {
+    /// The level of `calls` in the window for a given `FAST_PATH_THRESHOLD`.
+    pub fn from_calls(calls: u64, threshold: u64) -> Heat {
+        if calls > threshold.saturating_mul(4) {
+            Heat::Critical
+        } else if calls > threshold {
+            Heat::Hot
+        } else if calls > threshold / 5 {
+            Heat::Warm
+        } else {
+            Heat::Cold
+        }
+    }
+
+    /// HOT or CRITICAL.
+    pub fn is_hot(self) -> bool {
+        self >= Heat::Hot
+    }
+}
+
+/// Number of buckets a heat window is cut into: heat is exact to 1/60 of the window.
+const BUCKETS: u64 = 60;
+
+/// Calls of one operation in a sliding window, fed with running totals by sweeps.
+#[derive(Debug, Default)]
+pub(crate) struct HeatWindow {
+    buckets: VecDeque<(u64, u64)>,
+    last_total: u64,
+    sum: u64,
+    /// Clock time of the latest sweep that saw new calls (LRU order of hot slots).
+    pub(crate) last_active_ms: u64,
+}
+
+impl HeatWindow {
+    /// Adds the calls made since the last update and drops those older than `window_ms`.
+    /// Returns the calls in the window.
+    pub(crate) fn update(&mut self, total: u64, now_ms: u64, window_ms: u64) -> u64 {
+        let width = (window_ms / BUCKETS).max(1);
+        let delta = total.saturating_sub(self.last_total);
+        self.last_total = total;
+        if delta > 0 {
+            self.last_active_ms = now_ms;
+            let start = now_ms - now_ms % width;
+            match self.buckets.back_mut() {
+                Some((s, n)) if *s == start => *n += delta,
+                _ => self.buckets.push_back((start, delta)),
+            }
+            self.sum += delta;
+        }
+        while let Some(&(start, n)) = self.buckets.front() {
+            if now_ms >= start + window_ms {
+                self.sum -= n;
+                self.buckets.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.sum
+    }
+
+    pub(crate) fn calls(&self) -> u64 {
+        self.sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_counts_and_decays() {
+        let mut w = HeatWindow::default();
+        assert_eq!(w.update(60, 0, 3_600_000), 60);
+        assert_eq!(w.update(60, 1_000_000, 3_600_000), 60);
+        assert_eq!(w.update(70, 3_000_000, 3_600_000), 70);
+        // The first 60 calls leave the window one hour after their bucket.
+        assert_eq!(w.update(70, 3_600_000, 3_600_000), 10);
+        assert_eq!(w.update(70, 6_600_000, 3_600_000), 0);
+    }
+
+    #[test]
+    fn levels_follow_threshold() {
+        assert_eq!(Heat::from_calls(0, 50), Heat::Cold);
+        assert_eq!(Heat::from_calls(11, 50), Heat::Warm);
+        assert_eq!(Heat::from_calls(200, 50), Heat::Hot);
+        assert_eq!(Heat::from_calls(3, 10), Heat::Warm);
+    }
+}

@@ -1,0 +1,27 @@
+//! Procedural macros of [`lmms`](https://docs.rs/lmms). Use them through the `lmms`
+//! crate: `#[lmms::module]` and `#[lmms::operation]`.
+//!
+//! The expansion logic lives in plain functions over `proc_macro2` ([`module::expand`],
+//! [`operation::expand`]) so it can be unit tested and snapshotted; on an error the item is
+//! emitted unchanged next to the `compile_error!`, so IDEs keep working.
+
+use proc_macro::TokenStream;
+
+mod attr;
+mod duration;
+mod module;
+mod operation;
+
+/// Declares a module: state built lazily by `lmms::Init` (or `lmms::AsyncInit` with
+/// `async_init`) and dropped by LUGS when idle. See the `lmms` crate docs.
+#[proc_macro_attribute]
+pub fn module(args: TokenStream, item: TokenStream) -> TokenStream {
+    module::expand(args.into(), item.into()).into()
+}
+
+/// Registers a function as an operation of an interface and replaces it by its
+/// gateway-routed form. See the `lmms` crate docs.
+#[proc_macro_attribute]
+pub fn operation(args: TokenStream, item: TokenStream) -> TokenStream {
+    operation::expand(args.into(), item.into()).into()
+}

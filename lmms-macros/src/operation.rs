@@ -1,0 +1,299 @@
+//! `#[lmms::operation(interface = "...", op = "...", module = Type, cache_ttl = "300s",
+//! dynamic = false)]` on a free function.
+
+use crate::attr::{self, Errors};
+use crate::duration;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Type};
+
+const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
+
+/// Everything the attribute and the signature say, checked.
+pub(crate) struct Spec {
+    pub interface: LitStr,
+    pub op: LitStr,
+    pub module: Option<Path>,
+    pub cache_ttl_ms: Option<u64>,
+    pub dynamic: bool,
+    pub func: ItemFn,
+    /// Parameters after the state parameter: name and type.
+    pub params: Vec<(syn::Ident, Type)>,
+}
+
+/// Expands the attribute; on error, the function unchanged plus the errors.
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    match parse(args, item.clone()).map(|spec| generate(&spec)) {
+        Ok(ts) => ts,
+        Err(e) => {
+            let err = e.to_compile_error();
+            quote!(#item #err)
+        }
+    }
+}
+
+pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
+    let mut errors = Errors::default();
+    let parsed = attr::parse(args, KEYS, &mut errors);
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let span = item
+                .into_iter()
+                .next()
+                .map_or_else(Span::call_site, |t| t.span());
+            errors.at(span, "#[lmms::operation] goes on a free function");
+            errors.finish()?;
+            unreachable!("an error was just pushed")
+        }
+    };
+    let (mut interface, mut op, mut module, mut cache_ttl_ms, mut dynamic) =
+        (None, None, None, None, true);
+    for a in &parsed {
+        match a.key.to_string().as_str() {
+            "interface" => {
+                interface = a
+                    .str(&mut errors)
+                    .inspect(|s| attr::check_name(s, "an interface name", &mut errors))
+            }
+            "op" => {
+                op = a
+                    .str(&mut errors)
+                    .inspect(|s| attr::check_name(s, "an operation name", &mut errors))
+            }
+            "module" => module = a.path(&mut errors),
+            "cache_ttl" => {
+                if let Some(s) = a.str(&mut errors) {
+                    match duration::parse_ms(&s.value()) {
+                        Ok(ms) => cache_ttl_ms = Some(ms),
+                        Err(msg) => errors.at(s.span(), msg),
+                    }
+                }
+            }
+            _ => dynamic = a.bool(&mut errors).is_none_or(|b| b.value),
+        }
+    }
+    let attr_span = Span::call_site();
+    if interface.is_none() && !parsed.iter().any(|a| a.key == "interface") {
+        errors.at(
+            attr_span,
+            "missing `interface = \"...\"`: the interface this operation belongs to",
+        );
+    }
+    if op.is_none() && !parsed.iter().any(|a| a.key == "op") {
+        errors.at(
+            attr_span,
+            "missing `op = \"...\"`: the operation's name within its interface",
+        );
+    }
+
+    let sig = &func.sig;
+    if !sig.generics.params.is_empty() {
+        errors.at(
+            sig.generics.span(),
+            "an operation cannot be generic: the gateway routes to exactly one function",
+        );
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        errors.at(w.span(), "an operation cannot have a where clause");
+    }
+    if let Some(c) = &sig.constness {
+        errors.at(c.span, "an operation cannot be a `const fn`");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.at(u.span, "an operation cannot be an `unsafe fn`");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.at(v.span(), "an operation cannot be variadic");
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        if let Type::ImplTrait(t) = &**ty {
+            errors.at(
+                t.span(),
+                "an operation cannot return `impl Trait`: name the type",
+            );
+        }
+    }
+
+    let mut inputs = sig.inputs.iter();
+    if let Some(m) = &module {
+        match inputs.next() {
+            None => errors.at(
+                m.span(),
+                format!(
+                    "`module = {}` needs the module state as the first parameter, like `state: &{}`",
+                    quote!(#m),
+                    quote!(#m)
+                ),
+            ),
+            Some(FnArg::Receiver(r)) => errors.at(r.span(), "an operation is a free function: it cannot take `self`"),
+            Some(FnArg::Typed(pt)) => {
+                if !matches!(&*pt.ty, Type::Reference(r) if r.mutability.is_none()) {
+                    errors.at(pt.ty.span(), format!("the module state parameter must be a shared reference, `&{}`", quote!(#m)));
+                }
+            }
+        }
+    }
+    let mut params = Vec::new();
+    for input in inputs {
+        match input {
+            FnArg::Receiver(r) => errors.at(
+                r.span(),
+                "an operation is a free function: it cannot take `self`",
+            ),
+            FnArg::Typed(pt) => {
+                if let Type::ImplTrait(t) = &*pt.ty {
+                    errors.at(t.span(), "an operation cannot take `impl Trait`: the gateway needs one concrete type");
+                    continue;
+                }
+                if let Type::Reference(r) = &*pt.ty {
+                    if module.is_none() && params.is_empty() {
+                        errors.at(
+                            r.span(),
+                            "a reference parameter looks like module state: add `module = Type` to the attribute, or take the argument by value",
+                        );
+                    } else {
+                        errors.at(
+                            r.span(),
+                            "operation arguments are taken by value (they may come from JSON)",
+                        );
+                    }
+                    continue;
+                }
+                match &*pt.pat {
+                    Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                        params.push((pi.ident.clone(), (*pt.ty).clone()))
+                    }
+                    other => errors.at(
+                        other.span(),
+                        "operation parameters must be plain names (`city: String`)",
+                    ),
+                }
+            }
+        }
+    }
+    errors.finish()?;
+    Ok(Spec {
+        interface: interface.expect("checked above"),
+        op: op.expect("checked above"),
+        module,
+        cache_ttl_ms,
+        dynamic,
+        func,
+        params,
+    })
+}
+
+pub(crate) fn generate(spec: &Spec) -> TokenStream {
+    let p = quote!(::lmms::__private::v1);
+    let func = &spec.func;
+    let sig = &func.sig;
+    let (attrs, vis, name, block) = (&func.attrs, &func.vis, &sig.ident, &func.block);
+    let is_async = sig.asyncness.is_some();
+    let (interface, op) = (&spec.interface, &spec.op);
+    let fn_name = name.to_string();
+    let param_names: Vec<_> = spec.params.iter().map(|(n, _)| n).collect();
+    let param_types: Vec<_> = spec.params.iter().map(|(_, t)| t).collect();
+    let param_strs: Vec<_> = param_names.iter().map(|n| n.to_string()).collect();
+    let ret = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, t) => quote!(#t),
+    };
+    let body_inputs = &sig.inputs;
+    let asyncness = &sig.asyncness;
+    let body_fn = quote! {
+        #[inline(always)]
+        #[allow(clippy::needless_pass_by_value)]
+        #asyncness fn __lmms_body(#body_inputs) -> #ret #block
+    };
+    let await_ = is_async.then(|| quote!(.await));
+
+    let (op_static, enter) = match &spec.module {
+        Some(m) => {
+            let enter_fn = if is_async {
+                quote!(enter_async)
+            } else {
+                quote!(enter)
+            };
+            (
+                quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);),
+                quote!(let __lmms_call = #p::#enter_fn(&__LMMS_OP) #await_ ?;),
+            )
+        }
+        None => (
+            quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);),
+            quote!(let __lmms_call = #p::enter_stateless(&__LMMS_OP)?;),
+        ),
+    };
+    let state_arg = spec.module.as_ref().map(|_| quote!(&*__lmms_call,));
+    let call_body = quote!(__lmms_body(#state_arg #(#param_names),*) #await_);
+
+    let ttl = match spec.cache_ttl_ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (dynamic, dyn_fn) = if !spec.dynamic {
+        (quote!(#p::Dynamic::Off), quote!())
+    } else {
+        let takes = quote! {
+            let mut __lmms_args = #p::Args::new(&__LMMS_OP.common.meta, __lmms_json)?;
+            #(let #param_names: #param_types = __lmms_args.take(#param_strs)?;)*
+        };
+        if is_async {
+            (
+                quote!(#p::Dynamic::Async(__lmms_dyn)),
+                quote! {
+                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::BoxFuture<#p::Result<#p::Value, ::lmms::Error>> {
+                        #p::box_dyn(async move {
+                            #takes
+                            let __lmms_result = #name(#(#param_names),*).await?;
+                            #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
+                        })
+                    }
+                },
+            )
+        } else {
+            (
+                quote!(#p::Dynamic::Sync(__lmms_dyn)),
+                quote! {
+                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::Result<#p::Value, ::lmms::Error> {
+                        #takes
+                        let __lmms_result = #name(#(#param_names),*)?;
+                        #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
+                    }
+                },
+            )
+        }
+    };
+    let meta_ident = format_ident!("__LMMS_META");
+
+    quote! {
+        #(#attrs)*
+        #vis #asyncness fn #name(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
+            #body_fn
+
+            const #meta_ident: #p::OpMeta = #p::OpMeta {
+                interface: #interface,
+                op: #op,
+                fn_name: #fn_name,
+                file: ::core::file!(),
+                line: ::core::line!(),
+                params: &[#(#param_strs),*],
+                is_async: #is_async,
+                dynamic: #dynamic,
+                cache_ttl_ms: #ttl,
+            };
+            #op_static
+            #p::inventory::submit! {
+                #p::OperationEntry(&__LMMS_OP)
+            }
+            #dyn_fn
+
+            #enter
+            let __lmms_result = #call_body;
+            ::core::mem::drop(__lmms_call);
+            #p::Result::Ok(__lmms_result)
+        }
+    }
+}

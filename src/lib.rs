@@ -1,0 +1,93 @@
+//! # lmms — a managed memory lifecycle for the parts of a service
+//!
+//! `lmms` gives each part of a service (first of all an AWS Lambda function) a lifecycle
+//! decided at compile time:
+//!
+//! - **LIGS** builds a part's state (its *module*) only when one of its operations is first
+//!   called;
+//! - **LUGS** drops that state again once it has gone idle and five protections say it is
+//!   safe, so the memory really goes back;
+//! - **ZAFP** gives hot operations a pre-resolved fast path that costs about as much as a
+//!   direct call.
+//!
+//! ```
+//! use lmms::{Init, InitError};
+//!
+//! /// Module state: built on first use, dropped by LUGS when idle.
+//! #[lmms::module(name = "weather_core", policy = "utility")]
+//! pub struct Weather {
+//!     stations: Vec<(String, f64)>,
+//! }
+//!
+//! impl Init for Weather {
+//!     fn init() -> Result<Self, InitError> {
+//!         Ok(Weather { stations: vec![("Oslo".into(), 4.5), ("Lima".into(), 19.0)] })
+//!     }
+//! }
+//!
+//! /// Registered at compile time; the wrapper takes `city` and returns `Result<String, lmms::Error>`.
+//! #[lmms::operation(interface = "weather", op = "forecast", module = Weather)]
+//! pub fn forecast(w: &Weather, city: String) -> String {
+//!     match w.stations.iter().find(|(name, _)| *name == city) {
+//!         Some((_, t)) => format!("{city}: {t} °C"),
+//!         None => format!("{city}: no station"),
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), lmms::Error> {
+//! assert_eq!(forecast("Oslo".into())?, "Oslo: 4.5 °C");                  // typed call
+//! let json = lmms::execute("weather", "forecast", serde_json::json!({"city": "Lima"}))?; // by name
+//! assert_eq!(json, "Lima: 19 °C");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Registration and linking
+//!
+//! Operations register through [`inventory`](https://docs.rs/inventory) (linker sections).
+//! A library crate whose operations are never referenced from the final binary may be left
+//! out by the linker, and its operations are then missing from the registry. The remedy:
+//! reference the crate (`use my_ops as _;` is not enough on every platform — call one of
+//! its items, or add `extern crate my_ops;` to the binary). `lmms::gateway().operations()`
+//! lists what is registered, and unknown-interface errors say when the registry is empty.
+//!
+//! ## Attributes
+//!
+//! `#[lmms::module]` keys: `name` (default: the type name in snake case), `policy` =
+//! `"core" | "utility" | "feature"` (default `"utility"`), `async_init` (build with
+//! [`AsyncInit`] instead of [`Init`]).
+//!
+//! `#[lmms::operation]` keys: `interface`, `op` (required), `module = Type` (the first
+//! parameter is then `&Type`), `cache_ttl = "300s"` (result cache), `dynamic = false`
+//! (left out of [`execute`]). The function is replaced by its gateway-routed form with the
+//! same name and visibility, the module parameter removed and the result wrapped in
+//! `Result<_, lmms::Error>`; an `async fn` stays an `async fn`.
+
+pub use lmms_core::*;
+
+/// Declares module state. See the [crate docs](crate).
+///
+/// ```
+/// #[lmms::module(policy = "feature")]
+/// pub struct Reports(Vec<String>);
+///
+/// impl lmms::Init for Reports {
+///     fn init() -> Result<Self, lmms::InitError> {
+///         Ok(Reports(Vec::new()))
+///     }
+/// }
+/// ```
+pub use lmms_macros::module;
+
+/// Registers an operation. See the [crate docs](crate).
+///
+/// ```
+/// #[lmms::operation(interface = "math", op = "add")]
+/// pub fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// assert_eq!(add(2, 3).unwrap(), 5);
+/// assert_eq!(lmms::execute("math", "add", serde_json::json!({"a": 2, "b": 3})).unwrap(), 5);
+/// ```
+pub use lmms_macros::operation;

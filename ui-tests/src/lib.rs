@@ -1,0 +1,1 @@
+//! Holds the trybuild UI tests of `lmms`; see `tests/`.
