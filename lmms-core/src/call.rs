@@ -54,19 +54,41 @@ fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     })
 }
 
-/// Async form of [`enter`]: awaits an async module build.
-pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
-    if let Some(fast) = op.slot.enter(&op.common.index) {
-        return Ok(Call {
-            inner: Inner::Fast(fast),
-        });
-    }
+/// Async form of [`enter`]: awaits an async module build. Always the slow path: a
+/// fast-path pin belongs to one thread and a task may move between threads.
+pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<AsyncCall<T>, Error> {
     let gw = ready()?;
     count(op.common.index());
     let guard = T::cell().acquire_async(T::NAME, &T::builder()).await?;
-    Ok(Call {
-        inner: Inner::Slow { guard, gw },
-    })
+    Ok(AsyncCall { guard, gw })
+}
+
+/// An async call in progress on module `T`'s value; `Send`, derefs to the value.
+#[doc(hidden)]
+pub struct AsyncCall<T: 'static> {
+    guard: ModuleGuard<T>,
+    gw: &'static Gateway,
+}
+
+impl<T> std::ops::Deref for AsyncCall<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> Drop for AsyncCall<T> {
+    fn drop(&mut self) {
+        end_slow_call(&self.guard, self.gw);
+    }
+}
+
+/// Records the end of a slow-path call (its guard is released right after, as fields drop
+/// after `drop`, so an end-of-call sweep still sees the module in use).
+#[inline]
+fn end_slow_call<T>(guard: &ModuleGuard<T>, gw: &'static Gateway) {
+    guard.cell().last_use_ms.store(gw.now_ms(), Relaxed);
+    gw.after_call();
 }
 
 #[inline]
@@ -88,11 +110,8 @@ impl<T> std::ops::Deref for Call<T> {
 impl<T> Drop for Call<T> {
     #[inline]
     fn drop(&mut self) {
-        // The guard itself is released right after this (fields drop after `drop`), so
-        // an end-of-call sweep still sees this call's module as in use.
         if let Inner::Slow { guard, gw } = &self.inner {
-            guard.cell().last_use_ms.store(gw.now_ms(), Relaxed);
-            gw.after_call();
+            end_slow_call(guard, gw);
         }
     }
 }

@@ -124,10 +124,11 @@ impl Gateway {
             .collect();
         let lugs = Mutex::new(SweepState::new(reg.ops.len()));
         let eager = fault.is_none() && !config.lazy_loading;
+        let first_sweep_ms = config.clock.now_ms() + config.sweep_interval.as_millis() as u64;
         Gateway {
             counters: Default::default(),
             lugs,
-            next_sweep_ms: AtomicU64::new(0),
+            next_sweep_ms: AtomicU64::new(first_sweep_ms),
             eager_pending: AtomicBool::new(eager),
             ready_ns: t0.elapsed().as_nanos() as u64,
             sweeper: Mutex::new(None),

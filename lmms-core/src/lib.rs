@@ -24,6 +24,9 @@ mod sync;
 mod trace;
 mod zafp;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{Clock, Config, ConfigBuilder, ManualClock};
 pub use error::{Error, InitError};
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
@@ -39,7 +42,9 @@ pub mod __private {
     /// Version 1 of the generated-code interface.
     pub mod v1 {
         pub use crate::args::{to_json, Args};
-        pub use crate::call::{enter, enter_async, enter_stateless, Call, StatelessCall};
+        pub use crate::call::{
+            enter, enter_async, enter_stateless, AsyncCall, Call, StatelessCall,
+        };
         pub use crate::module::{Builder, Module, ModuleCell, ModuleGuard};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,

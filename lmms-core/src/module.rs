@@ -170,7 +170,7 @@ impl std::fmt::Display for Protection {
 struct BuildState {
     /// A build is running (on `builder_thread`).
     building: bool,
-    builder_thread: Option<std::thread::ThreadId>,
+    builder_thread: Option<crate::sync::ThreadId>,
     /// Build attempts so far; waiters remember the one they waited for.
     attempt: u64,
     /// The error of the latest failed attempt, handed to that attempt's waiters only.
@@ -196,7 +196,7 @@ pub struct ModuleCell<T> {
     /// A slot pointing at the value was emptied since the pins were last checked.
     pub(crate) fast_emptied: crate::sync::AtomicBool,
     /// Live result-cache entries computed by this module (protection 3).
-    pub(crate) cache_deps: AtomicUsize,
+    pub(crate) cache_deps: std::sync::atomic::AtomicUsize,
     pub(crate) builds: AtomicU64,
     pub(crate) drops: AtomicU64,
     /// Heap bytes allocated while the current value was built (counting allocator), or
@@ -231,7 +231,7 @@ macro_rules! cell_new {
                 last_use_ms: AtomicU64::new(0),
                 fast_refs: AtomicUsize::new(0),
                 fast_emptied: crate::sync::AtomicBool::new(false),
-                cache_deps: AtomicUsize::new(0),
+                cache_deps: std::sync::atomic::AtomicUsize::new(0),
                 builds: AtomicU64::new(0),
                 drops: AtomicU64::new(0),
                 bytes: AtomicU64::new(u64::MAX),
@@ -312,7 +312,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             if !st.building {
                 break;
             }
-            if st.builder_thread == Some(std::thread::current().id()) {
+            if st.builder_thread == Some(crate::sync::current_thread()) {
                 return Err(init_failed(
                     name,
                     "its init called one of its own operations (cyclic init)",
@@ -395,7 +395,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 
     fn begin_build(&self, st: &mut BuildState) -> u64 {
         st.building = true;
-        st.builder_thread = Some(std::thread::current().id());
+        st.builder_thread = Some(crate::sync::current_thread());
         st.attempt += 1;
         st.attempt
     }

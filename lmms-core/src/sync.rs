@@ -28,3 +28,20 @@ pub(crate) fn lock_std<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+/// The current thread's id (loom's model threads share one OS thread).
+#[cfg(loom)]
+pub(crate) fn current_thread() -> loom::thread::ThreadId {
+    loom::thread::current().id()
+}
+
+/// The current thread's id.
+#[cfg(not(loom))]
+pub(crate) fn current_thread() -> std::thread::ThreadId {
+    std::thread::current().id()
+}
+
+#[cfg(loom)]
+pub(crate) type ThreadId = loom::thread::ThreadId;
+#[cfg(not(loom))]
+pub(crate) type ThreadId = std::thread::ThreadId;

@@ -116,13 +116,7 @@ impl<T: Module> FastSlot<T> {
     pub(crate) fn enter(&self, op: &AtomicU32) -> Option<FastCall<T>> {
         let module = T::cell().index.load(Relaxed);
         local::with_existing(|rec| {
-            let depth = rec.pin(module)?;
-            light_fence();
-            let value = self.value.load(Acquire);
-            if value.is_null() {
-                rec.unpin(depth);
-                return None;
-            }
+            let (value, depth) = self.pin_on(rec, module)?;
             rec.count(op.load(Relaxed) as usize);
             rec.count_fast_hit();
             Some(FastCall { value, depth })
@@ -148,13 +142,45 @@ impl<T: Module> FastSlot<T> {
 
     /// Empties the slot; the module then needs a pin check before it can be unloaded.
     pub(crate) fn empty(&self) -> bool {
-        let cell = T::cell();
-        if self.value.swap(std::ptr::null_mut(), SeqCst).is_null() {
+        if !self.take() {
             return false;
         }
+        let cell = T::cell();
         cell.fast_emptied.store(true, SeqCst);
         cell.fast_refs.fetch_sub(1, SeqCst);
         true
+    }
+}
+
+impl<T> FastSlot<T> {
+    /// The caller's half of the protocol: pin `module` on `rec`, light fence, load the slot.
+    /// Returns the value and the pin depth, or unpins and returns `None` if the slot is empty.
+    #[inline(always)]
+    pub(crate) fn pin_on(
+        &self,
+        rec: &local::ThreadRecord,
+        module: u32,
+    ) -> Option<(*const T, usize)> {
+        let depth = rec.pin(module)?;
+        light_fence();
+        let value = self.value.load(Acquire);
+        if value.is_null() {
+            rec.unpin(depth);
+            return None;
+        }
+        Some((value, depth))
+    }
+
+    /// The unloader's first half: empty the slot (`SeqCst`, before the heavy fence).
+    pub(crate) fn take(&self) -> bool {
+        !self.value.swap(std::ptr::null_mut(), SeqCst).is_null()
+    }
+
+    #[cfg(all(test, loom))]
+    pub(crate) fn filled_with(value: *mut T) -> Self {
+        Self {
+            value: AtomicPtr::new(value),
+        }
     }
 }
 

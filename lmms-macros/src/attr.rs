@@ -93,7 +93,12 @@ impl Arg {
                 format!("`{}` needs a value: `{} = {what}`", self.key, self.key),
             );
         }
-        self.value.as_ref()
+        let mut value = self.value.as_ref();
+        // `macro_rules!` wraps a forwarded `$x:literal` / `$x:expr` in an invisible group.
+        while let Some(Expr::Group(g)) = value {
+            value = Some(&*g.expr);
+        }
+        value
     }
 
     /// The value as a string literal.

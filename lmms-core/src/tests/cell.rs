@@ -1,0 +1,203 @@
+use crate::error::InitError;
+use crate::module::{Builder, ModuleCell, Protection};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+/// Thread counts: smaller under miri, which is slow.
+const THREADS: usize = if cfg!(miri) { 3 } else { 16 };
+const ROUNDS: usize = if cfg!(miri) { 20 } else { 2_000 };
+
+/// A value that counts its live instances in a per-test static.
+macro_rules! counted {
+    ($name:ident) => {
+        static LIVE: AtomicUsize = AtomicUsize::new(0);
+        static BUILDS: AtomicUsize = AtomicUsize::new(0);
+        struct $name {
+            payload: Vec<u64>,
+        }
+        impl $name {
+            fn build() -> Result<Self, InitError> {
+                BUILDS.fetch_add(1, SeqCst);
+                let before = LIVE.fetch_add(1, SeqCst);
+                assert_eq!(before, 0, "two live instances");
+                Ok($name {
+                    payload: vec![7; 16],
+                })
+            }
+        }
+        impl Drop for $name {
+            fn drop(&mut self) {
+                LIVE.fetch_sub(1, SeqCst);
+            }
+        }
+    };
+}
+
+#[test]
+fn concurrent_first_callers_share_one_build() {
+    counted!(Value);
+    static CELL: ModuleCell<Value> = ModuleCell::new();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+                assert_eq!(g.payload[3], 7);
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    assert_eq!(BUILDS.load(SeqCst), 1);
+    assert!(CELL.unload_with(|| true).unwrap().is_some());
+    assert_eq!(LIVE.load(SeqCst), 0);
+}
+
+#[test]
+fn init_error_reaches_every_waiter_and_is_not_cached() {
+    static ATTEMPTS: AtomicUsize = AtomicUsize::new(0);
+    struct Flaky;
+    fn flaky() -> Result<Flaky, InitError> {
+        // The first attempt fails slowly so that the other threads wait on it.
+        if ATTEMPTS.fetch_add(1, SeqCst) == 0 {
+            thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+                1
+            } else {
+                50
+            }));
+            return Err("backend down".into());
+        }
+        Ok(Flaky)
+    }
+    static CELL: ModuleCell<Flaky> = ModuleCell::new();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                CELL.acquire("flaky", &Builder::Sync(flaky))
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    assert!(failed >= 1, "{results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(r.contains("backend down") && r.contains("flaky"), "{r}");
+    }
+    // Every thread that waited on the failing attempt got its error; later ones rebuilt.
+    assert!(CELL.acquire("flaky", &Builder::Sync(flaky)).is_ok());
+    assert!(ATTEMPTS.load(SeqCst) >= 2);
+    assert_eq!(CELL.builds.load(SeqCst), 1);
+}
+
+#[test]
+fn panic_in_init_leaves_the_cell_buildable() {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    struct Boom;
+    fn boom() -> Result<Boom, InitError> {
+        if CALLS.fetch_add(1, SeqCst) == 0 {
+            panic!("table corrupt");
+        }
+        Ok(Boom)
+    }
+    static CELL: ModuleCell<Boom> = ModuleCell::new();
+    let err = CELL
+        .acquire("boom", &Builder::Sync(boom))
+        .map(drop)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("panicked") && err.contains("table corrupt"),
+        "{err}"
+    );
+    assert!(CELL.acquire("boom", &Builder::Sync(boom)).is_ok());
+}
+
+#[test]
+fn unload_waits_for_active_calls_and_drops_once() {
+    counted!(Value);
+    static CELL: ModuleCell<Value> = ModuleCell::new();
+    let guard = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+    assert_eq!(
+        CELL.unload_with(|| true).unwrap_err(),
+        Protection::ActiveCalls
+    );
+    assert_eq!(
+        guard.payload.len(),
+        16,
+        "the call is still served by the value"
+    );
+    drop(guard);
+    assert!(CELL.unload_with(|| true).unwrap().is_some());
+    assert!(
+        CELL.unload_with(|| true).unwrap().is_none(),
+        "nothing left to drop"
+    );
+    assert_eq!(BUILDS.load(SeqCst), 1);
+    assert_eq!(LIVE.load(SeqCst), 0);
+    assert_eq!(CELL.drops.load(SeqCst), 1);
+}
+
+#[test]
+fn unload_refused_while_the_fast_path_may_hold_the_value() {
+    counted!(Value);
+    static CELL: ModuleCell<Value> = ModuleCell::new();
+    let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+    assert_eq!(g.payload.len(), 16);
+    drop(g);
+    CELL.fast_emptied.store(true, SeqCst);
+    assert_eq!(
+        CELL.unload_with(|| false).unwrap_err(),
+        Protection::ActiveCalls
+    );
+    assert!(CELL.unload_with(|| true).unwrap().is_some());
+    assert_eq!(BUILDS.load(SeqCst), 1);
+}
+
+#[test]
+fn calls_racing_unloads_never_see_two_instances_or_a_dropped_value() {
+    counted!(Value);
+    static CELL: ModuleCell<Value> = ModuleCell::new();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let callers: Vec<_> = (0..THREADS.min(4))
+        .map(|_| {
+            thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+                    assert_eq!(LIVE.load(SeqCst), 1, "a call's value was dropped under it");
+                    assert_eq!(g.payload.iter().sum::<u64>(), 7 * 16);
+                }
+            })
+        })
+        .collect();
+    let unloader = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let mut unloaded = 0;
+            while !stop.load(SeqCst) {
+                if let Ok(Some(_)) = CELL.unload_with(|| true) {
+                    unloaded += 1;
+                }
+                thread::yield_now();
+            }
+            unloaded
+        })
+    };
+    callers.into_iter().for_each(|h| h.join().unwrap());
+    stop.store(true, SeqCst);
+    let unloaded = unloader.join().unwrap();
+    let (builds, drops) = (
+        CELL.builds.load(SeqCst) as usize,
+        CELL.drops.load(SeqCst) as usize,
+    );
+    assert_eq!(drops, unloaded);
+    assert_eq!(BUILDS.load(SeqCst), builds);
+    assert_eq!(builds - drops, usize::from(CELL.is_resident()));
+    assert_eq!(LIVE.load(SeqCst), usize::from(CELL.is_resident()));
+}
