@@ -1,0 +1,73 @@
+//! A bad value in the environment, with no `configure`: every call returns the
+//! configuration error naming the variable and the value — never a panic, never defaults.
+
+use lmms::{Error, Init, InitError};
+
+#[lmms::module]
+pub struct Thing;
+
+impl Init for Thing {
+    fn init() -> Result<Self, InitError> {
+        Ok(Thing)
+    }
+}
+
+#[lmms::operation(interface = "thing", op = "get", module = Thing)]
+pub fn get(_t: &Thing) -> u8 {
+    7
+}
+
+#[lmms::operation(interface = "thing", op = "plain")]
+pub fn plain() -> u8 {
+    8
+}
+
+#[test]
+fn bad_environment_value_fails_every_call() {
+    // The only test in this binary: nothing else reads the environment concurrently.
+    std::env::set_var("MIN_RESIDENT_MODULES", "eight");
+    let check = |e: Error| {
+        assert!(matches!(e, Error::Config(_)), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("MIN_RESIDENT_MODULES") && msg.contains("eight"),
+            "{msg}"
+        );
+    };
+    check(get().unwrap_err());
+    check(plain().unwrap_err());
+    check(lmms::execute("thing", "get", serde_json::json!({})).unwrap_err());
+    check(lmms::gateway().preload("thing").unwrap_err());
+    assert!(lmms::gateway().fault().is_some());
+    assert!(!lmms::gateway().modules()[0].resident, "nothing was built");
+
+    // Every variable is read and checked the same way.
+    for var in [
+        "LAZY_LOADING_ENABLED",
+        "ENABLE_MODULE_UNLOADING",
+        "UNLOAD_GRACE_PERIOD",
+        "ENABLE_FAST_PATH",
+        "FAST_PATH_THRESHOLD",
+        "HEAT_WINDOW",
+        "MAX_HOT_PATHS",
+        "CACHE_MAX_ENTRIES",
+        "MEMORY_BUDGET_MB",
+    ] {
+        let err =
+            lmms::Config::from_lookup(|v| (v == var).then(|| "maybe?".to_string())).unwrap_err();
+        assert!(
+            err.to_string().contains(var) && err.to_string().contains("maybe?"),
+            "{err}"
+        );
+    }
+    let ok = lmms::Config::from_lookup(|v| match v {
+        "UNLOAD_GRACE_PERIOD" => Some("5".into()),
+        "ENABLE_FAST_PATH" => Some("false".into()),
+        "MEMORY_BUDGET_MB" => Some("512".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(ok.grace_period.as_secs(), 5);
+    assert!(!ok.fast_path);
+    assert_eq!(ok.memory_budget_bytes, Some(512 << 20));
+}
