@@ -3,7 +3,7 @@
 use crate::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Gateway settings. Defaults are the seeds' values; every field has an environment
 /// variable of the seeds' name, read by [`Config::from_env`].
@@ -247,14 +247,17 @@ pub struct Clock(ClockKind);
 
 #[derive(Clone, Debug)]
 enum ClockKind {
-    System(Instant),
+    System(coarsetime::Instant),
     Manual(Arc<AtomicU64>),
 }
 
 impl Clock {
-    /// The monotonic system clock.
+    /// The monotonic system clock, read coarsely (`CLOCK_MONOTONIC_COARSE` on Linux:
+    /// a few ns a read, resolution of a few ms).
     pub fn system() -> Self {
-        Clock(ClockKind::System(Instant::now()))
+        Clock(ClockKind::System(
+            coarsetime::Instant::now_without_cache_update(),
+        ))
     }
 
     /// A clock that moves only when `manual` is advanced.
@@ -266,7 +269,11 @@ impl Clock {
     #[inline]
     pub fn now_ms(&self) -> u64 {
         match &self.0 {
-            ClockKind::System(origin) => origin.elapsed().as_millis() as u64,
+            // `now_without_cache_update`: `now()` would also write a process-wide atomic,
+            // a cache line every calling thread would contend on.
+            ClockKind::System(origin) => coarsetime::Instant::now_without_cache_update()
+                .duration_since(*origin)
+                .as_millis(),
             ClockKind::Manual(ms) => ms.load(Ordering::Acquire),
         }
     }

@@ -6,7 +6,6 @@ use crate::error::Error;
 use crate::lugs::SweepState;
 use crate::registry::{ModuleHandle, Registry};
 use crate::sync::lock_std;
-use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Mutex, OnceLock};
@@ -24,7 +23,6 @@ pub struct Gateway {
     /// A configuration or registration error: every call returns it.
     fault: Option<Error>,
     pub(crate) reg: Registry,
-    lookup: FxHashMap<(&'static str, &'static str), usize>,
     pub(crate) counters: crate::stats::Counters,
     pub(crate) lugs: Mutex<SweepState>,
     pub(crate) next_sweep_ms: AtomicU64,
@@ -104,24 +102,30 @@ pub async fn execute_async(interface: &str, op: &str, args: Value) -> Result<Val
 
 impl Gateway {
     fn start() -> Gateway {
-        let t0 = Instant::now();
         let config = {
             let mut pending = lock_std(&PENDING);
             pending.1 = true;
             pending.0.take().map(Ok).unwrap_or_else(Config::from_env)
         };
+        Self::start_with(config)
+    }
+
+    /// Builds a gateway that is not the process-wide one, to measure start-up (benchmarks).
+    /// It shares the operations' statics with the process-wide gateway: do not call
+    /// operations through it.
+    #[doc(hidden)]
+    pub fn start_detached(config: Config) -> Gateway {
+        Self::start_with(Ok(config))
+    }
+
+    fn start_with(config: Result<Config, Error>) -> Gateway {
+        let t0 = Instant::now();
         let (reg, reg_error) = Registry::collect();
         let (config, fault) = match config {
             Ok(c) => (c, reg_error),
             Err(e) => (Config::default(), Some(e)),
         };
         crate::zafp::init_fences();
-        let lookup = reg
-            .ops
-            .iter()
-            .enumerate()
-            .map(|(i, o)| ((o.common().meta.interface, o.common().meta.op), i))
-            .collect();
         let lugs = Mutex::new(SweepState::new(reg.ops.len()));
         let eager = fault.is_none() && !config.lazy_loading;
         let first_sweep_ms = config.clock.now_ms() + config.sweep_interval.as_millis() as u64;
@@ -135,7 +139,6 @@ impl Gateway {
             config,
             fault,
             reg,
-            lookup,
         }
     }
 
@@ -222,10 +225,7 @@ impl Gateway {
         if let Some(e) = &self.fault {
             return Err(e.clone());
         }
-        match self.lookup.get(&(interface, op)) {
-            Some(&i) => Ok(self.reg.ops[i]),
-            None => self.reg.find(interface, op),
-        }
+        self.reg.find(interface, op)
     }
 
     pub(crate) fn module_handle(&self, name: &str) -> Result<&'static dyn ModuleHandle, Error> {

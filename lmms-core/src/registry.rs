@@ -4,7 +4,8 @@
 use crate::error::Error;
 use crate::module::{Builder, Module, ModuleCell, Policy, Protection};
 use crate::operation::OpHandle;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Type-erased access to a module cell, for the registry, sweeps and introspection.
@@ -107,13 +108,15 @@ pub struct OperationEntry(pub &'static dyn OpHandle);
 inventory::collect!(ModuleEntry);
 inventory::collect!(OperationEntry);
 
-/// Everything registered in this binary, indexed.
+/// Everything registered in this binary, indexed. Gathering it is linear in the number of
+/// registrations with a small constant (no sorting, one hash insert each); the name lists
+/// that error messages show are computed only when an error needs them.
 pub(crate) struct Registry {
     pub modules: Vec<&'static dyn ModuleHandle>,
     pub ops: Vec<&'static dyn OpHandle>,
-    /// interface → op → index into `ops`.
-    pub by_name: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
-    pub module_by_name: HashMap<&'static str, usize>,
+    /// `(interface, op)` → index into `ops`.
+    pub lookup: FxHashMap<(&'static str, &'static str), usize>,
+    pub module_by_name: FxHashMap<&'static str, usize>,
     /// Operation indices of each module (by module index).
     pub ops_of_module: Vec<Vec<usize>>,
 }
@@ -123,19 +126,18 @@ impl Registry {
     /// module name) is returned with the error so that introspection still works while
     /// every call reports it.
     pub fn collect() -> (Registry, Option<Error>) {
-        let mut modules: Vec<&'static dyn ModuleHandle> = inventory::iter::<ModuleEntry>
+        let modules: Vec<&'static dyn ModuleHandle> = inventory::iter::<ModuleEntry>
             .into_iter()
             .map(|e| e.0)
             .collect();
-        modules.sort_by_key(|m| m.name());
-        let mut ops: Vec<&'static dyn OpHandle> = inventory::iter::<OperationEntry>
+        let ops: Vec<&'static dyn OpHandle> = inventory::iter::<OperationEntry>
             .into_iter()
             .map(|e| e.0)
             .collect();
-        ops.sort_by_key(|o| (o.common().meta.interface, o.common().meta.op));
         let mut errors = Vec::new();
 
-        let mut module_by_name = HashMap::with_capacity(modules.len());
+        let mut module_by_name =
+            FxHashMap::with_capacity_and_hasher(modules.len(), Default::default());
         for (i, m) in modules.iter().enumerate() {
             m.set_index(i as u32);
             if let Some(prev) = module_by_name.insert(m.name(), i) {
@@ -147,17 +149,13 @@ impl Registry {
                 ));
             }
         }
-        let mut by_name: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+        let mut lookup = FxHashMap::with_capacity_and_hasher(ops.len(), Default::default());
         let mut ops_of_module = vec![Vec::new(); modules.len()];
         for (i, op) in ops.iter().enumerate() {
             let c = op.common();
             c.index.store(i as u32, Relaxed);
             let meta = &c.meta;
-            if let Some(prev) = by_name
-                .entry(meta.interface)
-                .or_default()
-                .insert(meta.op, i)
-            {
+            if let Some(prev) = lookup.insert((meta.interface, meta.op), i) {
                 let p = &ops[prev].common().meta;
                 errors.push(format!(
                     "operation `{}.{}` is registered twice: `{}` at {}:{} and `{}` at {}:{}",
@@ -181,7 +179,7 @@ impl Registry {
             Registry {
                 modules,
                 ops,
-                by_name,
+                lookup,
                 module_by_name,
                 ops_of_module,
             },
@@ -190,20 +188,33 @@ impl Registry {
     }
 
     /// The operation registered under `(interface, op)`.
+    #[inline]
     pub fn find(&self, interface: &str, op: &str) -> Result<&'static dyn OpHandle, Error> {
-        let Some(ops) = self.by_name.get(interface) else {
-            return Err(Error::UnknownInterface {
-                interface: interface.to_string(),
-                known: list(self.by_name.keys()),
-            });
-        };
-        match ops.get(op) {
+        match self.lookup.get(&(interface, op)) {
             Some(&i) => Ok(self.ops[i]),
-            None => Err(Error::UnknownOperation {
+            None => Err(self.not_found(interface, op)),
+        }
+    }
+
+    #[cold]
+    fn not_found(&self, interface: &str, op: &str) -> Error {
+        let metas = || self.ops.iter().map(|o| &o.common().meta);
+        let in_interface: BTreeSet<&str> = metas()
+            .filter(|m| m.interface == interface)
+            .map(|m| m.op)
+            .collect();
+        if in_interface.is_empty() {
+            let interfaces: BTreeSet<&str> = metas().map(|m| m.interface).collect();
+            Error::UnknownInterface {
+                interface: interface.to_string(),
+                known: list(interfaces.iter()),
+            }
+        } else {
+            Error::UnknownOperation {
                 interface: interface.to_string(),
                 op: op.to_string(),
-                known: list(ops.keys()),
-            }),
+                known: list(in_interface.iter()),
+            }
         }
     }
 
@@ -211,8 +222,7 @@ impl Registry {
         match self.module_by_name.get(name) {
             Some(&i) => Ok(self.modules[i]),
             None => {
-                let mut names: Vec<_> = self.modules.iter().map(|m| m.name()).collect();
-                names.sort_unstable();
+                let names: BTreeSet<&str> = self.modules.iter().map(|m| m.name()).collect();
                 Err(Error::UnknownModule {
                     module: name.to_string(),
                     known: list(names.iter()),

@@ -167,7 +167,8 @@ impl Gateway {
     /// }
     /// ```
     pub fn modules(&self) -> Vec<ModuleInfo> {
-        self.reg
+        let mut modules = self
+            .reg
             .modules
             .iter()
             .map(|m| ModuleInfo {
@@ -182,7 +183,9 @@ impl Gateway {
                 drops: m.drops(),
                 is_async: m.is_async(),
             })
-            .collect()
+            .collect::<Vec<_>>();
+        modules.sort_by_key(|m| m.name);
+        modules
     }
 
     /// Every registered operation, with its heat.
@@ -194,7 +197,8 @@ impl Gateway {
     /// ```
     pub fn operations(&self) -> Vec<OperationInfo> {
         let (totals, _) = crate::local::totals(self.reg.ops.len());
-        self.reg
+        let mut ops = self
+            .reg
             .ops
             .iter()
             .enumerate()
@@ -216,7 +220,9 @@ impl Gateway {
                     is_async: c.meta.is_async,
                 }
             })
-            .collect()
+            .collect::<Vec<_>>();
+        ops.sort_by_key(|o| (o.interface, o.op));
+        ops
     }
 
     /// A snapshot of every counter plus per-module and per-operation figures.
