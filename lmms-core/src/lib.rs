@@ -42,6 +42,10 @@ pub mod __private {
     /// Version 1 of the generated-code interface.
     pub mod v1 {
         pub use crate::args::{to_json, Args};
+        pub use crate::cache::{
+            assert_cache_key, assert_cache_value, CacheKey, CacheKeyTuple, CacheOk, CacheValue,
+            CachedResult, OpCache,
+        };
         pub use crate::call::{
             enter, enter_async, enter_stateless, AsyncCall, Call, StatelessCall,
         };

@@ -46,6 +46,8 @@ pub struct OpCommon {
     pub(crate) index: AtomicU32,
     pub(crate) cache_hits: AtomicU64,
     pub(crate) cache_misses: AtomicU64,
+    /// Live result-cache entries (kept exact by `crate::cache`).
+    pub(crate) cache_entries: std::sync::atomic::AtomicUsize,
 }
 
 macro_rules! maybe_const {
@@ -61,7 +63,7 @@ impl OpCommon {
     maybe_const! {
         /// Runtime state for `meta`.
         fn new(meta: OpMeta) -> Self {
-            Self { meta, index: AtomicU32::new(u32::MAX), cache_hits: AtomicU64::new(0), cache_misses: AtomicU64::new(0) }
+            Self { meta, index: AtomicU32::new(u32::MAX), cache_hits: AtomicU64::new(0), cache_misses: AtomicU64::new(0), cache_entries: std::sync::atomic::AtomicUsize::new(0) }
         }
     }
 
