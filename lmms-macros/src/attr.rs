@@ -23,6 +23,12 @@ impl Errors {
         self.push(syn::Error::new(span, msg));
     }
 
+    /// An error underlining all of `tokens` (from the first token to the last, also on
+    /// stable Rust where spans cannot be joined).
+    pub fn spanned(&mut self, tokens: impl quote::ToTokens, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
     pub fn finish(self) -> syn::Result<()> {
         match self.0 {
             Some(e) => Err(e),
@@ -173,6 +179,147 @@ pub(crate) fn check_name(lit: &LitStr, what: &str, errors: &mut Errors) {
         errors.at(
             lit.span(),
             format!("{what} must be a non-empty name of letters, digits, `_` or `-`, got {v:?}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::{Delimiter, Group, Literal, TokenTree};
+    use quote::quote;
+
+    const KEYS: &[&str] = &["interface", "op", "dynamic", "async_init"];
+
+    /// Parses `args`; returns the keys kept and every error message, in order.
+    fn run(args: TokenStream) -> (Vec<String>, Vec<String>) {
+        let mut errors = Errors::default();
+        let parsed = parse(args, KEYS, &mut errors);
+        let keys = parsed.iter().map(|a| a.key.to_string()).collect();
+        (keys, messages(errors))
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        match errors.finish() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn known_keys_are_kept_in_order() {
+        let (keys, errs) = run(quote!(op = "b", interface = "a", async_init));
+        assert_eq!(keys, ["op", "interface", "async_init"]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(run(quote!()), (vec![], vec![]));
+        assert_eq!(run(quote!(op = "b",)).0, ["op"], "a trailing comma is fine");
+    }
+
+    #[test]
+    fn every_bad_key_is_reported_and_skipped() {
+        let (keys, errs) = run(quote!(
+            colour = "red",
+            op = "a",
+            op = "b",
+            a::b = 1,
+            interface(x),
+            dynamic = false
+        ));
+        assert_eq!(keys, ["op", "dynamic"]);
+        assert_eq!(
+            errs,
+            [
+                "unknown key `colour`; expected one of: interface, op, dynamic, async_init",
+                "duplicate key `op`",
+                "expected a plain key such as `interface`",
+                "expected `key = value`, not a list",
+            ]
+        );
+    }
+
+    #[test]
+    fn unparsable_arguments_are_one_error() {
+        let (keys, errs) = run(quote!(op = ));
+        assert!(keys.is_empty());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+
+    /// The first argument of `args`, parsed with no error.
+    fn arg(args: TokenStream) -> Arg {
+        let mut errors = Errors::default();
+        let mut parsed = parse(args, KEYS, &mut errors);
+        assert!(messages(errors).is_empty());
+        parsed.remove(0)
+    }
+
+    #[test]
+    fn values_of_the_right_type() {
+        let mut errors = Errors::default();
+        let s = arg(quote!(op = "forecast")).str(&mut errors).unwrap();
+        assert_eq!(s.value(), "forecast");
+        assert!(
+            !arg(quote!(dynamic = false))
+                .bool(&mut errors)
+                .unwrap()
+                .value
+        );
+        let p = arg(quote!(op = crate::Weather)).path(&mut errors).unwrap();
+        assert_eq!(quote!(#p).to_string(), "crate :: Weather");
+        assert!(arg(quote!(async_init)).flag(&mut errors));
+        assert!(arg(quote!(async_init = true)).flag(&mut errors));
+        assert!(!arg(quote!(async_init = false)).flag(&mut errors));
+        assert!(messages(errors).is_empty());
+    }
+
+    #[test]
+    fn values_of_the_wrong_type() {
+        let mut errors = Errors::default();
+        assert!(arg(quote!(op = 3)).str(&mut errors).is_none());
+        assert!(arg(quote!(dynamic = "no")).bool(&mut errors).is_none());
+        assert!(arg(quote!(op = "Weather")).path(&mut errors).is_none());
+        assert!(arg(quote!(op = <T as X>::Y)).path(&mut errors).is_none());
+        assert!(!arg(quote!(async_init = 1)).flag(&mut errors));
+        assert!(arg(quote!(op)).str(&mut errors).is_none());
+        assert_eq!(
+            messages(errors),
+            [
+                "`op` takes a string literal, like `op = \"...\"`",
+                "`dynamic` takes `true` or `false`",
+                "`op` takes the module's type, like `op = Weather`",
+                "`op` takes the module's type, like `op = Weather`",
+                "`async_init` takes `true` or `false`",
+                "`op` needs a value: `op = \"...\"`",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_forwarded_by_macro_rules_are_unwrapped() {
+        // `$x:literal` arrives wrapped in an invisible group.
+        let lit = TokenTree::Literal(Literal::string("forecast"));
+        let group = Group::new(Delimiter::None, lit.into());
+        let mut errors = Errors::default();
+        let s = arg(quote!(op = #group)).str(&mut errors).unwrap();
+        assert_eq!(s.value(), "forecast");
+        assert!(messages(errors).is_empty());
+    }
+
+    #[test]
+    fn names() {
+        let mut errors = Errors::default();
+        for ok in ["weather", "weather_core", "reports-v2", "A1"] {
+            check_name(&LitStr::new(ok, Span::call_site()), "a name", &mut errors);
+        }
+        assert!(messages(errors).is_empty());
+        let mut errors = Errors::default();
+        for bad in ["", "two words", "dot.ted", "émoji"] {
+            check_name(&LitStr::new(bad, Span::call_site()), "a name", &mut errors);
+        }
+        let errs = messages(errors);
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert_eq!(
+            errs[1],
+            "a name must be a non-empty name of letters, digits, `_` or `-`, got \"two words\""
         );
     }
 }

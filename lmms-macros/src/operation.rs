@@ -10,6 +10,8 @@ use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Type};
 
 const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
 
+const SELF_MSG: &str = "an operation is a free function and cannot take `self`: move it out of the `impl` block (state comes in through `module = Type` and a `&Type` parameter)";
+
 /// Everything the attribute and the signature say, checked.
 pub(crate) struct Spec {
     pub interface: LitStr,
@@ -90,13 +92,13 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
 
     let sig = &func.sig;
     if !sig.generics.params.is_empty() {
-        errors.at(
-            sig.generics.span(),
+        errors.spanned(
+            &sig.generics,
             "an operation cannot be generic: the gateway routes to exactly one function",
         );
     }
     if let Some(w) = &sig.generics.where_clause {
-        errors.at(w.span(), "an operation cannot have a where clause");
+        errors.spanned(w, "an operation cannot have a where clause");
     }
     if let Some(c) = &sig.constness {
         errors.at(c.span, "an operation cannot be a `const fn`");
@@ -105,57 +107,64 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         errors.at(u.span, "an operation cannot be an `unsafe fn`");
     }
     if let Some(v) = &sig.variadic {
-        errors.at(v.span(), "an operation cannot be variadic");
+        errors.spanned(v, "an operation cannot be variadic");
     }
     if let ReturnType::Type(_, ty) = &sig.output {
         if let Type::ImplTrait(t) = &**ty {
-            errors.at(
-                t.span(),
-                "an operation cannot return `impl Trait`: name the type",
-            );
+            errors.spanned(t, "an operation cannot return `impl Trait`: name the type");
         }
     }
 
     let mut inputs = sig.inputs.iter();
-    if let Some(m) = &module {
-        match inputs.next() {
-            None => errors.at(
-                m.span(),
+    // With a `module` key (even one whose value was rejected above) the first parameter is
+    // the state: it is not checked as an argument, so one mistake gives one error.
+    if parsed.iter().any(|a| a.key == "module") {
+        match (inputs.next(), &module) {
+            (None, Some(m)) => errors.spanned(
+                m,
                 format!(
                     "`module = {}` needs the module state as the first parameter, like `state: &{}`",
                     quote!(#m),
                     quote!(#m)
                 ),
             ),
-            Some(FnArg::Receiver(r)) => errors.at(r.span(), "an operation is a free function: it cannot take `self`"),
-            Some(FnArg::Typed(pt)) => {
+            (None, None) => {}
+            (Some(FnArg::Receiver(r)), _) => errors.spanned(r, SELF_MSG),
+            (Some(FnArg::Typed(pt)), Some(m)) => {
                 if !matches!(&*pt.ty, Type::Reference(r) if r.mutability.is_none()) {
-                    errors.at(pt.ty.span(), format!("the module state parameter must be a shared reference, `&{}`", quote!(#m)));
+                    errors.spanned(
+                        &pt.ty,
+                        format!(
+                            "the module state parameter must be a shared reference, `&{}`",
+                            quote!(#m)
+                        ),
+                    );
                 }
             }
+            (Some(FnArg::Typed(_)), None) => {}
         }
     }
     let mut params = Vec::new();
     for input in inputs {
         match input {
-            FnArg::Receiver(r) => errors.at(
-                r.span(),
-                "an operation is a free function: it cannot take `self`",
-            ),
+            FnArg::Receiver(r) => errors.spanned(r, SELF_MSG),
             FnArg::Typed(pt) => {
                 if let Type::ImplTrait(t) = &*pt.ty {
-                    errors.at(t.span(), "an operation cannot take `impl Trait`: the gateway needs one concrete type");
+                    errors.spanned(
+                        t,
+                        "an operation cannot take `impl Trait`: the gateway needs one concrete type",
+                    );
                     continue;
                 }
                 if let Type::Reference(r) = &*pt.ty {
                     if module.is_none() && params.is_empty() {
-                        errors.at(
-                            r.span(),
+                        errors.spanned(
+                            r,
                             "a reference parameter looks like module state: add `module = Type` to the attribute, or take the argument by value",
                         );
                     } else {
-                        errors.at(
-                            r.span(),
+                        errors.spanned(
+                            r,
                             "operation arguments are taken by value (they may come from JSON)",
                         );
                     }
@@ -165,8 +174,8 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
                         params.push((pi.ident.clone(), (*pt.ty).clone()))
                     }
-                    other => errors.at(
-                        other.span(),
+                    other => errors.spanned(
+                        other,
                         "operation parameters must be plain names (`city: String`)",
                     ),
                 }
@@ -273,7 +282,9 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         .unwrap_or_default();
     let (cache_items, cache_lookup, cache_store) = (&cache.items, &cache.lookup, &cache.store);
 
+    let unique = unique_marker(spec);
     quote! {
+        #unique
         #(#attrs)*
         #vis #asyncness fn #name(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
             #body_fn
@@ -304,6 +315,58 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
             #p::Result::Ok(__lmms_result)
         }
     }
+}
+
+/// A hidden const named after `(interface, op)`, emitted next to the function: a second
+/// operation with the same pair in the same Rust module is then a compile error
+/// ("the name `__lmms_operation__weather__forecast` is defined multiple times") pointing at
+/// both `op = "..."` values. Across modules the gateway reports both locations at start.
+///
+/// The name is readable when both names are plain (letters, digits, single inner `_`);
+/// otherwise (`-`, `__`, leading or trailing `_`) it carries a 64-bit hash of the
+/// exact pair, so distinct pairs do not share a name in practice.
+fn unique_marker(spec: &Spec) -> TokenStream {
+    let (interface, op) = (spec.interface.value(), spec.op.value());
+    // The whole item carries the span of `op = "..."`: rustc reports a duplicate at the
+    // item's span, so both locations show the offending value.
+    let span = spec.op.span();
+    let ident = syn::Ident::new(&marker_name(&interface, &op), span);
+    let cfgs = spec.func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    quote_spanned! {span=>
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        const #ident: () = ();
+    }
+}
+
+/// See [`unique_marker`]: one name per `(interface, op)`.
+pub(crate) fn marker_name(interface: &str, op: &str) -> String {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.starts_with('_')
+            && !s.ends_with('_')
+            && !s.contains("__")
+    };
+    if plain(interface) && plain(op) {
+        return format!("__lmms_operation__{interface}__{op}");
+    }
+    // FNV-1a over the exact pair, with a separator no name contains.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in interface.bytes().chain([0]).chain(op.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    };
+    format!(
+        "__lmms_operation_x{h:016x}__{}__{}",
+        clean(interface),
+        clean(op)
+    )
 }
 
 /// The result-cache parts of the wrapper (`cache_ttl`).
