@@ -12,6 +12,11 @@ mod duration;
 mod module;
 mod operation;
 
+#[cfg(test)]
+mod check_tests;
+#[cfg(test)]
+mod snapshot_tests;
+
 /// Declares a module: state built lazily by `lmms::Init` (or `lmms::AsyncInit` with
 /// `async_init`) and dropped by LUGS when idle. See the `lmms` crate docs.
 #[proc_macro_attribute]

@@ -1,0 +1,132 @@
+//! Snapshots of what the attributes expand to, pretty-printed. A change to an expansion
+//! shows up as a reviewable diff in `src/snapshots/`; accept it with
+//! `INSTA_UPDATE=always cargo test -p lmms-macros` after reading it.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Checks the tokens parse as a file and pretty-prints them.
+fn pretty(tokens: TokenStream) -> String {
+    let file = syn::parse_file(&tokens.to_string())
+        .unwrap_or_else(|e| panic!("does not parse as a file: {e}\n{tokens}"));
+    prettyplease::unparse(&file)
+}
+
+/// Snapshots the annotated input followed by its expansion.
+fn check(
+    name: &str,
+    attr: TokenStream,
+    args: TokenStream,
+    item: TokenStream,
+    expand: fn(TokenStream, TokenStream) -> TokenStream,
+) {
+    let input = pretty(quote!(#[#attr(#args)] #item));
+    let out = expand(args, item);
+    assert!(
+        !out.to_string().contains("compile_error"),
+        "unexpected error: {out}"
+    );
+    let snapshot = format!("{input}\n// ---- expands to ----\n\n{}", pretty(out));
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, snapshot);
+    });
+}
+
+fn operation(name: &str, args: TokenStream, item: TokenStream) {
+    check(
+        name,
+        quote!(lmms::operation),
+        args,
+        item,
+        crate::operation::expand,
+    );
+}
+
+fn module(name: &str, args: TokenStream, item: TokenStream) {
+    check(
+        name,
+        quote!(lmms::module),
+        args,
+        item,
+        crate::module::expand,
+    );
+}
+
+#[test]
+fn sync_operation_with_module() {
+    operation(
+        "sync_operation_with_module",
+        quote!(interface = "weather", op = "forecast", module = Weather),
+        quote! {
+            /// The forecast for a city.
+            pub fn forecast(w: &Weather, city: String, days: u8) -> String {
+                w.lookup(&city, days)
+            }
+        },
+    );
+}
+
+#[test]
+fn async_operation_with_module() {
+    operation(
+        "async_operation_with_module",
+        quote!(interface = "remote", op = "fetch", module = Remote),
+        quote! {
+            pub async fn fetch(r: &Remote, key: String) -> Option<String> {
+                r.get(&key).await
+            }
+        },
+    );
+}
+
+#[test]
+fn stateless_operation() {
+    operation(
+        "stateless_operation",
+        quote!(interface = "math", op = "add"),
+        quote! {
+            pub(crate) fn add(a: i64, b: i64) -> i64 {
+                a + b
+            }
+        },
+    );
+}
+
+#[test]
+fn operation_not_dynamic() {
+    operation(
+        "operation_not_dynamic",
+        quote!(interface = "local", op = "handle", dynamic = false),
+        quote! {
+            fn handle(n: u32) -> Handle {
+                Handle::new(n)
+            }
+        },
+    );
+}
+
+#[test]
+fn module_with_default_keys() {
+    module(
+        "module_with_default_keys",
+        quote!(),
+        quote! {
+            pub struct WeatherCore {
+                stations: Vec<Station>,
+            }
+        },
+    );
+}
+
+#[test]
+fn module_with_name_policy_and_async_init() {
+    module(
+        "module_with_name_policy_and_async_init",
+        quote!(name = "remote-store", policy = "feature", async_init),
+        quote! {
+            pub enum Remote {
+                Connected(Client),
+            }
+        },
+    );
+}
