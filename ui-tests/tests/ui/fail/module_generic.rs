@@ -1,0 +1,6 @@
+#[lmms::module]
+pub struct Weather<T> {
+    stations: Vec<T>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[lmms::module]
+pub fn weather() -> String {
+    "sunny".into()
+}
+
+fn main() {}

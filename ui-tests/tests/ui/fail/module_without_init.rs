@@ -1,0 +1,4 @@
+#[lmms::module]
+pub struct Weather;
+
+fn main() {}
