@@ -335,3 +335,19 @@ fn the_fast_path_answers_from_the_cache() {
     );
     assert_eq!(FAST_BUILDS.load(SeqCst), 1);
 }
+
+static UNIT_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[lmms::operation(interface = "c_unit", op = "now", cache_ttl = "1s")]
+pub fn unit_now() -> u64 {
+    UNIT_RUNS.fetch_add(1, SeqCst) as u64
+}
+
+#[test]
+fn an_operation_without_arguments_caches_on_the_empty_key() {
+    let (_g, clock) = setup();
+    let first = unit_now().unwrap();
+    assert_eq!(unit_now().unwrap(), first);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(unit_now().unwrap(), first + 1);
+}
