@@ -351,3 +351,27 @@ fn an_operation_without_arguments_caches_on_the_empty_key() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(unit_now().unwrap(), first + 1);
 }
+
+counted!(Race, "c_race", race_get, RACE_BUILDS, RACE_RUNS);
+
+#[test]
+fn concurrent_misses_on_one_key_leave_one_entry_and_one_dependency() {
+    let (_g, _clock) = setup();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            s.spawn(move || {
+                for i in 0..200 {
+                    let key = format!("k{}", (i + t) % 5);
+                    assert_eq!(race_get(key.clone()).unwrap(), format!("c_race:{key}"));
+                }
+            });
+        }
+    });
+    // However many threads raced on a miss, each key holds one entry and one dependency.
+    assert_eq!(operation("c_race").cache_entries, 5);
+    assert_eq!(module("c_race").cache_entries, 5);
+    let op = operation("c_race");
+    assert_eq!(op.cache_hits + op.cache_misses, 800);
+    assert_eq!(op.cache_misses as usize, RACE_RUNS.load(SeqCst));
+    assert_eq!(RACE_BUILDS.load(SeqCst), 1);
+}
