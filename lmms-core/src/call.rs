@@ -14,31 +14,25 @@
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::module::{Module, ModuleGuard};
+use crate::module::{Hold, Module, ModuleCell, ModuleGuard};
 use crate::operation::{Operation, StatelessOperation};
-use crate::zafp::FastCall;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A call in progress on module `T`'s value; derefs to it.
+/// A blocking call in progress on module `T`'s value; derefs to it.
 #[doc(hidden)]
-pub struct Call<T: 'static> {
-    inner: Inner<T>,
-}
-
-enum Inner<T: 'static> {
-    Fast(FastCall<T>),
-    Slow {
-        guard: ModuleGuard<T>,
-        gw: &'static Gateway,
-    },
+pub struct Call<T: Module> {
+    hold: Hold<T>,
+    /// The gateway, for end-of-call bookkeeping; `None` on the fast path, which has none.
+    slow: Option<&'static Gateway>,
 }
 
 /// Enters a call of `op`: fast path if the slot is filled, else the slow path.
 #[inline(always)]
 pub fn enter<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     match op.slot.enter(&op.common.index) {
-        Some(fast) => Ok(Call {
-            inner: Inner::Fast(fast),
+        Some(pinned) => Ok(Call {
+            hold: Hold::Pinned(pinned),
+            slow: None,
         }),
         None => enter_slow(op),
     }
@@ -48,9 +42,10 @@ pub fn enter<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
 fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     let gw = ready()?;
     count(op.common.index());
-    let guard = T::cell().acquire(T::NAME, &T::builder())?;
+    let hold = T::cell().acquire(T::NAME, &T::builder())?;
     Ok(Call {
-        inner: Inner::Slow { guard, gw },
+        hold,
+        slow: Some(gw),
     })
 }
 
@@ -79,39 +74,38 @@ impl<T> std::ops::Deref for AsyncCall<T> {
 
 impl<T> Drop for AsyncCall<T> {
     fn drop(&mut self) {
-        end_slow_call(&self.guard, self.gw);
+        end_slow_call(self.guard.cell(), self.gw);
     }
 }
 
 /// Records the end of a slow-path call (its guard is released right after, as fields drop
 /// after `drop`, so an end-of-call sweep still sees the module in use).
 #[inline]
-fn end_slow_call<T>(guard: &ModuleGuard<T>, gw: &'static Gateway) {
-    guard.cell().last_use_ms.store(gw.now_ms(), Relaxed);
+fn end_slow_call<T>(cell: &ModuleCell<T>, gw: &'static Gateway) {
+    cell.last_use_ms.store(gw.now_ms(), Relaxed);
     gw.after_call();
 }
 
 #[inline]
 fn count(op: usize) {
-    local::with(|rec| rec.count(op));
-}
-
-impl<T> std::ops::Deref for Call<T> {
-    type Target = T;
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        match &self.inner {
-            Inner::Fast(fast) => fast.value(),
-            Inner::Slow { guard, .. } => guard,
-        }
+    if let Some(rec) = local::current() {
+        rec.count(op);
     }
 }
 
-impl<T> Drop for Call<T> {
+impl<T: Module> std::ops::Deref for Call<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.hold
+    }
+}
+
+impl<T: Module> Drop for Call<T> {
     #[inline]
     fn drop(&mut self) {
-        if let Inner::Slow { guard, gw } = &self.inner {
-            end_slow_call(guard, gw);
+        if let Some(gw) = self.slow {
+            end_slow_call(T::cell(), gw);
         }
     }
 }

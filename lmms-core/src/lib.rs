@@ -49,7 +49,7 @@ pub mod __private {
         pub use crate::call::{
             enter, enter_async, enter_stateless, AsyncCall, Call, StatelessCall,
         };
-        pub use crate::module::{Builder, Module, ModuleCell, ModuleGuard};
+        pub use crate::module::{Builder, Hold, Module, ModuleCell, ModuleGuard, Pinned};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

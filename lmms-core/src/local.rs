@@ -2,9 +2,8 @@
 //! thread (no shared cache line on the call path) and read by sweeps.
 
 use crate::sync::{lock_std, AtomicU32, AtomicU64, AtomicUsize};
-use std::cell::OnceCell;
+use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Nesting depth of fast-path calls one thread can pin at once; deeper calls take the
@@ -50,6 +49,10 @@ impl ThreadRecord {
     /// nested too deep.
     #[inline]
     pub(crate) fn pin(&self, module: u32) -> Option<usize> {
+        // A cell not yet in the registry has no index to pin: it takes a counted hold.
+        if module == u32::MAX {
+            return None;
+        }
         let d = self.depth.load(Relaxed);
         let slot = self.pins.get(d)?;
         slot.store(module + 1, Relaxed);
@@ -70,15 +73,18 @@ impl ThreadRecord {
     }
 }
 
-/// All live thread records, plus the totals of threads that exited.
+/// All records in use, plus the totals of threads that exited.
 struct Records {
-    live: Vec<Arc<ThreadRecord>>,
+    live: Vec<&'static ThreadRecord>,
+    /// Records of exited threads, zeroed, for the next new thread.
+    free: Vec<&'static ThreadRecord>,
     retired_calls: Vec<u64>,
     retired_fast_hits: u64,
 }
 
 static RECORDS: Mutex<Records> = Mutex::new(Records {
     live: Vec::new(),
+    free: Vec::new(),
     retired_calls: Vec::new(),
     retired_fast_hits: 0,
 });
@@ -89,51 +95,64 @@ pub(crate) fn set_operation_count(n: usize) {
     OPS.store(n, Release);
 }
 
-struct Registration(Arc<ThreadRecord>);
+thread_local! {
+    /// This thread's record. No destructor, so reading it is a plain thread-local load.
+    static CURRENT: Cell<Option<&'static ThreadRecord>> = const { Cell::new(None) };
+    /// Hands the record back when the thread exits.
+    static REGISTRATION: Registration = const { Registration };
+}
+
+/// Records are `'static` (leaked once, then recycled): a call can keep `&'static` to its
+/// thread's record instead of looking it up again, and a record is only recycled after its
+/// thread's thread-locals are torn down, when no call of that thread is in progress.
+struct Registration;
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        let Some(rec) = CURRENT.with(|c| c.take()) else {
+            return;
+        };
         let mut records = lock_std(&RECORDS);
-        records.live.retain(|r| !Arc::ptr_eq(r, &self.0));
-        let rec = &self.0;
+        records.live.retain(|r| !std::ptr::eq(*r, rec));
         if records.retired_calls.len() < rec.calls.len() {
             records.retired_calls.resize(rec.calls.len(), 0);
         }
         for (total, c) in records.retired_calls.iter_mut().zip(rec.calls.iter()) {
-            *total += c.load(Relaxed);
+            *total += c.swap(0, Relaxed);
         }
-        records.retired_fast_hits += rec.fast_hits.load(Relaxed);
+        records.retired_fast_hits += rec.fast_hits.swap(0, Relaxed);
+        records.free.push(rec);
     }
 }
 
-thread_local! {
-    static LOCAL: OnceCell<Registration> = const { OnceCell::new() };
+/// This thread's record, creating it on first use; `None` while the thread is being torn
+/// down (its calls then go uncounted).
+#[inline]
+pub(crate) fn current() -> Option<&'static ThreadRecord> {
+    CURRENT.with(Cell::get).or_else(register)
 }
 
-/// Runs `f` with this thread's record, creating it on first use. `None` if the thread is
-/// being torn down.
-#[inline]
-pub(crate) fn with<R>(f: impl FnOnce(&ThreadRecord) -> R) -> Option<R> {
-    LOCAL
-        .try_with(|cell| {
-            let reg = cell.get_or_init(|| {
-                let rec = Arc::new(ThreadRecord::new(OPS.load(Acquire)));
-                lock_std(&RECORDS).live.push(rec.clone());
-                Registration(rec)
-            });
-            f(&reg.0)
-        })
-        .ok()
+#[cold]
+fn register() -> Option<&'static ThreadRecord> {
+    // Registering the destructor first: if the thread is already being torn down, give up.
+    REGISTRATION.try_with(|_| ()).ok()?;
+    let ops = OPS.load(Acquire);
+    let mut records = lock_std(&RECORDS);
+    let rec = match records.free.iter().position(|r| r.calls.len() == ops) {
+        Some(i) => records.free.swap_remove(i),
+        None => Box::leak(Box::new(ThreadRecord::new(ops))),
+    };
+    records.live.push(rec);
+    drop(records);
+    CURRENT.with(|c| c.set(Some(rec)));
+    Some(rec)
 }
 
-/// Runs `f` with this thread's record only if it already exists (the fast path never
-/// creates one: a slow call always comes first).
-#[inline]
-pub(crate) fn with_existing<R>(f: impl FnOnce(&ThreadRecord) -> Option<R>) -> Option<R> {
-    LOCAL
-        .try_with(|cell| cell.get().and_then(|reg| f(&reg.0)))
-        .ok()
-        .flatten()
+/// This thread's record only if it already exists (the fast path never creates one: a
+/// slow call always comes first).
+#[inline(always)]
+pub(crate) fn existing() -> Option<&'static ThreadRecord> {
+    CURRENT.with(Cell::get)
 }
 
 /// Total calls per operation over all threads, live and exited, and total fast-path hits.
@@ -151,6 +170,30 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, u64) {
         hits += rec.fast_hits.load(Relaxed);
     }
     (calls, hits)
+}
+
+/// Makes `rec` visible to unloads (the loom model registers its own records).
+#[cfg(all(test, loom))]
+pub(crate) fn register_for_model(rec: &'static ThreadRecord, on: bool) {
+    let mut records = lock_std(&RECORDS);
+    records.live.retain(|r| !std::ptr::eq(*r, rec));
+    if on {
+        records.live.push(rec);
+    }
+}
+
+/// Calls pinning `module` right now, over all threads (introspection).
+pub(crate) fn pins_of(module: u32) -> usize {
+    lock_std(&RECORDS)
+        .live
+        .iter()
+        .map(|r| {
+            r.pins
+                .iter()
+                .filter(|p| p.load(Relaxed) == module + 1)
+                .count()
+        })
+        .sum()
 }
 
 /// Whether any thread may be inside a fast-path call on `module`. Call only after the

@@ -4,8 +4,7 @@
 //! # The state machine
 //!
 //! A [`ModuleCell`] holds the module's value behind `value: AtomicPtr<T>` (null = not
-//! resident), a count of in-flight calls `active`, and a `state` mutex that serializes the
-//! two transitions that change `value`:
+//! resident) and a `state` mutex that serializes the two transitions that change `value`:
 //!
 //! ```text
 //!            build (state locked while publishing)
@@ -14,33 +13,37 @@
 //!     └──────────── unload (state locked throughout) ────┘
 //! ```
 //!
-//! * **Acquire** (every slow-path call): `active += 1`, then load `value`. Non-null: the
-//!   call runs on that value and `active -= 1` when its guard drops. Null: `active -= 1`,
-//!   build (or wait for the builder) under `state`, and retry.
-//! * **Unload** (under `state`, so no build can start): store null into `value`, *then*
-//!   read `active`. Zero: nobody can hold the old pointer — drop it (exactly once, on the
-//!   unloading thread) before releasing `state`. Non-zero: put the pointer back (the unload
-//!   loses the race; the call is served by the current value).
+//! A call *holds* the value in one of two ways, each a store followed by a load:
 //!
-//! Both sides are a store followed by a load of the other's location (`active` then
-//! `value`, `value` then `active`), all `SeqCst`: in the single total order either the
-//! caller's increment precedes the unloader's read of `active` (the unload backs off) or the
-//! unloader's null store precedes the caller's load (the caller sees null and goes to the
-//! builder, which waits for `state` and so for the drop). A new value is therefore only ever
-//! built after the old one is gone. The `loom` model in `tests/loom_cell.rs` checks this
-//! exhaustively.
+//! * **Pinned** (blocking calls, slow and fast path alike): write the module's index into
+//!   the calling thread's own record ([`crate::local`]), light fence, load `value`. Nothing
+//!   shared is written, so calls on many threads do not contend.
+//! * **Counted** (async calls, whose task may move between threads, and calls nested too
+//!   deep to pin): `active += 1`, `fence(SeqCst)`, load `value`.
 //!
-//! The fast path (see [`crate::zafp`]) reaches the value without touching `active`; it is
-//! covered by its own protocol (hot protection plus per-thread pins), which `unload` checks
-//! through [`ModuleCell::unload_with`]'s `fast_path_quiet` argument.
+//! Null means "not resident": the call drops its hold, builds the value (or waits for the
+//! builder) under `state`, and retries.
+//!
+//! **Unload** (under `state`, so no build can start): store null into `value`, run the heavy
+//! fence ([`crate::zafp::heavy_fence`]), then look for holds: any thread pinning the module
+//! or a non-zero `active`. None: nobody can hold the old pointer — drop it (exactly once, on
+//! the unloading thread) before releasing `state`. Otherwise put the pointer back: the
+//! unload loses the race and the call is served by the current value.
+//!
+//! Either the unloader's fence comes first in the fences' total order, and the caller's
+//! load after its own fence sees null (it goes to the builder, which waits for `state` and
+//! so for the drop), or the caller's fence comes first and the unloader sees its hold. A
+//! new value is therefore only ever built after the old one is gone. The `loom` models in
+//! `src/tests/loom.rs` check both kinds of hold exhaustively (loom models fences, not
+//! `SeqCst` accesses, which is why the protocol is written with fences).
 
 use crate::error::{Error, InitError};
 use crate::memory;
-use crate::sync::{lock, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex};
+use crate::sync::{fence, lock, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::{Context, Poll, Waker};
 
 /// Builds a module's value the first time one of its operations is called.
@@ -193,8 +196,6 @@ pub struct ModuleCell<T> {
     pub(crate) last_use_ms: AtomicU64,
     /// Filled fast-path slots pointing at the current value.
     pub(crate) fast_refs: AtomicUsize,
-    /// A slot pointing at the value was emptied since the pins were last checked.
-    pub(crate) fast_emptied: crate::sync::AtomicBool,
     /// Live result-cache entries computed by this module (protection 3).
     pub(crate) cache_deps: std::sync::atomic::AtomicUsize,
     pub(crate) builds: AtomicU64,
@@ -230,7 +231,6 @@ macro_rules! cell_new {
                 index: AtomicU32::new(u32::MAX),
                 last_use_ms: AtomicU64::new(0),
                 fast_refs: AtomicUsize::new(0),
-                fast_emptied: crate::sync::AtomicBool::new(false),
                 cache_deps: std::sync::atomic::AtomicUsize::new(0),
                 builds: AtomicU64::new(0),
                 drops: AtomicU64::new(0),
@@ -251,51 +251,85 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         !self.value.load(Acquire).is_null()
     }
 
-    /// In-flight slow-path calls.
-    pub fn active_calls(&self) -> usize {
+    /// In-flight counted calls (async calls). Pinned calls are counted by
+    /// [`ModuleCell::active_calls`] through the thread records.
+    pub fn counted_calls(&self) -> usize {
         self.active.load(Relaxed)
+    }
+
+    /// In-flight calls of any kind (a scan of the thread records: for introspection and
+    /// sweeps, not the call path).
+    pub fn active_calls(&self) -> usize {
+        self.active.load(Relaxed) + crate::local::pins_of(self.index.load(Relaxed))
     }
 
     /// The current value pointer (null when not resident), for filling fast-path slots.
     pub(crate) fn value_ptr(&self) -> *mut T {
-        self.value.load(SeqCst)
+        self.value.load(Acquire)
     }
 
-    /// Enters a call: returns a guard on the resident value, building it first if needed.
+    /// Enters a blocking call: a hold on the resident value, building it first if needed.
     /// `name` and `builder` describe the module for errors and the build.
     pub fn acquire(
         &'static self,
         name: &'static str,
         builder: &Builder<T>,
-    ) -> Result<ModuleGuard<T>, Error> {
+    ) -> Result<Hold<T>, Error> {
         loop {
-            if let Some(guard) = self.try_enter() {
-                return Ok(guard);
+            if let Some(hold) = self.try_pin() {
+                return Ok(Hold::Pinned(hold));
+            }
+            if let Some(guard) = self.try_count() {
+                return Ok(Hold::Counted(guard));
             }
             self.build_blocking(name, builder)?;
         }
     }
 
-    /// Like [`ModuleCell::acquire`], awaiting an async build.
+    /// Like [`ModuleCell::acquire`] for async calls: a counted hold (`Send`), awaiting an
+    /// async build.
     pub async fn acquire_async(
         &'static self,
         name: &'static str,
         builder: &Builder<T>,
     ) -> Result<ModuleGuard<T>, Error> {
         loop {
-            if let Some(guard) = self.try_enter() {
+            if let Some(guard) = self.try_count() {
                 return Ok(guard);
             }
             self.build_async(name, builder).await?;
         }
     }
 
+    /// A pinned hold, if the value is resident and this thread can pin (`None` also when
+    /// it cannot: the caller then tries a counted hold, which tells the two apart).
     #[inline]
-    fn try_enter(&'static self) -> Option<ModuleGuard<T>> {
-        self.active.fetch_add(1, SeqCst);
-        let value = self.value.load(SeqCst);
+    fn try_pin(&'static self) -> Option<Pinned<T>> {
+        // Under loom the thread records (process-wide) cannot be used across model
+        // executions; the pinned protocol is modelled on its own in `tests/loom.rs`.
+        #[cfg(loom)]
+        return None;
+        #[cfg(not(loom))]
+        {
+            let rec = crate::local::current()?;
+            Pinned::pin(&self.value, rec, self.index.load(Relaxed))
+        }
+    }
+
+    /// A pinned hold taken on a given record (for the loom model).
+    #[cfg(all(test, loom))]
+    pub(crate) fn pin_with(&self, rec: &'static crate::local::ThreadRecord) -> Option<Pinned<T>> {
+        Pinned::pin(&self.value, rec, self.index.load(Relaxed))
+    }
+
+    /// A counted hold: `active += 1`, fence, load.
+    #[inline]
+    pub(crate) fn try_count(&'static self) -> Option<ModuleGuard<T>> {
+        self.active.fetch_add(1, Relaxed);
+        fence(SeqCst);
+        let value = self.value.load(Acquire);
         if value.is_null() {
-            self.active.fetch_sub(1, SeqCst);
+            self.active.fetch_sub(1, Release);
             return None;
         }
         Some(ModuleGuard { cell: self, value })
@@ -435,46 +469,39 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         result
     }
 
-    /// Unloads the value if no call holds it. `fast_path_quiet` is asked, with the state
-    /// locked and after the value's fast-path slots are known empty, whether any thread may
-    /// still be inside a fast-path call on it. Returns `Ok(None)` if nothing was resident.
-    pub(crate) fn unload_with(
-        &self,
-        fast_path_quiet: impl FnOnce() -> bool,
-    ) -> Result<Option<Reclaimed>, Protection> {
+    /// Unloads the value if no call holds it (see the protocol in this module's docs).
+    /// Returns `Ok(None)` if nothing was resident. The caller empties the fast-path slots
+    /// first; a filled one refuses the unload.
+    pub(crate) fn unload(&self) -> Result<Option<Reclaimed>, Protection> {
         let st = lock(&self.state);
         if st.building {
             return Err(Protection::ActiveCalls);
         }
-        let value = self.value.load(SeqCst);
+        let value = self.value.load(Acquire);
         if value.is_null() {
             return Ok(None);
-        }
-        if self.active.load(SeqCst) != 0 {
-            return Err(Protection::ActiveCalls);
         }
         if self.fast_refs.load(SeqCst) != 0 {
             return Err(Protection::HotOperation);
         }
-        if self.fast_emptied.load(SeqCst) {
-            if !fast_path_quiet() {
-                return Err(Protection::ActiveCalls);
-            }
-            self.fast_emptied.store(false, SeqCst);
-        }
-        self.value.store(std::ptr::null_mut(), SeqCst);
-        if self.active.load(SeqCst) != 0 {
-            self.value.store(value, SeqCst);
+        if self.active.load(Relaxed) != 0 {
             return Err(Protection::ActiveCalls);
         }
         let index = self.index.load(Relaxed);
+        self.value.store(std::ptr::null_mut(), Relaxed);
+        let quiet = crate::zafp::heavy_fence()
+            && self.active.load(Acquire) == 0
+            && !crate::local::any_pins(index);
+        if !quiet {
+            self.value.store(value, Release);
+            return Err(Protection::ActiveCalls);
+        }
         let freed = memory::attribute_free_to(index, || {
-            // SAFETY: `value` came from `Box::into_raw` in `finish_build` and was the cell's
-            // only copy. It is now null in the cell, and `active` was zero after the null
-            // store: by the protocol in this module's docs no slow-path guard holds it. The
-            // fast-path slots are empty and `fast_path_quiet` confirmed no pinned thread,
-            // so no fast-path call holds it. The state lock excludes a concurrent unload,
-            // so it is dropped exactly once.
+            // SAFETY: `value` came from `Box::into_raw` in `finish_build`. It is now null in
+            // the cell, no fast-path slot holds it (`fast_refs` is zero), and after the heavy
+            // fence no thread pins the module and `active` is zero: by the protocol in this
+            // module's docs no call holds it, and none can load it again. The state lock
+            // excludes a concurrent unload or build, so it is dropped exactly once.
             let boxed = unsafe { Box::from_raw(value) };
             // A panicking `Drop` must not leave the state locked: contain it.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
@@ -522,9 +549,9 @@ impl<T> std::ops::Deref for ModuleGuard<T> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: `value` was non-null when loaded after `active` was incremented; by the
-        // protocol in this module's docs, no unload can drop it until this guard's drop
-        // decrements `active`.
+        // SAFETY: `value` was loaded non-null after `active` was incremented and a SeqCst
+        // fence; by the protocol in this module's docs, no unload can drop it until this
+        // guard's drop decrements `active`.
         unsafe { &*self.value }
     }
 }
@@ -532,7 +559,74 @@ impl<T> std::ops::Deref for ModuleGuard<T> {
 impl<T> Drop for ModuleGuard<T> {
     #[inline]
     fn drop(&mut self) {
-        self.cell.active.fetch_sub(1, SeqCst);
+        // `Release`: the call's use of the value happens before an unload that reads zero.
+        self.cell.active.fetch_sub(1, Release);
+    }
+}
+
+/// A blocking call's hold on a module's value: pinned on the calling thread, or counted.
+#[doc(hidden)]
+pub enum Hold<T: 'static> {
+    Pinned(Pinned<T>),
+    Counted(ModuleGuard<T>),
+}
+
+impl<T> std::ops::Deref for Hold<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match self {
+            Hold::Pinned(p) => p,
+            Hold::Counted(g) => g,
+        }
+    }
+}
+
+/// A hold pinned on the calling thread's record (slow and fast path). Not `Send`: the pin
+/// belongs to this thread. Dropping it unpins.
+#[doc(hidden)]
+pub struct Pinned<T> {
+    value: *const T,
+    depth: usize,
+    rec: &'static crate::local::ThreadRecord,
+}
+
+impl<T> Pinned<T> {
+    /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
+    /// null or the thread's pins are all in use.
+    #[inline(always)]
+    pub(crate) fn pin(
+        from: &AtomicPtr<T>,
+        rec: &'static crate::local::ThreadRecord,
+        index: u32,
+    ) -> Option<Self> {
+        let depth = rec.pin(index)?;
+        crate::zafp::light_fence();
+        let value = from.load(Acquire);
+        if value.is_null() {
+            rec.unpin(depth);
+            return None;
+        }
+        Some(Pinned { value, depth, rec })
+    }
+}
+
+impl<T> std::ops::Deref for Pinned<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the value was loaded non-null after this thread pinned its module behind
+        // a light fence. An unload stores null (and empties the fast-path slots), runs the
+        // heavy fence and backs off while any thread pins the module (see this module's
+        // docs), so the value stays alive until `drop` clears the pin with `Release`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for Pinned<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.unpin(self.depth);
     }
 }
 

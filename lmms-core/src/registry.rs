@@ -89,8 +89,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         })
     }
     fn unload(&self) -> Result<Option<crate::module::Reclaimed>, Protection> {
-        let index = self.index.load(Relaxed);
-        self.unload_with(|| crate::zafp::fast_path_quiet(index))
+        ModuleCell::unload(self)
     }
     fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize {
         &self.cache_deps

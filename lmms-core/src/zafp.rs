@@ -21,7 +21,7 @@
 //! under loom and miri), both sides are `fence(SeqCst)`.
 
 use crate::local;
-use crate::module::Module;
+use crate::module::{Module, Pinned};
 use crate::sync::{fence, AtomicPtr, AtomicU32};
 use std::collections::VecDeque;
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};
@@ -53,8 +53,9 @@ pub fn membarrier_active() -> bool {
     MEMBARRIER.load(Relaxed)
 }
 
+/// The caller's side of the asymmetric fence (a compiler fence with membarrier).
 #[inline(always)]
-fn light_fence() {
+pub(crate) fn light_fence() {
     if MEMBARRIER.load(Relaxed) {
         compiler_fence(SeqCst);
     } else {
@@ -84,12 +85,6 @@ pub(crate) fn heavy_fence() -> bool {
     true
 }
 
-/// Whether no thread can be inside a fast-path call on module `index` whose slot was
-/// emptied before this call.
-pub(crate) fn fast_path_quiet(index: u32) -> bool {
-    heavy_fence() && !local::any_pins(index)
-}
-
 /// The fast-path slot of one operation on module type `T`.
 #[doc(hidden)]
 pub struct FastSlot<T> {
@@ -111,16 +106,20 @@ impl<T: Module> FastSlot<T> {
     #[cfg(loom)]
     slot_new!();
 
-    /// Enters a fast-path call of operation `op` if the slot is filled.
+    /// Enters a fast-path call of operation `op` if the slot is filled: pins the module on
+    /// this thread and counts the call's heat there.
     #[inline(always)]
-    pub(crate) fn enter(&self, op: &AtomicU32) -> Option<FastCall<T>> {
-        let module = T::cell().index.load(Relaxed);
-        local::with_existing(|rec| {
-            let (value, depth) = self.pin_on(rec, module)?;
-            rec.count(op.load(Relaxed) as usize);
-            rec.count_fast_hit();
-            Some(FastCall { value, depth })
-        })
+    pub(crate) fn enter(&self, op: &AtomicU32) -> Option<Pinned<T>> {
+        // An empty slot costs one load: no thread-local access for operations that are
+        // not hot.
+        if self.value.load(Relaxed).is_null() {
+            return None;
+        }
+        let rec = local::existing()?;
+        let pinned = Pinned::pin(&self.value, rec, T::cell().index.load(Relaxed))?;
+        rec.count(op.load(Relaxed) as usize);
+        rec.count_fast_hit();
+        Some(pinned)
     }
 
     pub(crate) fn is_filled(&self) -> bool {
@@ -145,30 +144,20 @@ impl<T: Module> FastSlot<T> {
         if !self.take() {
             return false;
         }
-        let cell = T::cell();
-        cell.fast_emptied.store(true, SeqCst);
-        cell.fast_refs.fetch_sub(1, SeqCst);
+        T::cell().fast_refs.fetch_sub(1, SeqCst);
         true
     }
 }
 
 impl<T> FastSlot<T> {
-    /// The caller's half of the protocol: pin `module` on `rec`, light fence, load the slot.
-    /// Returns the value and the pin depth, or unpins and returns `None` if the slot is empty.
-    #[inline(always)]
+    /// The caller's half of the protocol on this slot (for the loom model).
+    #[cfg(all(test, loom))]
     pub(crate) fn pin_on(
         &self,
-        rec: &local::ThreadRecord,
+        rec: &'static local::ThreadRecord,
         module: u32,
-    ) -> Option<(*const T, usize)> {
-        let depth = rec.pin(module)?;
-        light_fence();
-        let value = self.value.load(Acquire);
-        if value.is_null() {
-            rec.unpin(depth);
-            return None;
-        }
-        Some((value, depth))
+    ) -> Option<Pinned<T>> {
+        Pinned::pin(&self.value, rec, module)
     }
 
     /// The unloader's first half: empty the slot (`SeqCst`, before the heavy fence).
@@ -181,35 +170,6 @@ impl<T> FastSlot<T> {
         Self {
             value: AtomicPtr::new(value),
         }
-    }
-}
-
-/// A fast-path call in progress; dropping it unpins.
-#[doc(hidden)]
-pub struct FastCall<T> {
-    value: *const T,
-    depth: usize,
-}
-
-impl<T> FastCall<T> {
-    #[inline(always)]
-    pub(crate) fn value(&self) -> &T {
-        // SAFETY: the value was loaded from a filled slot after this thread pinned the module
-        // behind a light fence. An unload empties every slot, runs the heavy fence and backs
-        // off while any thread pins the module (see this module's docs), so the value stays
-        // alive until `drop` clears the pin with `Release`.
-        unsafe { &*self.value }
-    }
-}
-
-impl<T> Drop for FastCall<T> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        let depth = self.depth;
-        local::with_existing(|rec| {
-            rec.unpin(depth);
-            Some(())
-        });
     }
 }
 

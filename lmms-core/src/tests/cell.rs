@@ -38,6 +38,7 @@ macro_rules! counted {
 fn concurrent_first_callers_share_one_build() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
+    CELL.index.store(101, SeqCst);
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -51,7 +52,7 @@ fn concurrent_first_callers_share_one_build() {
         .collect();
     handles.into_iter().for_each(|h| h.join().unwrap());
     assert_eq!(BUILDS.load(SeqCst), 1);
-    assert!(CELL.unload_with(|| true).unwrap().is_some());
+    assert!(CELL.unload().unwrap().is_some());
     assert_eq!(LIVE.load(SeqCst), 0);
 }
 
@@ -72,6 +73,7 @@ fn init_error_reaches_every_waiter_and_is_not_cached() {
         Ok(Flaky)
     }
     static CELL: ModuleCell<Flaky> = ModuleCell::new();
+    CELL.index.store(102, SeqCst);
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -107,6 +109,7 @@ fn panic_in_init_leaves_the_cell_buildable() {
         Ok(Boom)
     }
     static CELL: ModuleCell<Boom> = ModuleCell::new();
+    CELL.index.store(103, SeqCst);
     let err = CELL
         .acquire("boom", &Builder::Sync(boom))
         .map(drop)
@@ -123,40 +126,42 @@ fn panic_in_init_leaves_the_cell_buildable() {
 fn unload_waits_for_active_calls_and_drops_once() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
+    CELL.index.store(104, SeqCst);
     let guard = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
-    assert_eq!(
-        CELL.unload_with(|| true).unwrap_err(),
-        Protection::ActiveCalls
-    );
+    assert_eq!(CELL.unload().unwrap_err(), Protection::ActiveCalls);
     assert_eq!(
         guard.payload.len(),
         16,
         "the call is still served by the value"
     );
     drop(guard);
-    assert!(CELL.unload_with(|| true).unwrap().is_some());
-    assert!(
-        CELL.unload_with(|| true).unwrap().is_none(),
-        "nothing left to drop"
-    );
+    assert!(CELL.unload().unwrap().is_some());
+    assert!(CELL.unload().unwrap().is_none(), "nothing left to drop");
     assert_eq!(BUILDS.load(SeqCst), 1);
     assert_eq!(LIVE.load(SeqCst), 0);
     assert_eq!(CELL.drops.load(SeqCst), 1);
 }
 
 #[test]
-fn unload_refused_while_the_fast_path_may_hold_the_value() {
+fn pinned_and_counted_holds_each_block_unload() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
-    let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
-    assert_eq!(g.payload.len(), 16);
-    drop(g);
-    CELL.fast_emptied.store(true, SeqCst);
-    assert_eq!(
-        CELL.unload_with(|| false).unwrap_err(),
-        Protection::ActiveCalls
+    CELL.index.store(105, SeqCst);
+    let pinned = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+    assert!(
+        matches!(pinned, crate::module::Hold::Pinned(_)),
+        "a blocking call pins"
     );
-    assert!(CELL.unload_with(|| true).unwrap().is_some());
+    assert_eq!(CELL.active_calls(), 1);
+    assert_eq!(CELL.unload().unwrap_err(), Protection::ActiveCalls);
+    assert_eq!(pinned.payload.len(), 16);
+    drop(pinned);
+    let counted = CELL.try_count().expect("resident");
+    assert_eq!(CELL.unload().unwrap_err(), Protection::ActiveCalls);
+    assert_eq!(counted.payload.len(), 16);
+    drop(counted);
+    assert_eq!(CELL.active_calls(), 0);
+    assert!(CELL.unload().unwrap().is_some());
     assert_eq!(BUILDS.load(SeqCst), 1);
 }
 
@@ -164,6 +169,7 @@ fn unload_refused_while_the_fast_path_may_hold_the_value() {
 fn calls_racing_unloads_never_see_two_instances_or_a_dropped_value() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
+    CELL.index.store(106, SeqCst);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let callers: Vec<_> = (0..THREADS.min(4))
         .map(|_| {
@@ -181,7 +187,7 @@ fn calls_racing_unloads_never_see_two_instances_or_a_dropped_value() {
         thread::spawn(move || {
             let mut unloaded = 0;
             while !stop.load(SeqCst) {
-                if let Ok(Some(_)) = CELL.unload_with(|| true) {
+                if let Ok(Some(_)) = CELL.unload() {
                     unloaded += 1;
                 }
                 thread::yield_now();

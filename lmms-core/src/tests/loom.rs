@@ -31,6 +31,16 @@ macro_rules! counted {
 counted!(CellValue, CELL_LIVE);
 counted!(SlotValue, SLOT_LIVE);
 
+/// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS` (default 3)
+/// preemptions — loom's documented bound; the bugs it finds need only a few.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
 fn leak<T>(v: T) -> &'static T {
     Box::leak(Box::new(v))
 }
@@ -39,7 +49,7 @@ fn leak<T>(v: T) -> &'static T {
 /// values, each build dropped at most once.
 #[test]
 fn loom_acquire_unload_build() {
-    loom::model(|| {
+    model(|| {
         CELL_LIVE.store(0, SeqCst);
         let cell: &'static ModuleCell<CellValue> = leak(ModuleCell::new());
         let caller = || {
@@ -47,6 +57,9 @@ fn loom_acquire_unload_build() {
                 let g = cell
                     .acquire("value", &Builder::Sync(CellValue::build))
                     .unwrap();
+                // A scheduling point while the call holds the value: an unload that got
+                // the protocol wrong would drop it here.
+                thread::yield_now();
                 assert_eq!(CELL_LIVE.load(SeqCst), 1, "value dropped under a call");
                 assert_eq!(g.0, 42);
             })
@@ -54,7 +67,7 @@ fn loom_acquire_unload_build() {
         let a = caller();
         let b = caller();
         let unloader = thread::spawn(move || {
-            let _ = cell.unload_with(|| true);
+            let _ = cell.unload();
         });
         a.join().unwrap();
         b.join().unwrap();
@@ -64,7 +77,7 @@ fn loom_acquire_unload_build() {
         assert_eq!(builds - drops, u64::from(cell.is_resident()));
         assert_eq!(CELL_LIVE.load(SeqCst) as u64, builds - drops);
         // Clean up so the next execution starts from zero.
-        let _ = cell.unload_with(|| true);
+        let _ = cell.unload();
     });
 }
 
@@ -72,18 +85,16 @@ fn loom_acquire_unload_build() {
 /// and frees the value if no pin is seen: the caller never reads a freed value.
 #[test]
 fn loom_fast_path_pin_versus_unload() {
-    loom::model(|| {
+    model(|| {
         SLOT_LIVE.store(0, SeqCst);
         let value: *mut SlotValue = Box::into_raw(Box::new(SlotValue::build().unwrap()));
         let slot: &'static FastSlot<SlotValue> = leak(FastSlot::filled_with(value));
         let rec: &'static ThreadRecord = leak(ThreadRecord::new(1));
         let caller = thread::spawn(move || {
-            if let Some((v, depth)) = slot.pin_on(rec, 0) {
+            if let Some(pinned) = slot.pin_on(rec, 0) {
+                thread::yield_now();
                 assert_eq!(SLOT_LIVE.load(SeqCst), 1, "fast path read a freed value");
-                // SAFETY: pinned and loaded non-null; the model checks the unloader frees it
-                // only after this pin is released.
-                assert_eq!(unsafe { (*v).0 }, 42);
-                rec.unpin(depth);
+                assert_eq!(pinned.0, 42);
             }
         });
         let value_addr = value as usize;
@@ -104,5 +115,45 @@ fn loom_fast_path_pin_versus_unload() {
             drop(unsafe { Box::from_raw(value_addr as *mut SlotValue) });
         }
         assert_eq!(SLOT_LIVE.load(SeqCst), 0);
+    });
+}
+
+counted!(PinnedValue, PINNED_LIVE);
+
+/// A blocking call pins the module on its thread record while the real
+/// `ModuleCell::unload` runs: the value is never dropped under the pinned call, and an
+/// unload that loses the race leaves the value resident.
+#[test]
+fn loom_pinned_call_versus_unload() {
+    model(|| {
+        PINNED_LIVE.store(0, SeqCst);
+        let cell: &'static ModuleCell<PinnedValue> = leak(ModuleCell::new());
+        cell.index.store(0, SeqCst);
+        // Build it (counted path under loom), then release.
+        drop(
+            cell.acquire("value", &Builder::Sync(PinnedValue::build))
+                .unwrap(),
+        );
+        let rec: &'static ThreadRecord = leak(ThreadRecord::new(1));
+        crate::local::register_for_model(rec, true);
+        let caller = thread::spawn(move || {
+            if let Some(pinned) = cell.pin_with(rec) {
+                thread::yield_now();
+                assert_eq!(
+                    PINNED_LIVE.load(SeqCst),
+                    1,
+                    "value dropped under a pinned call"
+                );
+                assert_eq!(pinned.0, 42);
+            }
+        });
+        let unloader = thread::spawn(move || cell.unload().map(|r| r.is_some()));
+        caller.join().unwrap();
+        let unloaded = unloader.join().unwrap();
+        crate::local::register_for_model(rec, false);
+        assert_eq!(PINNED_LIVE.load(SeqCst), usize::from(cell.is_resident()));
+        assert_eq!(unloaded.is_err(), cell.is_resident());
+        let _ = cell.unload();
+        assert_eq!(PINNED_LIVE.load(SeqCst), 0);
     });
 }
