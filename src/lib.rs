@@ -91,3 +91,8 @@ pub use lmms_macros::module;
 /// assert_eq!(lmms::execute("math", "add", serde_json::json!({"a": 2, "b": 3})).unwrap(), 5);
 /// ```
 pub use lmms_macros::operation;
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -57,6 +57,11 @@ use std::task::{Context, Poll, Waker};
 /// }
 /// assert_eq!(<Table as lmms::Init>::init().unwrap().0.len(), 1024);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "module `{Self}` has no `lmms::Init` implementation",
+    label = "`#[lmms::module]` builds this type with `lmms::Init::init`",
+    note = "implement `lmms::Init` for `{Self}`, or declare the module `#[lmms::module(async_init)]` and implement `lmms::AsyncInit`"
+)]
 pub trait Init: Sized + Send + Sync + 'static {
     /// Builds the value; heavy work belongs here.
     fn init() -> Result<Self, InitError>;
@@ -74,6 +79,10 @@ pub trait Init: Sized + Send + Sync + 'static {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "module `{Self}` is declared `async_init` but has no `lmms::AsyncInit` implementation",
+    note = "implement `lmms::AsyncInit` for `{Self}`, or drop `async_init` and implement `lmms::Init`"
+)]
 pub trait AsyncInit: Sized + Send + Sync + 'static {
     /// Builds the value.
     fn init() -> impl Future<Output = Result<Self, InitError>> + Send;
