@@ -11,7 +11,10 @@ use std::process::Command;
 fn example_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/<profile>/deps/smart_home_smoke-HASH → target/<profile>/examples/smart_home
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let bin = profile_dir
         .join("examples")
         .join(format!("smart_home{}", std::env::consts::EXE_SUFFIX));
@@ -33,7 +36,11 @@ fn quick_replay_reports_all_modes() {
         .expect("run the example");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "example failed: {stderr}");
-    assert_eq!(stderr.matches("[LMMS_STATS] {").count(), 3, "one stats line per mode: {stderr}");
+    assert_eq!(
+        stderr.matches("[LMMS_STATS] {").count(),
+        3,
+        "one stats line per mode: {stderr}"
+    );
 
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     for key in ["cold_start", "initial_memory", "gb_s_per_1k"] {
@@ -55,13 +62,21 @@ fn quick_replay_reports_all_modes() {
     for mode in ["eager", "ligs", "lmms"] {
         let m = &v["modes"][mode];
         for f in fields {
-            assert!(m[f].as_f64().is_some_and(|x| x >= 0.0), "{mode}.{f} = {}", m[f]);
+            assert!(
+                m[f].as_f64().is_some_and(|x| x >= 0.0),
+                "{mode}.{f} = {}",
+                m[f]
+            );
         }
         assert_eq!(m["non_200"], 0, "{mode}: every request answered 200");
         assert!(m["cold_start_ms"].as_f64().unwrap() > 0.0);
         assert!(m["configured_memory_mb"].as_u64().unwrap() >= 128);
     }
-    let (eager, ligs, lmms) = (&v["modes"]["eager"], &v["modes"]["ligs"], &v["modes"]["lmms"]);
+    let (eager, ligs, lmms) = (
+        &v["modes"]["eager"],
+        &v["modes"]["ligs"],
+        &v["modes"]["lmms"],
+    );
     let u = |m: &serde_json::Value, f: &str| m[f].as_u64().unwrap();
     // Eager builds every module before the first request; lazy modes build none.
     assert_eq!(u(eager, "ligs_loads"), u(eager, "modules"));
@@ -77,5 +92,8 @@ fn quick_replay_reports_all_modes() {
 
     let plot = std::fs::read_to_string(&svg).expect("plot written");
     let _ = std::fs::remove_file(&svg);
-    assert!(plot.starts_with("<svg") && plot.contains("live heap"), "an SVG chart");
+    assert!(
+        plot.starts_with("<svg") && plot.contains("live heap"),
+        "an SVG chart"
+    );
 }
