@@ -2,7 +2,6 @@
 //! slot is ever filled.
 
 use lmms::{Config, Heat, ManualClock};
-use std::time::Duration;
 
 #[lmms::operation(interface = "calc", op = "double")]
 pub fn double(x: u32) -> u32 {

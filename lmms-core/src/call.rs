@@ -1,15 +1,18 @@
 //! The data path of a call, top to bottom. Generated wrappers call these (through
 //! `lmms::__private`):
 //!
-//! 1. **Fast path** ([`enter`]): the operation is HOT and its slot is filled → pin the
-//!    module on this thread, count heat, run the body on the pre-resolved value.
-//! 2. **Slow path** ([`enter_slow`]): the gateway is ready (no configuration or
-//!    registration fault) → count heat → acquire the module (LIGS: build it on first use,
-//!    waiting for a concurrent builder) → run the body.
+//! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
+//!    is filled → pin the module on this thread, count one call, run the body on the
+//!    pre-resolved value, unpin.
+//! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
+//!    configuration or registration fault) → count heat → acquire the module (LIGS: build
+//!    it on first use, waiting for a concurrent builder) → run the same body closure.
 //! 3. **End of call** ([`Call`]'s `Drop`): record last use, release the module, and now
 //!    and then run a sweep (LUGS + ZAFP promotion).
 //!
-//! A cached operation checks its cache before step 1 (see [`crate::cache`]).
+//! Async calls take [`enter_async`] (always the slow path, with a `Send` counted hold);
+//! stateless calls [`enter_stateless`]. A cached operation checks its cache before any of
+//! these (see [`crate::cache`]).
 
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
@@ -26,19 +29,31 @@ pub struct Call<T: Module> {
     slow: Option<&'static Gateway>,
 }
 
-/// Enters a call of `op`: fast path if the slot is filled, else the slow path.
+/// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
+/// the slot is filled, else the slow path. This is what a generated wrapper calls: the
+/// fast branch is inlined into it (pin, one counter, body, unpin), the slow branch is one
+/// out-of-line call that receives the same closure.
 #[inline(always)]
-pub fn enter<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
-    match op.slot.enter(&op.common.index) {
-        Some(pinned) => Ok(Call {
-            hold: Hold::Pinned(pinned),
-            slow: None,
-        }),
-        None => enter_slow(op),
+pub fn run<T: Module, R>(
+    op: &'static Operation<T>,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Error> {
+    if let Some(pinned) = op.slot.enter(&op.common.index) {
+        return Ok(body(&pinned));
     }
+    run_slow(op, body)
 }
 
 #[inline(never)]
+fn run_slow<T: Module, R>(
+    op: &'static Operation<T>,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Error> {
+    let call = enter_slow(op)?;
+    Ok(body(&call))
+}
+
+#[inline]
 fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     let gw = ready()?;
     count(op.common.index());
@@ -49,7 +64,7 @@ fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     })
 }
 
-/// Async form of [`enter`]: awaits an async module build. Always the slow path: a
+/// Async form of [`run`]: awaits an async module build. Always the slow path: a
 /// fast-path pin belongs to one thread and a task may move between threads.
 pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<AsyncCall<T>, Error> {
     let gw = ready()?;

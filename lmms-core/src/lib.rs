@@ -46,9 +46,7 @@ pub mod __private {
             assert_cache_key, assert_cache_value, CacheKey, CacheKeyTuple, CacheOk, CacheValue,
             CachedResult, OpCache,
         };
-        pub use crate::call::{
-            enter, enter_async, enter_stateless, AsyncCall, Call, StatelessCall,
-        };
+        pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, Call, StatelessCall};
         pub use crate::module::{Builder, Hold, Module, ModuleCell, ModuleGuard, Pinned};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,

@@ -14,10 +14,10 @@ pub(crate) struct ThreadRecord {
     /// `module index + 1` of each fast-path call in progress on this thread, by depth.
     pins: [AtomicU32; MAX_PIN_DEPTH],
     depth: AtomicUsize,
-    /// Calls per operation index (monotonic).
+    /// Calls per operation index (monotonic): slow-path calls in the first half, fast-path
+    /// calls in the second, so each path bumps exactly one counter.
     calls: Box<[AtomicU64]>,
-    /// Calls served by the fast path.
-    fast_hits: AtomicU64,
+    ops: usize,
 }
 
 impl ThreadRecord {
@@ -25,13 +25,13 @@ impl ThreadRecord {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
             depth: AtomicUsize::new(0),
-            calls: (0..ops).map(|_| AtomicU64::new(0)).collect(),
-            fast_hits: AtomicU64::new(0),
+            calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
+            ops,
         }
     }
 
-    /// Counts one call of operation `op`. Only the owning thread writes, so a plain
-    /// load + store suffices (no read-modify-write).
+    /// Counts one slow-path call of operation `op`. Only the owning thread writes, so a
+    /// plain load + store suffices (no read-modify-write).
     #[inline]
     pub(crate) fn count(&self, op: usize) {
         if let Some(c) = self.calls.get(op) {
@@ -39,10 +39,12 @@ impl ThreadRecord {
         }
     }
 
-    #[inline]
-    pub(crate) fn count_fast_hit(&self) {
-        self.fast_hits
-            .store(self.fast_hits.load(Relaxed) + 1, Relaxed);
+    /// Counts one fast-path call of operation `op`.
+    #[inline(always)]
+    pub(crate) fn count_fast(&self, op: usize) {
+        if let Some(c) = self.calls.get(self.ops + op) {
+            c.store(c.load(Relaxed) + 1, Relaxed);
+        }
     }
 
     /// Pins `module` for a fast-path call; returns the depth to unpin, or `None` when
@@ -79,14 +81,12 @@ struct Records {
     /// Records of exited threads, zeroed, for the next new thread.
     free: Vec<&'static ThreadRecord>,
     retired_calls: Vec<u64>,
-    retired_fast_hits: u64,
 }
 
 static RECORDS: Mutex<Records> = Mutex::new(Records {
     live: Vec::new(),
     free: Vec::new(),
     retired_calls: Vec::new(),
-    retired_fast_hits: 0,
 });
 static OPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -120,7 +120,6 @@ impl Drop for Registration {
         for (total, c) in records.retired_calls.iter_mut().zip(rec.calls.iter()) {
             *total += c.swap(0, Relaxed);
         }
-        records.retired_fast_hits += rec.fast_hits.swap(0, Relaxed);
         records.free.push(rec);
     }
 }
@@ -158,18 +157,20 @@ pub(crate) fn existing() -> Option<&'static ThreadRecord> {
 /// Total calls per operation over all threads, live and exited, and total fast-path hits.
 pub(crate) fn totals(ops: usize) -> (Vec<u64>, u64) {
     let records = lock_std(&RECORDS);
-    let mut calls = vec![0u64; ops];
-    for (t, r) in calls.iter_mut().zip(records.retired_calls.iter()) {
-        *t += r;
-    }
-    let mut hits = records.retired_fast_hits;
-    for rec in &records.live {
-        for (t, c) in calls.iter_mut().zip(rec.calls.iter()) {
-            *t += c.load(Relaxed);
+    // Slow-path counts in the first half, fast-path counts in the second.
+    let mut split = vec![0u64; 2 * ops];
+    let mut add = |counts: &mut dyn Iterator<Item = u64>| {
+        for (t, c) in split.iter_mut().zip(counts) {
+            *t += c;
         }
-        hits += rec.fast_hits.load(Relaxed);
+    };
+    add(&mut records.retired_calls.iter().copied());
+    for rec in &records.live {
+        add(&mut rec.calls.iter().map(|c| c.load(Relaxed)));
     }
-    (calls, hits)
+    let (slow, fast) = split.split_at(ops);
+    let calls = slow.iter().zip(fast).map(|(s, f)| s + f).collect();
+    (calls, fast.iter().sum())
 }
 
 /// Makes `rec` visible to unloads (the loom model registers its own records).

@@ -117,8 +117,7 @@ impl<T: Module> FastSlot<T> {
         }
         let rec = local::existing()?;
         let pinned = Pinned::pin(&self.value, rec, T::cell().index.load(Relaxed))?;
-        rec.count(op.load(Relaxed) as usize);
-        rec.count_fast_hit();
+        rec.count_fast(op.load(Relaxed) as usize);
         Some(pinned)
     }
 

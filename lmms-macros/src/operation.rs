@@ -237,6 +237,7 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let state_arg = spec.module.as_ref().map(|_| quote!(&*__lmms_call,));
     let call_body = quote!(__lmms_body(#state_arg #(#param_names),*) #await_);
+    let blocking_with_module = spec.module.is_some() && !is_async;
 
     let ttl = match spec.cache_ttl_ms {
         Some(ms) => quote!(::core::option::Option::Some(#ms)),
@@ -281,6 +282,26 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         .map(|_| cache_parts(spec, &p))
         .unwrap_or_default();
     let (cache_items, cache_lookup, cache_store) = (&cache.items, &cache.lookup, &cache.store);
+    // A blocking call on a module goes through `run`: the fast path inlined, the slow path
+    // out of line, the body (and the cache store, while the module is still held) in a
+    // closure both share. Async and stateless calls hold their module through a guard.
+    let call = if blocking_with_module {
+        quote! {
+            #p::run(&__LMMS_OP, move |__lmms_state| {
+                let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
+                #cache_store
+                __lmms_result
+            })
+        }
+    } else {
+        quote! {
+            #enter
+            let __lmms_result = #call_body;
+            #cache_store
+            ::core::mem::drop(__lmms_call);
+            #p::Result::Ok(__lmms_result)
+        }
+    };
 
     let unique = unique_marker(spec);
     quote! {
@@ -308,11 +329,7 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
             #cache_items
 
             #cache_lookup
-            #enter
-            let __lmms_result = #call_body;
-            #cache_store
-            ::core::mem::drop(__lmms_call);
-            #p::Result::Ok(__lmms_result)
+            #call
         }
     }
 }
