@@ -1,8 +1,8 @@
 //! Procedural macros of [`lmms`](https://docs.rs/lmms). Use them through the `lmms`
 //! crate: `#[lmms::module]` and `#[lmms::operation]`.
 //!
-//! The expansion logic lives in plain functions over `proc_macro2` ([`module::expand`],
-//! [`operation::expand`]) so it can be unit tested and snapshotted; on an error the item is
+//! The expansion logic lives in plain functions over `proc_macro2` (`module::expand`,
+//! `operation::expand`) so it can be unit tested and snapshotted; on an error the item is
 //! emitted unchanged next to the `compile_error!`, so IDEs keep working.
 
 use proc_macro::TokenStream;
