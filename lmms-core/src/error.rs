@@ -83,6 +83,10 @@ pub enum Error {
     /// The compile-time registry is inconsistent (for example, a duplicate operation).
     #[error("registration error: {0}")]
     Registration(String),
+    /// A forced unload found the module in use (a call in flight, or a fast-path slot that
+    /// could not be emptied); nothing was dropped.
+    #[error("module `{module}` cannot be unloaded now: {protection}")]
+    UnloadRefused { module: String, protection: crate::Protection },
     /// No module of that name is registered.
     #[error("unknown module `{module}` (registered modules: {known})")]
     UnknownModule { module: String, known: String },

@@ -87,9 +87,7 @@ impl Gateway {
         drop(st);
         match result {
             Ok(freed) => Ok(freed.is_some()),
-            Err(p) => Err(Error::Config(format!(
-                "module `{name}` cannot be unloaded now: {p}"
-            ))),
+            Err(protection) => Err(Error::UnloadRefused { module: name.to_string(), protection }),
         }
     }
 
