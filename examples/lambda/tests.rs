@@ -1,0 +1,264 @@
+//! The handler, tested locally without AWS: each test builds a `LambdaEvent` with a default
+//! `Context` and calls the handler `main` hands to `lambda_runtime::run`.
+//!
+//! The gateway is process-wide and the tests share it, so they take turns (`serial`) and
+//! compare module build/drop counts before and after rather than absolute states. It runs
+//! on a manual clock that never moves: utility modules stay inside their grace period, and
+//! no end-of-call sweep fires on its own; the only sweeps are the handler's.
+
+use crate::handler::{handle, InvocationError};
+use crate::heat::{heat_snapshot, parse_preload, preload_from_spec, PRELOAD_VAR};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Once;
+use std::time::Duration;
+
+/// Configures the gateway once (small data, manual clock) and serializes the tests.
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    static CONFIGURE: Once = Once::new();
+    CONFIGURE.call_once(|| {
+        crate::data::set_scale_pct(5);
+        let config = lmms::Config::builder()
+            .clock(lmms::Clock::manual(&lmms::ManualClock::new()))
+            .sweep_interval(Duration::from_secs(24 * 3600))
+            .build()
+            .expect("valid test config");
+        lmms::configure(config).expect("configured before the gateway starts");
+    });
+    SERIAL.lock().await
+}
+
+async fn invoke(event: Value) -> Result<Value, InvocationError> {
+    handle(LambdaEvent::new(event, Context::default())).await
+}
+
+fn builds() -> BTreeMap<&'static str, u64> {
+    lmms::gateway()
+        .modules()
+        .into_iter()
+        .map(|m| (m.name, m.builds))
+        .collect()
+}
+
+/// Modules built since `before` was taken.
+fn built_since(before: &BTreeMap<&'static str, u64>) -> BTreeSet<String> {
+    builds()
+        .into_iter()
+        .filter(|(name, n)| before.get(name).is_none_or(|b| n > b))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+fn module(name: &str) -> lmms::ModuleInfo {
+    lmms::gateway()
+        .modules()
+        .into_iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("module {name} is registered"))
+}
+
+fn translate_event() -> Value {
+    json!({"interface": "i18n", "op": "translate",
+           "params": {"lang": crate::data::LANGS[0], "key": "msg.1"}})
+}
+
+#[tokio::test]
+async fn a_call_builds_only_its_module() {
+    let _turn = serial().await;
+    lmms::gateway().unload("i18n_core").unwrap();
+    let before = builds();
+
+    let out = invoke(translate_event()).await.expect("translate succeeds");
+
+    assert!(out.as_str().is_some_and(|s| !s.is_empty()), "{out}");
+    assert_eq!(built_since(&before), BTreeSet::from(["i18n_core".into()]));
+    // A utility module inside its grace period survives the boundary sweep.
+    assert!(module("i18n_core").resident);
+}
+
+#[tokio::test]
+async fn the_boundary_sweep_unloads_a_feature_module() {
+    let _turn = serial().await;
+    lmms::gateway().unload("homeassistant_timers").unwrap();
+    let before = module("homeassistant_timers");
+    let sweeps = lmms::gateway().stats().sweeps;
+
+    let out = invoke(json!({"interface": "timers", "op": "start",
+                            "params": {"name": "tea", "seconds": 240}}))
+    .await
+    .expect("timers.start succeeds");
+
+    assert_eq!(out, json!("timer tea set for 240 s"));
+    let after = module("homeassistant_timers");
+    assert_eq!(after.builds, before.builds + 1, "built for the call");
+    assert_eq!(after.drops, before.drops + 1, "dropped at the boundary");
+    assert!(!after.resident);
+    assert_eq!(lmms::gateway().stats().sweeps, sweeps + 1, "one sweep");
+}
+
+#[tokio::test]
+async fn an_unknown_op_is_a_lambda_error_and_still_sweeps() {
+    let _turn = serial().await;
+    let sweeps = lmms::gateway().stats().sweeps;
+
+    let err = invoke(json!({"interface": "timers", "op": "explode", "params": {}}))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.error_type, "UnknownOperation");
+    assert!(
+        err.message.contains("explode") && err.message.contains("start"),
+        "{err}"
+    );
+    let diagnostic = Diagnostic::from(err.clone());
+    assert_eq!(diagnostic.error_type, "UnknownOperation");
+    assert_eq!(diagnostic.error_message, err.message);
+    assert_eq!(lmms::gateway().stats().sweeps, sweeps + 1, "swept anyway");
+}
+
+#[tokio::test]
+async fn malformed_events_and_arguments_are_lambda_errors() {
+    let _turn = serial().await;
+    let cases = [
+        (
+            json!("timers.start"),
+            "InvalidEvent",
+            "must be a JSON object",
+        ),
+        (
+            json!({"interface": "timers"}),
+            "InvalidEvent",
+            "`op` is missing",
+        ),
+        (
+            json!({"interface": 7, "op": "start"}),
+            "InvalidEvent",
+            "`interface` must be a string",
+        ),
+        (
+            json!({"interface": "nowhere", "op": "get"}),
+            "UnknownOperation",
+            "nowhere",
+        ),
+        (
+            json!({"interface": "timers", "op": "start", "params": {"name": "tea"}}),
+            "InvalidArguments",
+            "seconds",
+        ),
+        (
+            json!({"interface": "timers", "op": "start", "params": [1, 2]}),
+            "InvalidArguments",
+            "JSON object",
+        ),
+    ];
+    for (event, error_type, says) in cases {
+        let err = invoke(event.clone()).await.unwrap_err();
+        assert_eq!(err.error_type, error_type, "{event}: {err}");
+        assert!(err.message.contains(says), "{event}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn preload_from_a_heat_snapshot_builds_exactly_those_modules() {
+    let _turn = serial().await;
+    // Instance A serves some traffic...
+    for event in [
+        translate_event(),
+        json!({"interface": "timers", "op": "start", "params": {"name": "egg", "seconds": 300}}),
+        json!({"interface": "shopping", "op": "add", "params": {"item": "oat milk"}}),
+        json!({"interface": "shopping", "op": "add", "params": {"item": "rye bread"}}),
+    ] {
+        invoke(event).await.expect("call succeeds");
+    }
+    // ...and exports what it learned, directly or through an invocation.
+    let snapshot = heat_snapshot();
+    for name in [
+        "i18n_core",
+        "homeassistant_timers",
+        "homeassistant_shopping_list",
+    ] {
+        assert!(
+            snapshot.get(name).is_some_and(|&n| n > 0),
+            "{name} in {snapshot:?}"
+        );
+    }
+    let exported = invoke(json!({"interface": "lmms", "op": "heat"}))
+        .await
+        .unwrap();
+    assert_eq!(exported, serde_json::to_value(&snapshot).unwrap());
+
+    // Instance B starts with none of them resident...
+    for name in snapshot.keys() {
+        lmms::gateway().unload(name).unwrap();
+    }
+    let path = std::env::temp_dir().join(format!("lmms_heat_{}.json", std::process::id()));
+    std::fs::write(&path, exported.to_string()).unwrap();
+    let before = builds();
+
+    // ...and preloads from A's snapshot before its first invocation.
+    let report = preload_from_spec(path.to_str().unwrap()).await;
+    let _ = std::fs::remove_file(&path);
+
+    let wanted: BTreeSet<String> = snapshot.keys().cloned().collect();
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(
+        report.built.iter().cloned().collect::<BTreeSet<_>>(),
+        wanted
+    );
+    assert_eq!(
+        built_since(&before),
+        wanted,
+        "exactly the snapshot's modules"
+    );
+    for name in &wanted {
+        assert!(module(name).resident, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn bad_preload_names_are_logged_and_skipped() {
+    let _turn = serial().await;
+    lmms::gateway().unload("units_core").unwrap();
+    let before = builds();
+
+    let report = preload_from_spec(" units_core , no_such_module ").await;
+
+    assert_eq!(report.built, ["units_core"]);
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, "no_such_module");
+    assert!(report.failed[0].1.contains("unknown module"), "{report:?}");
+    assert_eq!(built_since(&before), BTreeSet::from(["units_core".into()]));
+
+    let missing = preload_from_spec("/no/such/dir/heat.json").await;
+    assert!(missing.built.is_empty());
+    assert_eq!(missing.failed[0].0, PRELOAD_VAR);
+    assert!(missing.failed[0].1.contains("cannot read"), "{missing:?}");
+}
+
+#[test]
+fn preload_specs_parse() {
+    assert_eq!(
+        parse_preload("units_core, i18n_core,,units_core").unwrap(),
+        ["units_core", "i18n_core"]
+    );
+    // A snapshot: hottest first, modules without calls left out.
+    assert_eq!(
+        parse_preload(r#"{"a_core": 3, "b_core": 0, "c_core": 9}"#).unwrap(),
+        ["c_core", "a_core"]
+    );
+    assert_eq!(parse_preload(r#"["x", "y"]"#).unwrap(), ["x", "y"]);
+    assert!(parse_preload("").unwrap().is_empty());
+    let err = parse_preload(r#"{"a_core": "hot"}"#).unwrap_err();
+    assert!(
+        err.contains("a_core") && err.contains("whole number"),
+        "{err}"
+    );
+    assert!(parse_preload("{oops")
+        .unwrap_err()
+        .contains("not valid JSON"));
+    assert!(parse_preload("42.json")
+        .unwrap_err()
+        .contains("cannot read"));
+}
