@@ -194,3 +194,34 @@ fn stats_count_loads_unloads_and_attempts() {
     let f1 = gw.modules().into_iter().find(|m| m.name == "f1").unwrap();
     assert!(!f1.resident && f1.builds == f1.drops);
 }
+
+#[test]
+fn fast_path_use_and_preload_count_as_use_for_the_grace_period() {
+    let (_g, clock) = setup();
+    let gw = lmms::gateway();
+    c1_get().unwrap(); // keeps the resident count above the floor
+    for _ in 0..6 {
+        u1_get().unwrap();
+    }
+    let r = gw.sweep();
+    assert!(r.promoted.contains(&"u1.get".to_string()), "{r:?}");
+    // 50 s later one call, served by the fast path (no clock read on that path).
+    clock.advance(Duration::from_secs(50));
+    let hits = gw.stats().zafp_hits;
+    u1_get().unwrap();
+    assert_eq!(gw.stats().zafp_hits, hits + 1);
+    gw.sweep();
+    // 11 s after that call the operation has cooled (the 6 calls left the 60 s window), but
+    // the module was used 11 s ago: the grace period still holds.
+    clock.advance(Duration::from_secs(11));
+    let r = gw.sweep();
+    assert!(r.demoted.contains(&"u1.get".to_string()), "{r:?}");
+    assert_eq!(blocked(&r, "u1"), Some(Protection::GracePeriod), "{r:?}");
+
+    // A preloaded module starts its grace period when it is built.
+    gw.preload("u3").unwrap();
+    let r = gw.sweep();
+    assert_eq!(blocked(&r, "u3"), Some(Protection::GracePeriod), "{r:?}");
+    // No counting allocator in this binary: reclaimed bytes are unknown, not zero.
+    assert_eq!(gw.stats().memory_reclaimed_bytes, None);
+}

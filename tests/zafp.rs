@@ -40,6 +40,12 @@ pub fn first(d: &Dict) -> String {
     d.words[0].clone()
 }
 
+/// Stateless: HOT like any other operation, but with no slot to fill.
+#[lmms::operation(interface = "dict", op = "echo")]
+pub fn echo(x: u32) -> u32 {
+    x
+}
+
 /// Tries to unload its own module from inside a (fast-path) call.
 #[lmms::operation(interface = "dict", op = "unload_self", module = Dict)]
 pub fn unload_self(_d: &Dict) -> Option<String> {
@@ -161,8 +167,15 @@ fn max_hot_paths_empties_least_recently_used() {
     for _ in 0..=THRESHOLD {
         first().unwrap();
     }
+    clock.advance(Duration::from_secs(1));
+    // The most recently active HOT operation is stateless: it has no slot and must not
+    // take one of the two places.
+    for _ in 0..=THRESHOLD {
+        echo(1).unwrap();
+    }
     gw.sweep();
-    // Three HOT operations, two slots: `count` was active least recently.
+    assert!(op("echo").heat.is_hot() && !op("echo").fast_path);
+    // Three HOT operations with slots, two places: `count` was active least recently.
     assert!(
         op("first").fast_path && op("word").fast_path,
         "{:?}",

@@ -152,7 +152,9 @@ impl Gateway {
             if !m.is_async() {
                 // An init failure here is not fatal: the module is retried on first use,
                 // where the caller gets the error.
-                let _ = m.build();
+                if m.build().is_ok() {
+                    m.touch(self.now_ms());
+                }
             }
         }
     }
@@ -241,13 +243,19 @@ impl Gateway {
     /// ```
     pub fn preload(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
-        self.module_handle(name)?.build()
+        let m = self.module_handle(name)?;
+        m.build()?;
+        m.touch(self.now_ms());
+        Ok(())
     }
 
     /// Builds module `name` ahead of need, awaiting an async init.
     pub async fn preload_async(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
-        self.module_handle(name)?.build_async().await
+        let m = self.module_handle(name)?;
+        m.build_async().await?;
+        m.touch(self.now_ms());
+        Ok(())
     }
 
     /// Builds every `core` module (blocking ones; async ones are skipped).
@@ -256,6 +264,7 @@ impl Gateway {
         for m in &self.reg.modules {
             if m.policy() == crate::Policy::Core && !m.is_async() {
                 m.build()?;
+                m.touch(self.now_ms());
             }
         }
         Ok(())

@@ -154,8 +154,9 @@ pub(crate) fn existing() -> Option<&'static ThreadRecord> {
     CURRENT.with(Cell::get)
 }
 
-/// Total calls per operation over all threads, live and exited, and total fast-path hits.
-pub(crate) fn totals(ops: usize) -> (Vec<u64>, u64) {
+/// Total calls per operation over all threads, live and exited, and the fast-path share
+/// of them per operation.
+pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
     let records = lock_std(&RECORDS);
     // Slow-path counts in the first half, fast-path counts in the second.
     let mut split = vec![0u64; 2 * ops];
@@ -170,7 +171,7 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, u64) {
     }
     let (slow, fast) = split.split_at(ops);
     let calls = slow.iter().zip(fast).map(|(s, f)| s + f).collect();
-    (calls, fast.iter().sum())
+    (calls, fast.to_vec())
 }
 
 /// Makes `rec` visible to unloads (the loom model registers its own records).

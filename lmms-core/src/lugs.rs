@@ -16,9 +16,12 @@ use std::time::Duration;
 
 /// State kept between sweeps (behind the gateway's sweep lock).
 pub(crate) struct SweepState {
-    /// Heat level as of the last sweep.
+    /// Calls of each operation in its sliding window.
     pub heat: Vec<HeatWindow>,
+    /// Heat level of each operation as of the last sweep.
     pub levels: Vec<Heat>,
+    /// Fast-path calls per operation as of the last sweep.
+    pub fast_seen: Vec<u64>,
 }
 
 impl SweepState {
@@ -26,6 +29,7 @@ impl SweepState {
         Self {
             heat: (0..ops).map(|_| HeatWindow::default()).collect(),
             levels: vec![Heat::Cold; ops],
+            fast_seen: vec![0; ops],
         }
     }
 }
@@ -87,7 +91,10 @@ impl Gateway {
         drop(st);
         match result {
             Ok(freed) => Ok(freed.is_some()),
-            Err(protection) => Err(Error::UnloadRefused { module: name.to_string(), protection }),
+            Err(protection) => Err(Error::UnloadRefused {
+                module: name.to_string(),
+                protection,
+            }),
         }
     }
 
@@ -196,11 +203,19 @@ impl Gateway {
     /// operations that turned HOT (at most `MAX_HOT_PATHS`, least recently active emptied
     /// first) and empties those that cooled down.
     fn refresh_heat(&self, st: &mut SweepState, now: u64, report: &mut SweepReport) {
-        let (totals, _) = crate::local::totals(self.reg.ops.len());
+        let (totals, fast) = crate::local::totals(self.reg.ops.len());
         let window = self.config.heat_window.as_millis() as u64;
         let threshold = self.config.fast_path_threshold;
         for (i, op) in self.reg.ops.iter().enumerate() {
             let calls = st.heat[i].update(totals[i], now, window);
+            // Fast-path calls record no last use themselves (no clock on that path): count
+            // them as a use at this sweep, so protection 4 sees recent fast-path use.
+            if fast[i] > st.fast_seen[i] {
+                st.fast_seen[i] = fast[i];
+                if let Some(m) = op.module() {
+                    m.touch(now);
+                }
+            }
             let level = Heat::from_calls(calls, threshold);
             let was = std::mem::replace(&mut st.levels[i], level);
             if level.is_hot() && !was.is_hot() {
@@ -221,7 +236,7 @@ impl Gateway {
         }
         // Fill the hottest candidates first, within MAX_HOT_PATHS.
         let mut want: Vec<usize> = (0..self.reg.ops.len())
-            .filter(|&i| st.levels[i].is_hot())
+            .filter(|&i| st.levels[i].is_hot() && self.reg.ops[i].module().is_some())
             .collect();
         want.sort_by_key(|&i| std::cmp::Reverse(st.heat[i].last_active_ms));
         for (rank, &i) in want.iter().enumerate() {

@@ -162,8 +162,6 @@ pub enum Protection {
     GracePeriod,
     /// 5: no more than `MIN_RESIDENT_MODULES` are resident.
     ResidentFloor,
-    /// `core` modules are never unloaded by a sweep.
-    CorePolicy,
 }
 
 impl std::fmt::Display for Protection {
@@ -174,7 +172,6 @@ impl std::fmt::Display for Protection {
             Protection::CacheDependencies => "cache dependencies",
             Protection::GracePeriod => "grace period",
             Protection::ResidentFloor => "resident floor",
-            Protection::CorePolicy => "core policy",
         })
     }
 }

@@ -20,6 +20,8 @@ pub trait ModuleHandle: Sync + 'static {
     fn cell_index(&self) -> u32;
     fn set_index(&self, index: u32);
     fn last_use_ms(&self) -> u64;
+    /// Records a use at `now_ms` (never moves last use backwards).
+    fn touch(&self, now_ms: u64);
     fn cache_deps(&self) -> usize;
     fn builds(&self) -> u64;
     fn drops(&self) -> u64;
@@ -61,6 +63,9 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
     }
     fn last_use_ms(&self) -> u64 {
         self.last_use_ms.load(Relaxed)
+    }
+    fn touch(&self, now_ms: u64) {
+        self.last_use_ms.fetch_max(now_ms, Relaxed);
     }
     fn cache_deps(&self) -> usize {
         self.cache_deps.load(Relaxed)

@@ -14,20 +14,19 @@ pub(crate) struct Counters {
     pub lugs_unloads: AtomicU64,
     /// Unloads considered.
     pub unload_attempts: AtomicU64,
-    blocked: [AtomicU64; 6],
+    blocked: [AtomicU64; 5],
     pub memory_reclaimed_bytes: AtomicU64,
     pub promotions: AtomicU64,
     pub demotions: AtomicU64,
     pub sweeps: AtomicU64,
 }
 
-const PROTECTIONS: [Protection; 6] = [
+const PROTECTIONS: [Protection; 5] = [
     Protection::ActiveCalls,
     Protection::HotOperation,
     Protection::CacheDependencies,
     Protection::GracePeriod,
     Protection::ResidentFloor,
-    Protection::CorePolicy,
 ];
 
 impl Counters {
@@ -66,9 +65,9 @@ pub struct Stats {
     pub unload_blocked: u64,
     /// Unloads refused, by the protection that refused them.
     pub unload_blocked_by: BTreeMap<Protection, u64>,
-    /// Heap bytes given back by unloads (measured by the counting allocator; 0 without it,
-    /// see `memory_measured`).
-    pub memory_reclaimed_bytes: u64,
+    /// Heap bytes given back by unloads, measured by the counting allocator; `None`
+    /// (unknown) without it.
+    pub memory_reclaimed_bytes: Option<u64>,
     /// Whether byte figures are measured (a `CountingAlloc` is installed).
     pub memory_measured: bool,
     /// Live heap bytes, if measured.
@@ -112,7 +111,7 @@ pub struct ModuleInfo {
     pub policy: Policy,
     /// Whether its value is built.
     pub resident: bool,
-    /// Slow-path calls in flight.
+    /// Calls in flight on it (pinned blocking calls, fast and slow path, and async calls).
     pub active_calls: usize,
     /// Clock time (ms since the clock's origin) of the latest call's end, if any.
     pub last_use_ms: Option<u64>,
@@ -228,7 +227,7 @@ impl Gateway {
     /// A snapshot of every counter plus per-module and per-operation figures.
     pub fn stats(&self) -> Stats {
         let c = &self.counters;
-        let (_, zafp_hits) = crate::local::totals(self.reg.ops.len());
+        let zafp_hits = crate::local::totals(self.reg.ops.len()).1.iter().sum();
         let modules = self.modules();
         let operations = self.operations();
         let unload_blocked_by: BTreeMap<Protection, u64> = PROTECTIONS
@@ -249,7 +248,7 @@ impl Gateway {
             unload_attempts: c.unload_attempts.load(Relaxed),
             unload_blocked: unload_blocked_by.values().sum(),
             unload_blocked_by,
-            memory_reclaimed_bytes: c.memory_reclaimed_bytes.load(Relaxed),
+            memory_reclaimed_bytes: live.map(|_| c.memory_reclaimed_bytes.load(Relaxed)),
             memory_measured: live.is_some(),
             live_heap_bytes: live,
             rss_bytes: crate::memory::rss_bytes(),
