@@ -217,6 +217,24 @@ async fn preload_from_a_heat_snapshot_builds_exactly_those_modules() {
     }
 }
 
+/// The limit of preloading (docs/lambda.md): a preload is not a use, so a preloaded
+/// `feature` module that the first invocation does not call is given back at that
+/// invocation's boundary, like any idle feature module.
+#[tokio::test]
+async fn a_preloaded_feature_module_left_unused_goes_at_the_first_boundary() {
+    let _turn = serial().await;
+    lmms::gateway().unload("homeassistant_scenes").unwrap();
+    let report = preload_from_spec("homeassistant_scenes").await;
+    assert_eq!(report.built, ["homeassistant_scenes"]);
+    let drops = module("homeassistant_scenes").drops;
+
+    invoke(translate_event()).await.expect("translate succeeds");
+
+    let scenes = module("homeassistant_scenes");
+    assert!(!scenes.resident);
+    assert_eq!(scenes.drops, drops + 1);
+}
+
 #[tokio::test]
 async fn bad_preload_names_are_logged_and_skipped() {
     let _turn = serial().await;
