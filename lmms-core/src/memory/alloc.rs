@@ -9,6 +9,8 @@ use std::task::{Context, Poll};
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicI64 = AtomicI64::new(0);
+/// Highest value `LIVE` has reached (since start or the last [`reset_high_water`]).
+static PEAK: AtomicI64 = AtomicI64::new(0);
 
 thread_local! {
     /// Net bytes allocated by this thread since it started (allocations minus frees).
@@ -34,7 +36,8 @@ thread_local! {
 /// ```
 ///
 /// Cost: one relaxed `fetch_add` on a shared counter and two thread-local adds per
-/// allocation and per free.
+/// allocation and per free, plus a relaxed load of the high-water mark per allocation
+/// (written only when the live heap reaches a new high).
 pub struct CountingAlloc<A = System> {
     inner: A,
 }
@@ -58,7 +61,11 @@ fn record(delta: i64) {
     if !INSTALLED.load(Relaxed) {
         INSTALLED.store(true, Relaxed);
     }
-    LIVE.fetch_add(delta, Relaxed);
+    let live = LIVE.fetch_add(delta, Relaxed) + delta;
+    // A new high is rare after warm-up: the load keeps the line shared, the write is skipped.
+    if delta > 0 && live > PEAK.load(Relaxed) {
+        PEAK.fetch_max(live, Relaxed);
+    }
     // `try_with`: during thread teardown the slot may be gone; the global count still holds.
     let _ = NET.try_with(|n| n.set(n.get() + delta));
 }
@@ -105,6 +112,18 @@ pub(crate) fn live_bytes() -> Option<u64> {
     INSTALLED
         .load(Relaxed)
         .then(|| LIVE.load(Relaxed).max(0) as u64)
+}
+
+/// Highest live heap since start or the last [`reset_high_water`] (`None` without the
+/// counting allocator).
+pub(crate) fn high_water() -> Option<u64> {
+    installed().then(|| PEAK.load(Relaxed).max(0) as u64)
+}
+
+/// Lowers the high-water mark to the current live heap; returns the mark it replaced.
+pub(crate) fn reset_high_water() -> Option<u64> {
+    let live = LIVE.load(Relaxed);
+    installed().then(|| PEAK.swap(live, Relaxed).max(0) as u64)
 }
 
 fn installed() -> bool {

@@ -1,10 +1,17 @@
 //! Memory figures, measured: live heap bytes from an opt-in counting allocator, RSS from
-//! `/proc/self/statm`, per-module attribution, and the opt-in trim hook (SPEC section 7).
+//! `/proc/self/statm`, per-module attribution, the opt-in trim hook, and the [`Tracker`]
+//! (snapshots, per-operation deltas, peaks, Lambda memory-size recommendation, leak
+//! detection) (SPEC section 7).
 
 mod alloc;
+mod tracker;
 
 pub use alloc::CountingAlloc;
 pub(crate) use alloc::{attribute_free_to, attribute_to, Attributed};
+pub use tracker::{
+    InvocationSample, LeakBasis, LeakReport, OpMemory, Reading, RecommendOptions, Recommendation,
+    Snapshot, Tracker, TrackerReport, LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S,
+};
 
 /// Live heap bytes, if a [`CountingAlloc`] is the global allocator; `None` (unknown)
 /// otherwise — never a made-up zero.
@@ -15,6 +22,44 @@ pub(crate) use alloc::{attribute_free_to, attribute_to, Attributed};
 /// ```
 pub fn live_heap_bytes() -> Option<u64> {
     alloc::live_bytes()
+}
+
+/// The highest live heap the counting allocator has seen since the process started or the
+/// last [`reset_heap_high_water`] — a true peak, not one sampled at chosen points. `None`
+/// without a [`CountingAlloc`].
+///
+/// ```
+/// // Without the counting allocator installed, the peak is unknown, not zero:
+/// assert_eq!(lmms::memory::heap_high_water_bytes(), None);
+/// ```
+pub fn heap_high_water_bytes() -> Option<u64> {
+    alloc::high_water()
+}
+
+/// Lowers the heap high-water mark to the current live heap (e.g. at the start of an
+/// invocation) and returns the mark it replaced. `None` without a [`CountingAlloc`].
+///
+/// ```
+/// assert_eq!(lmms::memory::reset_heap_high_water(), None); // no counting allocator here
+/// ```
+pub fn reset_heap_high_water() -> Option<u64> {
+    alloc::reset_high_water()
+}
+
+/// The highest RSS of this process so far, as the kernel records it (`VmHWM` in
+/// `/proc/self/status`, Linux); `None` where that is not available.
+///
+/// ```
+/// if cfg!(target_os = "linux") {
+///     let hwm = lmms::memory::rss_high_water_bytes().unwrap();
+///     assert!(hwm > 0);
+/// }
+/// ```
+pub fn rss_high_water_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Resident set size of this process in bytes, from `/proc/self/statm` (Linux); `None`
