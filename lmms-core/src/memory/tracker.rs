@@ -749,6 +749,10 @@ impl Tracker {
             if inner.after_invocation.len() >= self.leak_window {
                 inner.after_invocation.pop_front();
             }
+            // Allocate the whole window at once, so the tracker's own growth does not show
+            // up as a trend in the figure it follows.
+            let spare = self.leak_window - inner.after_invocation.len();
+            inner.after_invocation.reserve_exact(spare);
             inner.after_invocation.push_back(value);
         }
         InvocationSample {
