@@ -86,7 +86,10 @@ pub enum Error {
     /// A forced unload found the module in use (a call in flight, or a fast-path slot that
     /// could not be emptied); nothing was dropped.
     #[error("module `{module}` cannot be unloaded now: {protection}")]
-    UnloadRefused { module: String, protection: crate::Protection },
+    UnloadRefused {
+        module: String,
+        protection: crate::Protection,
+    },
     /// No module of that name is registered.
     #[error("unknown module `{module}` (registered modules: {known})")]
     UnknownModule { module: String, known: String },
