@@ -28,21 +28,22 @@ use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*
 
 static MEMBARRIER: StdAtomicBool = StdAtomicBool::new(false);
 
-/// Registers the process for expedited membarriers (once, at gateway start).
+/// `membarrier(cmd, 0)`; whether it succeeded.
+#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+fn membarrier(cmd: libc::c_long) -> bool {
+    // SAFETY: the membarrier syscall takes two integers and touches no memory of ours; a
+    // kernel without it (or a sandbox that forbids it) returns an error, which callers
+    // treat as "no barrier was made".
+    unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_long) == 0 }
+}
+
+/// Registers the process for expedited membarriers (once, at gateway start). Without it
+/// both sides of the asymmetric fence stay full fences.
 pub(crate) fn init_fences() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
     {
         const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
-        // SAFETY: the membarrier syscall takes two integers and touches no memory of ours;
-        // a kernel without it returns an error, which only leaves the fallback in place.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-                0 as libc::c_long,
-            )
-        };
-        if r == 0 {
+        if membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) {
             MEMBARRIER.store(true, SeqCst);
         }
     }
@@ -70,16 +71,9 @@ pub(crate) fn light_fence() {
 pub(crate) fn heavy_fence() -> bool {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
     if MEMBARRIER.load(SeqCst) {
+        // The process registered for this command in `init_fences`.
         const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
-        // SAFETY: as in `init_fences`; the process is registered for this command.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_PRIVATE_EXPEDITED,
-                0 as libc::c_long,
-            )
-        };
-        return r == 0;
+        return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
     }
     fence(SeqCst);
     true

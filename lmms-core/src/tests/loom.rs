@@ -33,7 +33,13 @@ counted!(SlotValue, SLOT_LIVE);
 
 /// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS` (default 3)
 /// preemptions — loom's documented bound; the bugs it finds need only a few.
+///
+/// Models run one at a time: the pinned model registers its thread record in the
+/// process-wide list that every unload reads, and loom objects must not be seen from
+/// another model's execution.
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
