@@ -105,7 +105,8 @@ fn recommendation_from_the_measured_peak() {
         rec.recommended_gb_s,
         rec.saving_per_million_usd
     );
-    assert_eq!(rec.peak_rss_bytes, tracker.peak_rss_bytes().unwrap());
+    // The kernel's high-water mark only grows: a later read is at least what was used.
+    assert!(rec.peak_rss_bytes <= tracker.peak_rss_bytes().unwrap());
     let needed_mb = ((rec.peak_rss_bytes as f64 * 1.25).ceil() as u64).div_ceil(1 << 20);
     assert_eq!(rec.recommended_mb as u64, needed_mb.clamp(128, 10240));
     assert_eq!(rec.billed_duration_ms, 120);

@@ -1159,7 +1159,9 @@ mod tests {
         if let Some(rec) = t.recommend(&opts(1024, 10)) {
             let observed = t.report().peak_rss_bytes.unwrap();
             assert!(rec.peak_rss_bytes >= observed);
-            assert_eq!(rec.peak_rss_bytes, t.peak_rss_bytes().unwrap());
+            // The kernel's high-water mark only grows (other test threads allocate
+            // meanwhile): a later read is at least what the recommendation used.
+            assert!(rec.peak_rss_bytes <= t.peak_rss_bytes().unwrap());
         }
     }
 }
