@@ -97,7 +97,12 @@ impl<T> Drop for AsyncCall<T> {
 /// after `drop`, so an end-of-call sweep still sees the module in use).
 #[inline]
 fn end_slow_call<T>(cell: &ModuleCell<T>, gw: &'static Gateway) {
-    cell.last_use_ms.store(gw.now_ms(), Relaxed);
+    // Write only when the (millisecond) time moved on: an unconditional store from every
+    // call would bounce the cell's cache line, which every caller reads, between cores.
+    let now = gw.now_ms();
+    if cell.last_use_ms.load(Relaxed) < now {
+        cell.last_use_ms.store(now, Relaxed);
+    }
     gw.after_call();
 }
 
