@@ -318,14 +318,24 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         #[cfg(not(loom))]
         {
             let rec = crate::local::current()?;
-            Pinned::pin(&self.value, rec, self.index.load(Relaxed))
+            Pinned::pin(
+                &self.value,
+                rec,
+                self.index.load(Relaxed),
+                crate::zafp::strong_fences(),
+            )
         }
     }
 
     /// A pinned hold taken on a given record (for the loom model).
     #[cfg(all(test, loom))]
     pub(crate) fn pin_with(&self, rec: &'static crate::local::ThreadRecord) -> Option<Pinned<T>> {
-        Pinned::pin(&self.value, rec, self.index.load(Relaxed))
+        Pinned::pin(
+            &self.value,
+            rec,
+            self.index.load(Relaxed),
+            crate::zafp::strong_fences(),
+        )
     }
 
     /// A counted hold: `active += 1`, fence, load.
@@ -599,15 +609,17 @@ pub struct Pinned<T> {
 
 impl<T> Pinned<T> {
     /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
-    /// null or the thread's pins are all in use.
+    /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
+    /// process, so the caller's side must be a full fence ([`crate::zafp::strong_fences`]).
     #[inline(always)]
     pub(crate) fn pin(
         from: &AtomicPtr<T>,
         rec: &'static crate::local::ThreadRecord,
         index: u32,
+        strong_fence: bool,
     ) -> Option<Self> {
         let depth = rec.pin(index)?;
-        crate::zafp::light_fence();
+        crate::zafp::light_fence(strong_fence);
         let value = from.load(Acquire);
         if value.is_null() {
             rec.unpin(depth);

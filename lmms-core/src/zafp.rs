@@ -54,13 +54,21 @@ pub fn membarrier_active() -> bool {
     MEMBARRIER.load(Relaxed)
 }
 
-/// The caller's side of the asymmetric fence (a compiler fence with membarrier).
+/// Whether the caller's side of the asymmetric fence must be a full fence (membarrier is
+/// unavailable). Fixed at gateway start, before any call can pin.
 #[inline(always)]
-pub(crate) fn light_fence() {
-    if MEMBARRIER.load(Relaxed) {
-        compiler_fence(SeqCst);
-    } else {
+pub(crate) fn strong_fences() -> bool {
+    !MEMBARRIER.load(Relaxed)
+}
+
+/// The caller's side of the asymmetric fence: a compiler fence when the unloader's side is
+/// a membarrier, else a full fence.
+#[inline(always)]
+pub(crate) fn light_fence(strong: bool) {
+    if strong {
         fence(SeqCst);
+    } else {
+        compiler_fence(SeqCst);
     }
 }
 
@@ -83,13 +91,20 @@ pub(crate) fn heavy_fence() -> bool {
 #[doc(hidden)]
 pub struct FastSlot<T> {
     value: AtomicPtr<T>,
+    /// The module's registry index, and in the top bit whether pins need a full fence:
+    /// both fixed by the time the slot is first filled, and kept next to `value` so a
+    /// fast-path call reads one cache line.
+    meta: AtomicU32,
 }
+
+/// `FastSlot::meta`'s flag bit: pins need a full fence.
+const STRONG_FENCE: u32 = 1 << 31;
 
 macro_rules! slot_new {
     ($($const:ident)?) => {
         /// An empty slot.
         pub $($const)? fn new() -> Self {
-            Self { value: AtomicPtr::new(std::ptr::null_mut()) }
+            Self { value: AtomicPtr::new(std::ptr::null_mut()), meta: AtomicU32::new(u32::MAX) }
         }
     };
 }
@@ -106,11 +121,19 @@ impl<T: Module> FastSlot<T> {
     pub(crate) fn enter(&self, op: &AtomicU32) -> Option<Pinned<T>> {
         // An empty slot costs one load: no thread-local access for operations that are
         // not hot.
-        if self.value.load(Relaxed).is_null() {
+        // `Acquire`: `fill` stores `meta` before `value`, so a non-null `value` here
+        // guarantees the `meta` read below is the filled one (it never changes afterwards).
+        if self.value.load(Acquire).is_null() {
             return None;
         }
         let rec = local::existing()?;
-        let pinned = Pinned::pin(&self.value, rec, T::cell().index.load(Relaxed))?;
+        let meta = self.meta.load(Relaxed);
+        let pinned = Pinned::pin(
+            &self.value,
+            rec,
+            meta & !STRONG_FENCE,
+            meta & STRONG_FENCE != 0,
+        )?;
         rec.count_fast(op.load(Relaxed) as usize);
         Some(pinned)
     }
@@ -127,6 +150,8 @@ impl<T: Module> FastSlot<T> {
         if value.is_null() || self.is_filled() {
             return false;
         }
+        let strong = if strong_fences() { STRONG_FENCE } else { 0 };
+        self.meta.store(cell.index.load(Relaxed) | strong, Relaxed);
         cell.fast_refs.fetch_add(1, SeqCst);
         self.value.store(value, SeqCst);
         true
@@ -150,7 +175,7 @@ impl<T> FastSlot<T> {
         rec: &'static local::ThreadRecord,
         module: u32,
     ) -> Option<Pinned<T>> {
-        Pinned::pin(&self.value, rec, module)
+        Pinned::pin(&self.value, rec, module, true)
     }
 
     /// The unloader's first half: empty the slot (`SeqCst`, before the heavy fence).
@@ -162,6 +187,7 @@ impl<T> FastSlot<T> {
     pub(crate) fn filled_with(value: *mut T) -> Self {
         Self {
             value: AtomicPtr::new(value),
+            meta: AtomicU32::new(STRONG_FENCE),
         }
     }
 }
