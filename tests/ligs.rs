@@ -292,3 +292,27 @@ fn introspection_lists_modules_and_operations() {
     assert!(remote.is_async);
     assert!(gw.ready_time_ns() > 0);
 }
+
+#[lmms::operation(interface = "track", op = "grow")]
+pub fn grow(n: usize) -> usize {
+    vec![1u8; n].iter().map(|&b| b as usize).sum()
+}
+
+#[test]
+fn dynamic_calls_record_their_memory_delta_in_the_gateway_tracker() {
+    let tracker = std::sync::Arc::new(lmms::memory::Tracker::new());
+    lmms::gateway().track_operations(tracker.clone()).unwrap();
+    assert_eq!(
+        lmms::execute("track", "grow", json!({"n": 4096})).unwrap(),
+        json!(4096)
+    );
+    assert_eq!(grow(16).unwrap(), 16, "typed calls are not tracked");
+    let report = tracker.report();
+    let op = &report.operations["track.grow"];
+    assert_eq!(op.calls, 1);
+    assert!(op.total_duration_ns > 0);
+    assert!(
+        lmms::gateway().track_operations(tracker).is_err(),
+        "set once"
+    );
+}

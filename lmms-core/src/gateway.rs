@@ -29,6 +29,8 @@ pub struct Gateway {
     eager_pending: AtomicBool,
     ready_ns: u64,
     pub(crate) sweeper: Mutex<Option<crate::lugs::Sweeper>>,
+    /// Records per-operation memory deltas of dynamic calls, once set.
+    tracker: OnceLock<std::sync::Arc<crate::memory::Tracker>>,
 }
 
 static GATEWAY: OnceLock<Gateway> = OnceLock::new();
@@ -136,6 +138,7 @@ impl Gateway {
             eager_pending: AtomicBool::new(eager),
             ready_ns: t0.elapsed().as_nanos() as u64,
             sweeper: Mutex::new(None),
+            tracker: OnceLock::new(),
             config,
             fault,
             reg,
@@ -169,6 +172,57 @@ impl Gateway {
         self.fault.as_ref()
     }
 
+    /// Has every dynamic call ([`Gateway::execute`], [`Gateway::execute_async`]) record its
+    /// heap and RSS delta and duration in `tracker`, under `interface.op`. Typed calls are
+    /// not tracked: their path stays free of clock and `/proc` reads. Set once; a second
+    /// call is an error.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let tracker = Arc::new(lmms::memory::Tracker::new());
+    /// lmms::gateway().track_operations(tracker.clone()).unwrap();
+    /// assert!(lmms::gateway().track_operations(tracker).is_err());
+    /// ```
+    pub fn track_operations(
+        &self,
+        tracker: std::sync::Arc<crate::memory::Tracker>,
+    ) -> Result<(), Error> {
+        self.tracker.set(tracker).map_err(|_| {
+            Error::Config("`track_operations` was already called: the gateway has a tracker".into())
+        })
+    }
+
+    fn tracked_sync(
+        &self,
+        interface: &str,
+        op: &str,
+        call: impl FnOnce() -> Result<Value, Error>,
+    ) -> Result<Value, Error> {
+        match self.tracker.get() {
+            None => call(),
+            Some(t) => t.measure(&format!("{interface}.{op}"), call),
+        }
+    }
+
+    async fn tracked(
+        &self,
+        interface: &str,
+        op: &str,
+        call: impl std::future::Future<Output = Result<Value, Error>>,
+    ) -> Result<Value, Error> {
+        let Some(t) = self.tracker.get() else {
+            return call.await;
+        };
+        let before = crate::memory::Reading::now();
+        let result = call.await;
+        t.record(
+            &format!("{interface}.{op}"),
+            &before,
+            &crate::memory::Reading::now(),
+        );
+        result
+    }
+
     /// Time it took to make the gateway ready (registry gathered, tables built), in ns.
     pub fn ready_time_ns(&self) -> u64 {
         self.ready_ns
@@ -188,7 +242,9 @@ impl Gateway {
     pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
         let meta = &self.find(interface, op)?.common().meta;
         match meta.dynamic {
-            crate::operation::Dynamic::Sync(call) => call(args),
+            crate::operation::Dynamic::Sync(call) => {
+                self.tracked_sync(interface, op, || call(args))
+            }
             crate::operation::Dynamic::Async(_) => Err(Error::AsyncOperation {
                 interface: interface.into(),
                 op: op.into(),
@@ -209,8 +265,10 @@ impl Gateway {
     ) -> Result<Value, Error> {
         let meta = &self.find(interface, op)?.common().meta;
         match meta.dynamic {
-            crate::operation::Dynamic::Sync(call) => call(args),
-            crate::operation::Dynamic::Async(call) => call(args).await,
+            crate::operation::Dynamic::Sync(call) => {
+                self.tracked(interface, op, async { call(args) }).await
+            }
+            crate::operation::Dynamic::Async(call) => self.tracked(interface, op, call(args)).await,
             crate::operation::Dynamic::Off => Err(Error::NotDynamic {
                 interface: interface.into(),
                 op: op.into(),
