@@ -391,10 +391,8 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         };
         let attempt = self.begin_build(&mut st);
         drop(st);
-        let index = self.index.load(Relaxed);
-        let outcome = memory::attribute_to(index, || {
-            catch_unwind(AssertUnwindSafe(build)).map(|r| r.map(Box::new))
-        });
+        let outcome =
+            memory::attribute_to(|| catch_unwind(AssertUnwindSafe(build)).map(|r| r.map(Box::new)));
         self.finish_build(name, attempt, outcome.0, outcome.1)
     }
 
@@ -429,13 +427,12 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             attempt,
             armed: true,
         };
-        let index = self.index.load(Relaxed);
         let (result, bytes) = match builder {
-            Builder::Sync(build) => memory::attribute_to(index, || {
+            Builder::Sync(build) => memory::attribute_to(|| {
                 catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
             }),
             Builder::Async(build) => {
-                let (r, bytes) = CatchUnwind(memory::Attributed::new(index, build())).await;
+                let (r, bytes) = CatchUnwind(memory::Attributed::new(build())).await;
                 (r.map(|r| r.map(Box::new)), bytes)
             }
         };
@@ -512,7 +509,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             self.value.store(value, Release);
             return Err(Protection::ActiveCalls);
         }
-        let freed = memory::attribute_free_to(index, || {
+        let freed = memory::attribute_free_to(|| {
             // SAFETY: `value` came from `Box::into_raw` in `finish_build`. It is now null in
             // the cell, no fast-path slot holds it (`fast_refs` is zero), and after the heavy
             // fence no thread pins the module and `active` is zero: by the protocol in this

@@ -45,9 +45,12 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                 .into_iter()
                 .next()
                 .map_or_else(Span::call_site, |t| t.span());
-            errors.at(span, "#[lmms::operation] goes on a free function");
-            errors.finish()?;
-            unreachable!("an error was just pushed")
+            const MSG: &str = "#[lmms::operation] goes on a free function";
+            errors.at(span, MSG);
+            return Err(errors
+                .finish()
+                .err()
+                .unwrap_or_else(|| syn::Error::new(span, MSG)));
         }
     };
     let (mut interface, mut op, mut module, mut cache_ttl_ms, mut dynamic) =
@@ -183,9 +186,16 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         }
     }
     errors.finish()?;
+    // Both were checked above (missing, or an error already reported for a bad value).
+    let (Some(interface), Some(op)) = (interface, op) else {
+        return Err(syn::Error::new(
+            attr_span,
+            "`interface` and `op` are required",
+        ));
+    };
     Ok(Spec {
-        interface: interface.expect("checked above"),
-        op: op.expect("checked above"),
+        interface,
+        op,
         module,
         cache_ttl_ms,
         dynamic,

@@ -143,13 +143,13 @@ fn scoped<R>(f: impl FnOnce() -> R) -> (R, i64) {
 }
 
 /// Runs a module build; returns its result and the bytes it allocated (if known).
-pub(crate) fn attribute_to<R>(_module: u32, f: impl FnOnce() -> R) -> (R, Option<u64>) {
+pub(crate) fn attribute_to<R>(f: impl FnOnce() -> R) -> (R, Option<u64>) {
     let (r, net) = scoped(f);
     (r, installed().then_some(net.max(0) as u64))
 }
 
 /// Runs a module drop; returns the bytes it freed (if known).
-pub(crate) fn attribute_free_to(_module: u32, f: impl FnOnce()) -> Option<u64> {
+pub(crate) fn attribute_free_to(f: impl FnOnce()) -> Option<u64> {
     let ((), net) = scoped(f);
     installed().then_some((-net).max(0) as u64)
 }
@@ -157,17 +157,12 @@ pub(crate) fn attribute_free_to(_module: u32, f: impl FnOnce()) -> Option<u64> {
 /// A future whose polls are attributed like [`attribute_to`], summed over all polls.
 pub(crate) struct Attributed<F> {
     inner: F,
-    module: u32,
     net: i64,
 }
 
 impl<F> Attributed<F> {
-    pub(crate) fn new(module: u32, inner: F) -> Self {
-        Self {
-            inner,
-            module,
-            net: 0,
-        }
+    pub(crate) fn new(inner: F) -> Self {
+        Self { inner, net: 0 }
     }
 
     pub(crate) fn bytes(&self) -> Option<u64> {
@@ -178,7 +173,6 @@ impl<F> Attributed<F> {
 impl<F: Future + Unpin> Future for Attributed<F> {
     type Output = (F::Output, Option<u64>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let _ = self.module;
         let this = &mut *self;
         let (poll, net) = scoped(|| Pin::new(&mut this.inner).poll(cx));
         this.net += net;
