@@ -22,7 +22,9 @@
 //! cargo test --example lambda                       # the handler, locally, no AWS
 //! ```
 
-// The application's modules and the data their inits generate, shared with smart_home.
+// The application's modules and the data their inits generate, shared with smart_home by
+// path. This binary reaches them through `execute`, so some typed helpers that only
+// smart_home's scenarios call are unused here: hence the `dead_code` allowances.
 #[allow(dead_code)]
 #[path = "../smart_home/data.rs"]
 mod data;
