@@ -257,12 +257,6 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         !self.value.load(Acquire).is_null()
     }
 
-    /// In-flight counted calls (async calls). Pinned calls are counted by
-    /// [`ModuleCell::active_calls`] through the thread records.
-    pub fn counted_calls(&self) -> usize {
-        self.active.load(Relaxed)
-    }
-
     /// In-flight calls of any kind (a scan of the thread records: for introspection and
     /// sweeps, not the call path).
     pub fn active_calls(&self) -> usize {
