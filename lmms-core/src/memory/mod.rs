@@ -4,14 +4,19 @@
 //! detection) (SPEC section 7).
 
 mod alloc;
+mod lambda;
+mod leak;
+mod recommend;
+mod snapshot;
 mod tracker;
 
 pub use alloc::CountingAlloc;
 pub(crate) use alloc::{attribute_free_to, attribute_to, Attributed};
-pub use tracker::{
-    InvocationSample, LeakBasis, LeakReport, OpMemory, Reading, RecommendOptions, Recommendation,
-    Snapshot, Tracker, TrackerReport, LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S,
-};
+pub use lambda::{LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S};
+pub use leak::{InvocationSample, LeakBasis, LeakReport};
+pub use recommend::{RecommendOptions, Recommendation};
+pub use snapshot::{OpMemory, Reading, Snapshot};
+pub use tracker::{Tracker, TrackerReport};
 
 /// Live heap bytes, if a [`CountingAlloc`] is the global allocator; `None` (unknown)
 /// otherwise — never a made-up zero.
