@@ -1,21 +1,30 @@
 //! Memory figures, measured: live heap bytes from an opt-in counting allocator, RSS from
-//! `/proc/self/statm`, per-module attribution, the opt-in trim hook, and the [`Tracker`]
+//! `/proc/self/statm`, per-module attribution, the opt-in trim hook, the [`Tracker`]
 //! (snapshots, per-operation deltas, peaks, Lambda memory-size recommendation, leak
-//! detection) (SPEC section 7).
+//! detection), Lambda's billing model and right-sizing from a recorded [`Trace`]
+//! ([`RightSizing`]: every memory size priced, the cheapest that fits recommended).
 
 mod alloc;
 mod lambda;
 mod leak;
 mod recommend;
+mod right_size;
 mod snapshot;
+mod trace;
 mod tracker;
 
 pub use alloc::CountingAlloc;
 pub(crate) use alloc::{attribute_free_to, attribute_to, Attributed};
-pub use lambda::{LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S};
+pub use lambda::{
+    billed_ms, cpu_share, gb_seconds, invocation_duration, LAMBDA_FREE_GB_S_PER_MONTH,
+    LAMBDA_FREE_REQUESTS_PER_MONTH, LAMBDA_MAX_MB, LAMBDA_MB_PER_VCPU, LAMBDA_MIN_MB,
+    LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S,
+};
 pub use leak::{InvocationSample, LeakBasis, LeakReport};
 pub use recommend::{RecommendOptions, Recommendation};
+pub use right_size::{RightSizeError, RightSizeOptions, RightSizing, SizeCost};
 pub use snapshot::{OpMemory, Reading, Snapshot};
+pub use trace::{Trace, TracedInvocation};
 pub use tracker::{Tracker, TrackerReport};
 
 /// Live heap bytes, if a [`CountingAlloc`] is the global allocator; `None` (unknown)
@@ -89,6 +98,39 @@ fn page_size() -> u64 {
     } else {
         4096
     }
+}
+
+/// CPU time the calling thread has used so far (user and system, `CLOCK_THREAD_CPUTIME_ID`),
+/// or `None` where the clock is not available. The difference across an invocation is
+/// its CPU time, which [`TracedInvocation`] needs for right-sizing: unlike wall time it
+/// leaves out waits and the time other processes held the core.
+///
+/// ```
+/// let before = lmms::memory::thread_cpu_time();
+/// let mut x = 0u64;
+/// for i in 0..1_000_000u64 {
+///     x = x.wrapping_add(std::hint::black_box(i));
+/// }
+/// if let (Some(a), Some(b)) = (before, lmms::memory::thread_cpu_time()) {
+///     assert!(b > a);
+/// }
+/// # std::hint::black_box(x);
+/// ```
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call; clock_gettime only writes it.
+    // std offers no per-thread CPU clock, hence the FFI call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 || ts.tv_sec < 0 || ts.tv_nsec < 0 {
+        return None;
+    }
+    Some(std::time::Duration::new(
+        ts.tv_sec as u64,
+        ts.tv_nsec as u32,
+    ))
 }
 
 /// Returns freed heap pages to the OS (`malloc_trim(0)` on glibc; a no-op elsewhere) and

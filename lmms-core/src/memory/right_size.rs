@@ -1,0 +1,402 @@
+//! Right-sizing from a recorded trace: price every Lambda memory size with the billing
+//! model of `lambda.rs` and recommend the cheapest one that does not run out of memory —
+//! what Lambda Power Tuning finds by deploying the function at several sizes, computed
+//! from one run.
+//!
+//! A trace is one execution environment's life: an optional INIT (the cold start) and the
+//! invocations that followed. Each entry carries the peak memory it reached, the CPU time
+//! it used (measured on a full core, e.g. with [`thread_cpu_time`](super::thread_cpu_time))
+//! and the time it waited on I/O. At a size of `MB` the CPU part runs `1769 / MB` times
+//! longer below one vCPU, while the wait does not change: a CPU-bound trace is cheapest at a
+//! larger size than a wait-bound one.
+
+use super::lambda::{
+    billed_ms, cpu_share, gb_seconds, invocation_duration, LAMBDA_MAX_MB, LAMBDA_MB_PER_VCPU,
+    LAMBDA_MIN_MB, LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S, MIB,
+};
+use super::{Trace, TracedInvocation};
+use serde::Serialize;
+
+/// What right-sizing is asked to do: safety margin, prices and the sizes to price.
+///
+/// ```
+/// let opts = lmms::memory::RightSizeOptions::new()
+///     .safety_margin(1.5)
+///     .price_per_gb_s(0.0000133334) // Arm
+///     .sizes(256, 3008);
+/// assert_eq!(opts.min_mb(), 256);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RightSizeOptions {
+    safety_margin: f64,
+    price_per_gb_s: f64,
+    price_per_request: f64,
+    min_mb: u32,
+    max_mb: u32,
+    step_mb: u32,
+}
+
+impl Default for RightSizeOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RightSizeOptions {
+    /// Safety margin 1.25, x86 prices, every size from 128 to 10 240 MB in 1 MB steps.
+    ///
+    /// ```
+    /// let opts = lmms::memory::RightSizeOptions::new();
+    /// assert_eq!((opts.min_mb(), opts.max_mb(), opts.step()), (128, 10_240, 1));
+    /// assert_eq!(opts.margin(), 1.25);
+    /// ```
+    pub fn new() -> Self {
+        RightSizeOptions {
+            safety_margin: 1.25,
+            price_per_gb_s: LAMBDA_X86_PRICE_PER_GB_S,
+            price_per_request: LAMBDA_PRICE_PER_REQUEST,
+            min_mb: LAMBDA_MIN_MB,
+            max_mb: LAMBDA_MAX_MB,
+            step_mb: 1,
+        }
+    }
+
+    /// A size runs out of memory when the trace's peak × `margin` exceeds it (default
+    /// 1.25; at least 1, checked by [`RightSizing::for_trace`]).
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().safety_margin(1.1).margin(), 1.1);
+    /// ```
+    #[must_use]
+    pub fn safety_margin(mut self, margin: f64) -> Self {
+        self.safety_margin = margin;
+        self
+    }
+
+    /// USD per GB-second (default [`LAMBDA_X86_PRICE_PER_GB_S`]).
+    ///
+    /// ```
+    /// let _ = lmms::memory::RightSizeOptions::new().price_per_gb_s(0.0000133334);
+    /// ```
+    #[must_use]
+    pub fn price_per_gb_s(mut self, price: f64) -> Self {
+        self.price_per_gb_s = price;
+        self
+    }
+
+    /// USD per request (default [`LAMBDA_PRICE_PER_REQUEST`]).
+    ///
+    /// ```
+    /// let _ = lmms::memory::RightSizeOptions::new().price_per_request(0.0);
+    /// ```
+    #[must_use]
+    pub fn price_per_request(mut self, price: f64) -> Self {
+        self.price_per_request = price;
+        self
+    }
+
+    /// Price only sizes from `min_mb` to `max_mb` (within 128..=10 240). Use a higher
+    /// `min_mb` for a trace recorded under a memory budget: below the size it ran at, the
+    /// process would have behaved differently, so the trace says nothing about them.
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().sizes(512, 1024).max_mb(), 1024);
+    /// ```
+    #[must_use]
+    pub fn sizes(mut self, min_mb: u32, max_mb: u32) -> Self {
+        self.min_mb = min_mb;
+        self.max_mb = max_mb;
+        self
+    }
+
+    /// Price every `step_mb`-th size from the smallest (default 1: every size Lambda allows).
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().step_mb(64).step(), 64);
+    /// ```
+    #[must_use]
+    pub fn step_mb(mut self, step_mb: u32) -> Self {
+        self.step_mb = step_mb;
+        self
+    }
+
+    /// The safety margin.
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().margin(), 1.25);
+    /// ```
+    pub fn margin(&self) -> f64 {
+        self.safety_margin
+    }
+
+    /// The smallest size priced, MB.
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().sizes(256, 512).min_mb(), 256);
+    /// ```
+    pub fn min_mb(&self) -> u32 {
+        self.min_mb
+    }
+
+    /// The largest size priced, MB.
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().max_mb(), 10_240);
+    /// ```
+    pub fn max_mb(&self) -> u32 {
+        self.max_mb
+    }
+
+    /// The step between sizes priced, MB.
+    ///
+    /// ```
+    /// assert_eq!(lmms::memory::RightSizeOptions::new().step(), 1);
+    /// ```
+    pub fn step(&self) -> u32 {
+        self.step_mb
+    }
+
+    fn check(&self) -> Result<(), RightSizeError> {
+        let m = self.safety_margin;
+        if !(m.is_finite() && m >= 1.0) {
+            return Err(RightSizeError::SafetyMargin(m));
+        }
+        for (name, p) in [
+            ("price_per_gb_s", self.price_per_gb_s),
+            ("price_per_request", self.price_per_request),
+        ] {
+            if !(p.is_finite() && p >= 0.0) {
+                return Err(RightSizeError::Price(name, p));
+            }
+        }
+        if self.min_mb < LAMBDA_MIN_MB || self.max_mb > LAMBDA_MAX_MB || self.min_mb > self.max_mb {
+            return Err(RightSizeError::Sizes(self.min_mb, self.max_mb));
+        }
+        if self.step_mb == 0 {
+            return Err(RightSizeError::Step);
+        }
+        Ok(())
+    }
+}
+
+/// Why a trace cannot be right-sized.
+///
+/// ```
+/// use lmms::memory::{RightSizeError, RightSizeOptions, RightSizing, Trace};
+/// let err = RightSizing::for_trace(&Trace::new(), &RightSizeOptions::new()).unwrap_err();
+/// assert_eq!(err, RightSizeError::EmptyTrace);
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RightSizeError {
+    /// No invocations: a cost per request is undefined.
+    #[error("the trace has no invocations")]
+    EmptyTrace,
+    /// The safety margin is not a finite number ≥ 1.
+    #[error("safety margin must be a finite number >= 1, got {0}")]
+    SafetyMargin(f64),
+    /// A price is negative or not finite.
+    #[error("{0} must be a finite number >= 0, got {1}")]
+    Price(&'static str, f64),
+    /// The size range is empty or outside 128..=10 240 MB.
+    #[error("sizes {0}..={1} MB are not a range within 128..=10240 MB")]
+    Sizes(u32, u32),
+    /// The step is zero.
+    #[error("the size step must be at least 1 MB")]
+    Step,
+}
+
+/// One memory size priced for a trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SizeCost {
+    /// The memory size, MB.
+    pub memory_mb: u32,
+    /// The trace's peak × safety margin exceeds this size: Lambda would stop the process
+    /// (or it would run without the margin).
+    pub oom: bool,
+    /// Share of one vCPU at this size.
+    pub cpu_share: f64,
+    /// Billed milliseconds of the INIT phase (0 without one).
+    pub init_billed_ms: u64,
+    /// Billed milliseconds of all invocations, each rounded up on its own.
+    pub billed_ms: u64,
+    /// GB-seconds of the INIT and every invocation.
+    pub gb_s: f64,
+    /// GB-seconds per 1 000 invocations (INIT included, spread over the trace).
+    pub gb_s_per_1k: f64,
+    /// What the whole trace costs, USD: GB-seconds and request fees.
+    pub cost_usd: f64,
+    /// `cost_usd` per million invocations, USD.
+    pub cost_per_million_usd: f64,
+}
+
+/// Every size priced for one trace, and the cheapest that does not run out of memory.
+///
+/// ```
+/// use lmms::memory::{RightSizeOptions, RightSizing, Trace, TracedInvocation};
+/// use std::time::Duration;
+/// let mut trace = Trace::new();
+/// trace.init = Some(TracedInvocation::new(50 << 20, Duration::from_millis(80), Duration::ZERO));
+/// for _ in 0..100 {
+///     // 150 MiB peak, 2 ms of CPU, 30 ms waiting on an API.
+///     trace.push(TracedInvocation::new(150 << 20, Duration::from_millis(2), Duration::from_millis(30)));
+/// }
+/// let sizing = RightSizing::for_trace(&trace, &RightSizeOptions::new()).unwrap();
+/// let best = sizing.recommended().unwrap();
+/// assert!(best.memory_mb >= 188); // 150 MiB × 1.25 = 187.5 MiB
+/// assert!(sizing.at(128).unwrap().oom);
+/// assert!(best.cost_per_million_usd <= sizing.at(1024).unwrap().cost_per_million_usd);
+/// println!("recommended {} MB: ${:.2} per million requests", best.memory_mb, best.cost_per_million_usd);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RightSizing {
+    /// Invocations in the trace (the INIT not counted).
+    pub invocations: usize,
+    /// Rebuilds in the trace.
+    pub rebuilds: u64,
+    /// The trace's peak memory, bytes.
+    pub peak_bytes: u64,
+    /// The safety margin applied.
+    pub safety_margin: f64,
+    /// Peak × margin, bytes (rounded up): a size must hold this.
+    pub needed_bytes: u64,
+    /// USD per GB-second used.
+    pub price_per_gb_s: f64,
+    /// USD per request used.
+    pub price_per_request: f64,
+    /// The cheapest size that does not run out of memory (the smaller one on a tie);
+    /// `None` if every size priced runs out.
+    pub recommended_mb: Option<u32>,
+    /// Every size priced, ascending.
+    pub sizes: Vec<SizeCost>,
+}
+
+impl RightSizing {
+    /// Prices `trace` at every size of `options`.
+    ///
+    /// # Errors
+    /// [`RightSizeError`] for an empty trace or invalid options.
+    ///
+    /// ```
+    /// use lmms::memory::{RightSizeError, RightSizeOptions, RightSizing, Trace, TracedInvocation};
+    /// let mut trace = Trace::new();
+    /// trace.push(TracedInvocation::new(1 << 20, Default::default(), Default::default()));
+    /// let bad = RightSizeOptions::new().safety_margin(0.5);
+    /// assert_eq!(RightSizing::for_trace(&trace, &bad), Err(RightSizeError::SafetyMargin(0.5)));
+    /// ```
+    pub fn for_trace(trace: &Trace, options: &RightSizeOptions) -> Result<Self, RightSizeError> {
+        options.check()?;
+        if trace.invocations.is_empty() {
+            return Err(RightSizeError::EmptyTrace);
+        }
+        let peak_bytes = trace.peak_bytes();
+        let needed = (peak_bytes as f64 * options.safety_margin).ceil();
+        let needed_bytes = if needed >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            needed as u64
+        };
+        let n = trace.invocations.len();
+        // At one vCPU and above every duration is the same: price those sizes from one sum.
+        let full_core = billed_total(trace, LAMBDA_MB_PER_VCPU);
+        let mut sizes = Vec::new();
+        let mut mb = options.min_mb;
+        while mb <= options.max_mb {
+            let (init_ms, ms) = if mb >= LAMBDA_MB_PER_VCPU {
+                full_core
+            } else {
+                billed_total(trace, mb)
+            };
+            let gb_s = gb_seconds(mb, init_ms) + gb_seconds(mb, ms);
+            let cost_usd = gb_s * options.price_per_gb_s + n as f64 * options.price_per_request;
+            sizes.push(SizeCost {
+                memory_mb: mb,
+                oom: needed_bytes > mb as u64 * MIB,
+                cpu_share: cpu_share(mb),
+                init_billed_ms: init_ms,
+                billed_ms: ms,
+                gb_s,
+                gb_s_per_1k: gb_s / n as f64 * 1000.0,
+                cost_usd,
+                cost_per_million_usd: cost_usd / n as f64 * 1e6,
+            });
+            mb = match mb.checked_add(options.step_mb) {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        let recommended_mb = sizes
+            .iter()
+            .filter(|s| !s.oom)
+            .min_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd))
+            .map(|s| s.memory_mb);
+        Ok(RightSizing {
+            invocations: n,
+            rebuilds: trace.rebuilds(),
+            peak_bytes,
+            safety_margin: options.safety_margin,
+            needed_bytes,
+            price_per_gb_s: options.price_per_gb_s,
+            price_per_request: options.price_per_request,
+            recommended_mb,
+            sizes,
+        })
+    }
+
+    /// The recommended size's figures (`None` if every size runs out of memory).
+    ///
+    /// ```
+    /// use lmms::memory::{RightSizeOptions, RightSizing, Trace, TracedInvocation};
+    /// let mut t = Trace::new();
+    /// t.push(TracedInvocation::new(20 << 30, Default::default(), Default::default())); // 20 GiB
+    /// assert!(RightSizing::for_trace(&t, &RightSizeOptions::new()).unwrap().recommended().is_none());
+    /// ```
+    pub fn recommended(&self) -> Option<&SizeCost> {
+        self.at(self.recommended_mb?)
+    }
+
+    /// The figures of `memory_mb`, if it was priced.
+    ///
+    /// ```
+    /// use lmms::memory::{RightSizeOptions, RightSizing, Trace, TracedInvocation};
+    /// let mut t = Trace::new();
+    /// t.push(TracedInvocation::new(1, Default::default(), Default::default()));
+    /// let s = RightSizing::for_trace(&t, &RightSizeOptions::new().step_mb(64)).unwrap();
+    /// assert!(s.at(192).is_some() && s.at(200).is_none());
+    /// ```
+    pub fn at(&self, memory_mb: u32) -> Option<&SizeCost> {
+        let i = self
+            .sizes
+            .binary_search_by_key(&memory_mb, |s| s.memory_mb)
+            .ok()?;
+        self.sizes.get(i)
+    }
+
+    /// The smallest size priced that does not run out of memory.
+    ///
+    /// ```
+    /// use lmms::memory::{RightSizeOptions, RightSizing, Trace, TracedInvocation};
+    /// let mut t = Trace::new();
+    /// t.push(TracedInvocation::new(200 << 20, Default::default(), Default::default()));
+    /// let s = RightSizing::for_trace(&t, &RightSizeOptions::new()).unwrap();
+    /// assert_eq!(s.smallest_fitting().unwrap().memory_mb, 250);
+    /// ```
+    pub fn smallest_fitting(&self) -> Option<&SizeCost> {
+        self.sizes.iter().find(|s| !s.oom)
+    }
+}
+
+/// Billed ms of the INIT and of all invocations at `mb`, each invocation rounded up alone.
+fn billed_total(trace: &Trace, mb: u32) -> (u64, u64) {
+    let bill = |i: &TracedInvocation| billed_ms(invocation_duration(i.cpu, i.wait, mb));
+    let init = trace.init.as_ref().map_or(0, bill);
+    let total = trace
+        .invocations
+        .iter()
+        .map(bill)
+        .fold(0u64, u64::saturating_add);
+    (init, total)
+}
+
+#[cfg(test)]
+#[path = "right_size_tests.rs"]
+mod tests;
