@@ -29,7 +29,7 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Clock, Config, ConfigBuilder, ManualClock};
+pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
 pub use error::{Error, InitError};
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
 pub use lugs::SweepReport;

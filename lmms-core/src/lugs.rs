@@ -1,6 +1,7 @@
 //! LUGS: sweeps that unload idle modules when all five protections pass, and the ZAFP
 //! heat refresh that runs at the start of each sweep.
 
+use crate::config::millis;
 use crate::gateway::Gateway;
 use crate::memory::{self, Pressure, TrimReport};
 use crate::module::{Policy, Protection};
@@ -68,8 +69,10 @@ impl Gateway {
     pub fn sweep(&self) -> SweepReport {
         let mut st = lock_std(&self.lugs);
         let now = self.now_ms();
-        self.next_sweep_ms
-            .store(now + self.config.sweep_interval.as_millis() as u64, Relaxed);
+        self.next_sweep_ms.store(
+            now.saturating_add(millis(self.config.sweep_interval)),
+            Relaxed,
+        );
         self.sweep_locked(&mut st, now)
     }
 
@@ -189,7 +192,7 @@ impl Gateway {
             return Err(Protection::CacheDependencies);
         }
         if m.policy() == Policy::Utility && !emergency {
-            if now.saturating_sub(m.last_use_ms()) < self.config.grace_period.as_millis() as u64 {
+            if now.saturating_sub(m.last_use_ms()) < millis(self.config.grace_period) {
                 return Err(Protection::GracePeriod);
             }
             if resident <= self.config.min_resident_modules {
@@ -204,7 +207,7 @@ impl Gateway {
     /// first) and empties those that cooled down.
     fn refresh_heat(&self, st: &mut SweepState, now: u64, report: &mut SweepReport) {
         let (totals, fast) = crate::local::totals(self.reg.ops.len());
-        let window = self.config.heat_window.as_millis() as u64;
+        let window = millis(self.config.heat_window);
         let threshold = self.config.fast_path_threshold;
         for (i, op) in self.reg.ops.iter().enumerate() {
             let calls = st.heat[i].update(totals[i], now, window);
@@ -317,8 +320,10 @@ impl Gateway {
             return;
         }
         if let Ok(mut st) = self.lugs.try_lock() {
-            self.next_sweep_ms
-                .store(now + self.config.sweep_interval.as_millis() as u64, Relaxed);
+            self.next_sweep_ms.store(
+                now.saturating_add(millis(self.config.sweep_interval)),
+                Relaxed,
+            );
             self.sweep_locked(&mut st, now);
         }
     }

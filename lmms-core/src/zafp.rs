@@ -264,7 +264,7 @@ impl HeatWindow {
             self.sum += delta;
         }
         while let Some(&(start, n)) = self.buckets.front() {
-            if now_ms >= start + window_ms {
+            if now_ms >= start.saturating_add(window_ms) {
                 self.sum -= n;
                 self.buckets.pop_front();
             } else {
