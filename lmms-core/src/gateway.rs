@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::lugs::SweepState;
+use crate::heat::SweepState;
 use crate::registry::{ModuleHandle, Registry};
 use crate::sync::lock_std;
 use serde_json::Value;
@@ -133,7 +133,7 @@ impl Gateway {
             Err(e) => (Config::default(), Some(e)),
         };
         crate::zafp::init_fences();
-        let lugs = Mutex::new(SweepState::new(reg.ops.len()));
+        let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
         let eager = fault.is_none() && !config.lazy_loading;
         let first_sweep_ms = config
             .clock

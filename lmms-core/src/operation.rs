@@ -2,7 +2,8 @@
 //! (registry index, fast-path slot), as statics emitted by `#[lmms::operation]`.
 
 use crate::error::Error;
-use crate::module::{Module, ModuleCell};
+use crate::cell::ModuleCell;
+use crate::module::Module;
 use crate::registry::ModuleHandle;
 use crate::sync::AtomicU32;
 use crate::zafp::FastSlot;

@@ -2,7 +2,8 @@
 
 use crate::error::InitError;
 use crate::local::ThreadRecord;
-use crate::module::{Builder, ModuleCell};
+use crate::cell::ModuleCell;
+use crate::module::Builder;
 use crate::zafp::{heavy_fence, FastSlot};
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
