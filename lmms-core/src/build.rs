@@ -101,9 +101,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             return Ok(Next::Resident(Ticket { cell: self }));
         }
         match st.phase {
-            Phase::Building if in_init(self) => {
-                Err(init_failed(name, "its init called one of its own operations (cyclic init)"))
-            }
+            Phase::Building if in_init(self) => Err(init_failed(
+                name,
+                "its init called one of its own operations (cyclic init)",
+            )),
             Phase::Dropping(t) if t == current_thread() => Err(Error::ModuleUnloading {
                 module: name.to_string(),
             }),
@@ -165,7 +166,11 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 
     /// The waiter's share of finished attempt `attempt`: a ticket (counted for it by the
     /// builder) or the error; `None` if the attempt was abandoned (retry).
-    fn outcome_of(&'static self, st: &BuildState, attempt: u64) -> Option<Result<Ticket<T>, Error>> {
+    fn outcome_of(
+        &'static self,
+        st: &BuildState,
+        attempt: u64,
+    ) -> Option<Result<Ticket<T>, Error>> {
         match &st.outcome {
             Some((a, Ok(()))) if *a == attempt => Some(Ok(Ticket { cell: self })),
             Some((a, Err(e))) if *a == attempt => Some(Err(e.clone())),
@@ -205,7 +210,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         };
         // From here on this task is the builder; if it is dropped mid-build (cancelled),
         // the guard ends the attempt so that waiters retry.
-        let mut abort = AbortBuild { cell: self, armed: true };
+        let mut abort = AbortBuild {
+            cell: self,
+            armed: true,
+        };
         let t0 = Instant::now();
         let (result, bytes) = match builder {
             Builder::Sync(build) => memory::attribute_to(|| {

@@ -14,10 +14,10 @@
 //! stateless calls [`enter_stateless`]. A cached operation checks its cache before any of
 //! these (see [`crate::cache`]).
 
+use crate::cell::{Hold, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::cell::{Hold, ModuleCell, ModuleGuard};
 use crate::module::Module;
 use crate::operation::{Operation, StatelessOperation};
 use std::sync::atomic::Ordering::Relaxed;

@@ -276,7 +276,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         }
         st.phase = Phase::Dropping(crate::sync::current_thread());
         drop(st);
-        Ok(Some(Detached(Box::new(DetachedValue { cell: self, value }))))
+        Ok(Some(Detached(Box::new(DetachedValue {
+            cell: self,
+            value,
+        }))))
     }
 
     /// Detaches (no verdict beyond holds) and drops at once (the cell tests).

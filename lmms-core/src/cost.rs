@@ -177,12 +177,28 @@ mod tests {
     #[test]
     fn gaps_land_in_their_buckets() {
         let c = Costs::new();
-        for ms in [999, 1_000, 9_999, 10_000, 59_999, 60_000, 600_000, 3_600_000, u64::MAX] {
+        for ms in [
+            999,
+            1_000,
+            9_999,
+            10_000,
+            59_999,
+            60_000,
+            600_000,
+            3_600_000,
+            u64::MAX,
+        ] {
             c.record_gap(ms);
         }
         let g = c.gaps();
         assert_eq!(
-            (g.s1_to_10s, g.s10_to_1m, g.m1_to_10m, g.m10_to_1h, g.over_1h),
+            (
+                g.s1_to_10s,
+                g.s10_to_1m,
+                g.m1_to_10m,
+                g.m10_to_1h,
+                g.over_1h
+            ),
             (2, 2, 1, 1, 2)
         );
     }
@@ -193,7 +209,10 @@ mod tests {
         assert_eq!(c.mean_build_ns(0), None);
         c.record_build(10);
         c.record_build(30);
-        assert_eq!((c.last_build_ns(2), c.mean_build_ns(2)), (Some(30), Some(20)));
+        assert_eq!(
+            (c.last_build_ns(2), c.mean_build_ns(2)),
+            (Some(30), Some(20))
+        );
         c.record_build(u64::MAX);
         assert_eq!(c.total_build_ns.load(Relaxed), u64::MAX);
     }

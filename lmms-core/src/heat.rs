@@ -176,8 +176,8 @@ impl Gateway {
         if !self.config.fast_path || op >= st.levels.len() || st.levels[op].is_hot() {
             return;
         }
-        let pending = crate::local::total_of(op, self.reg.ops.len())
-            .saturating_sub(st.heat[op].last_total);
+        let pending =
+            crate::local::total_of(op, self.reg.ops.len()).saturating_sub(st.heat[op].last_total);
         if st.heat[op].calls().saturating_add(pending) > self.config.fast_path_threshold {
             let mut report = SweepReport::default();
             self.refresh_heat(&mut st, now, &mut report);

@@ -35,13 +35,13 @@ mod zafp;
 mod tests;
 
 pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
+pub use cost::IdleGaps;
 pub use error::{Error, InitError};
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
+pub use heat::Heat;
 pub use lugs::SweepReport;
-pub use cost::IdleGaps;
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use stats::{ModuleInfo, OperationInfo, Stats};
-pub use heat::Heat;
 pub use strategy::{Unload, UnloadReason};
 pub use zafp::membarrier_active;
 

@@ -115,8 +115,10 @@ impl Gateway {
     ) -> SweepReport {
         let mut report = SweepReport::default();
         let now = self.now_ms();
-        self.next_sweep_ms
-            .store(now.saturating_add(millis(self.config.sweep_interval)), Relaxed);
+        self.next_sweep_ms.store(
+            now.saturating_add(millis(self.config.sweep_interval)),
+            Relaxed,
+        );
         self.counters.sweeps.fetch_add(1, Relaxed);
         let totals = self.refresh_heat(&mut st, now, &mut report);
         st.note_builds(&self.reg, &totals);

@@ -1,8 +1,8 @@
 //! The compile-time registry: `inventory` entries submitted by the attributes, gathered
 //! once, lazily, into lookup tables (like `typetag`).
 
-use crate::error::Error;
 use crate::cell::{Detached, ModuleCell, Quiet};
+use crate::error::Error;
 use crate::module::{Builder, Module, Policy, Protection};
 use crate::operation::OpHandle;
 use rustc_hash::FxHashMap;

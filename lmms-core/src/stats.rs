@@ -1,9 +1,9 @@
 //! Counters, the `Stats` snapshot, its `[LMMS_STATS]` log line, and introspection.
 
-use crate::gateway::Gateway;
-use crate::module::{Policy, Protection};
 use crate::cost::IdleGaps;
+use crate::gateway::Gateway;
 use crate::heat::Heat;
+use crate::module::{Policy, Protection};
 use crate::strategy::UnloadReason;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -130,7 +130,12 @@ impl Rule {
             return (Vec::new(), Vec::new());
         }
         let priority = |c: &Candidate| {
-            gdsf_priority(l, c.uses.max(1), c.build_ns.unwrap_or(0), c.bytes.unwrap_or(0))
+            gdsf_priority(
+                l,
+                c.uses.max(1),
+                c.build_ns.unwrap_or(0),
+                c.bytes.unwrap_or(0),
+            )
         };
         match self {
             Rule::Pressure => cands.sort_by(|a, b| priority(a).total_cmp(&priority(b))),
@@ -216,9 +221,11 @@ mod tests {
         // A 64 MiB module that rebuilds in 5 ms vs. a 1 MiB one that takes 200 ms, used
         // longer ago: the big cheap one goes first.
         let cands = vec![cand(0, 1 << 20, 200, 0), cand(1, 64 << 20, 5, 50_000)];
-        let (picks, _) = Rule::Pressure.pick(cands.clone(), Some(Pressure::Moderate), 60_000, 2, K, 0.0);
+        let (picks, _) =
+            Rule::Pressure.pick(cands.clone(), Some(Pressure::Moderate), 60_000, 2, K, 0.0);
         assert!(picks.is_empty());
-        let (picks, _) = Rule::Pressure.pick(cands.clone(), Some(Pressure::High), 60_000, 2, K, 0.0);
+        let (picks, _) =
+            Rule::Pressure.pick(cands.clone(), Some(Pressure::High), 60_000, 2, K, 0.0);
         assert_eq!(picks.iter().map(|p| p.index).collect::<Vec<_>>(), [1]);
         // The idle rule in the same emergency goes least recently used first.
         let (picks, _) = Rule::Idle.pick(cands, Some(Pressure::High), 60_000, 2, K, 0.0);
@@ -232,9 +239,15 @@ mod tests {
         let (p, b) = Rule::BreakEven.pick(vec![c], None, 29_999, 1, K, 0.0);
         assert!(p.is_empty() && b == [(0, Protection::GracePeriod)]);
         let (p, _) = Rule::BreakEven.pick(vec![c], None, 30_000, 1, K, 0.0);
-        assert_eq!((p[0].break_even_ms, p[0].reason), (Some(9_216), UnloadReason::BreakEven));
+        assert_eq!(
+            (p[0].break_even_ms, p[0].reason),
+            (Some(9_216), UnloadReason::BreakEven)
+        );
         // A feature module needs only its break-even time.
-        let f = Candidate { policy: Policy::Feature, ..c };
+        let f = Candidate {
+            policy: Policy::Feature,
+            ..c
+        };
         let (p, b) = Rule::BreakEven.pick(vec![f], None, 9_215, 1, K, 0.0);
         assert!(p.is_empty() && b == [(0, Protection::BelowBreakEven)]);
         let (p, _) = Rule::BreakEven.pick(vec![f], None, 9_216, 1, K, 0.0);
@@ -246,10 +259,24 @@ mod tests {
         let k = Knobs { floor: 1, ..K };
         let mut hot = cand(1, 1, 1, 0);
         hot.protected = Some(Protection::HotOperation);
-        let (p, b) = Rule::Idle.pick(vec![cand(0, 1, 1, 0), hot, cand(2, 1, 1, 0)], None, 60_000, 3, k, 0.0);
+        let (p, b) = Rule::Idle.pick(
+            vec![cand(0, 1, 1, 0), hot, cand(2, 1, 1, 0)],
+            None,
+            60_000,
+            3,
+            k,
+            0.0,
+        );
         assert_eq!(p.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(b, [(1, Protection::HotOperation)]);
-        let (p, b) = Rule::Idle.pick(vec![cand(0, 1, 1, 0), cand(2, 1, 1, 0)], None, 60_000, 2, k, 0.0);
+        let (p, b) = Rule::Idle.pick(
+            vec![cand(0, 1, 1, 0), cand(2, 1, 1, 0)],
+            None,
+            60_000,
+            2,
+            k,
+            0.0,
+        );
         assert_eq!((p.len(), b), (1, vec![(2, Protection::ResidentFloor)]));
     }
 }

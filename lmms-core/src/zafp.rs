@@ -20,8 +20,8 @@
 //! is forbidden with a full fence on both sides). Where `membarrier` is unavailable (and
 //! under loom and miri), both sides are `fence(SeqCst)`.
 
-use crate::local;
 use crate::cell::Pinned;
+use crate::local;
 use crate::module::Module;
 use crate::sync::{fence, AtomicPtr, AtomicU32};
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};

@@ -1,5 +1,5 @@
-use crate::error::InitError;
 use crate::cell::ModuleCell;
+use crate::error::InitError;
 use crate::module::{Builder, Protection};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
