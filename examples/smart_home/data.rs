@@ -21,6 +21,27 @@ pub fn n(base: usize) -> usize {
     (base * SCALE_PCT.load(Ordering::Relaxed) as usize / 100).max(1)
 }
 
+/// Size of the large profile's data modules in 1/1000 of their full size: 0 in the small
+/// profile (the modules are compiled in but hold nothing, and no request uses them), 1000
+/// in the full large profile, less with `--quick`.
+static LARGE_PERMILLE: AtomicU32 = AtomicU32::new(0);
+
+/// Sets the large modules' size (1/1000 of full) before any module is built.
+pub fn set_large_permille(permille: u32) {
+    LARGE_PERMILLE.store(permille, Ordering::Relaxed);
+}
+
+/// Whether the large data modules hold data in this process (the large profile).
+pub fn large_enabled() -> bool {
+    LARGE_PERMILLE.load(Ordering::Relaxed) > 0
+}
+
+/// `full` (an element count of a large module at full size) scaled to this run: 0 in the
+/// small profile.
+pub fn large(full: usize) -> usize {
+    (full as u64 * LARGE_PERMILLE.load(Ordering::Relaxed) as u64 / 1000) as usize
+}
+
 /// xorshift64*: small, fast, deterministic.
 #[derive(Clone)]
 pub struct Rng(u64);
@@ -33,6 +54,11 @@ impl Rng {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
         Rng(h | 1)
+    }
+
+    /// A generator from a number (requests pick their data with it).
+    pub fn seeded(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
 
     pub fn next_u64(&mut self) -> u64 {
