@@ -6,21 +6,34 @@
 use crate::data::{self, Rng};
 use crate::handler::{event, handle};
 use crate::modules::devices;
+use crate::wait;
+use crate::workload::{large_event, mixed_event, LARGE_ONE_IN};
 use lmms::memory::{live_heap_bytes, rss_bytes};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// One handled request.
+/// One handled request: what the bill needs (CPU, modelled wait, peak memory, rebuilds)
+/// and what the table shows (handler time, memory after).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Request {
     pub scenario: String,
     pub key: String,
     pub t_ms: u64,
-    /// Handler time (event in → response out).
+    /// Handler time (event in → response out), wall clock.
     pub dur_ns: u64,
     /// The sweep at the invocation boundary (billed too: it runs before the next `/next`).
     pub sweep_ns: u64,
+    /// CPU time of the handler and the boundary sweep (plus a sweep that ran between
+    /// invocations before this one), this thread, measured.
+    pub cpu_ns: u64,
+    /// Modelled wait on the Home Assistant API (`wait.rs`), on the replay clock.
+    pub wait_ns: u64,
+    /// Highest RSS during the invocation (`VmHWM`, reset before it).
+    pub peak_rss: u64,
+    /// Module builds during the invocation beyond each module's first.
+    pub rebuilds: u32,
     pub heap: u64,
     pub rss: u64,
     pub status: u64,
@@ -49,6 +62,12 @@ pub struct Replay {
     pub samples: Vec<Sample>,
     pub unloads: Vec<Unload>,
     pub first_response_unix_ns: Option<u64>,
+    /// Builds seen so far per module (for rebuilds).
+    builds: BTreeMap<&'static str, u64>,
+    /// Requests so far per scenario (the index of each modelled wait).
+    per_stream: BTreeMap<String, u64>,
+    /// CPU of sweeps that ran between invocations, billed with the next one.
+    pending_cpu_ns: u64,
 }
 
 pub fn heap() -> u64 {
@@ -65,38 +84,88 @@ pub fn unix_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
+/// CPU time of this thread so far, ns (0 where the clock is missing).
+pub fn cpu_ns() -> u64 {
+    lmms::memory::thread_cpu_time().map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Resets the kernel's RSS high-water mark (`VmHWM`) to the current RSS, so the next read
+/// gives the peak of what ran in between (Linux: `/proc/self/clear_refs`, value 5).
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 impl Replay {
     pub fn new(clock: lmms::ManualClock) -> Replay {
-        Replay {
+        let mut r = Replay {
             clock,
             requests: Vec::new(),
             samples: Vec::new(),
             unloads: Vec::new(),
             first_response_unix_ns: None,
-        }
+            builds: BTreeMap::new(),
+            per_stream: BTreeMap::new(),
+            pending_cpu_ns: 0,
+        };
+        r.count_rebuilds();
+        r
     }
 
-    /// One invocation: the handler, then the boundary sweep.
+    /// Builds beyond each module's first since the last call.
+    fn count_rebuilds(&mut self) -> u32 {
+        let mut rebuilds = 0;
+        for m in lmms::gateway().modules() {
+            let seen = self.builds.insert(m.name, m.builds).unwrap_or(0);
+            let new = m.builds.saturating_sub(seen);
+            // The first build of a module is not a rebuild.
+            rebuilds += if seen == 0 {
+                new.saturating_sub(1)
+            } else {
+                new
+            } as u32;
+        }
+        rebuilds
+    }
+
+    /// One invocation of `scenario`: the handler, the modelled wait, then the boundary sweep.
     pub fn invoke(&mut self, scenario: &str, ev: Value) -> Value {
+        self.invoke_in(scenario, scenario, ev)
+    }
+
+    /// [`Replay::invoke`], drawing the modelled wait from `stream`'s sequence.
+    pub fn invoke_in(&mut self, scenario: &str, stream: &str, ev: Value) -> Value {
+        let (interface, op) = (
+            ev["interface"].as_str().unwrap_or("").to_string(),
+            ev["op"].as_str().unwrap_or("").to_string(),
+        );
+        let index = self.per_stream.entry(stream.to_string()).or_insert(0);
+        let wait_ns = wait::wait_ns(stream, *index, &interface, &op);
+        *index += 1;
+        reset_peak_rss();
+        let cpu0 = cpu_ns();
         let start = Instant::now();
         let response = handle(&ev);
         let dur_ns = start.elapsed().as_nanos() as u64;
         if self.first_response_unix_ns.is_none() {
             self.first_response_unix_ns = Some(unix_ns());
         }
+        self.clock.advance(Duration::from_nanos(wait_ns));
         let t_ms = self.clock.now_ms();
         self.samples.push(Sample { t_ms, heap: heap() });
-        let sweep_ns = self.sweep();
+        let sweep_ns = self.sweep_only();
+        let cpu_ns = cpu_ns().saturating_sub(cpu0) + std::mem::take(&mut self.pending_cpu_ns);
+        let peak_rss = lmms::memory::rss_high_water_bytes().unwrap_or(0);
+        let rebuilds = self.count_rebuilds();
         self.requests.push(Request {
             scenario: scenario.into(),
-            key: format!(
-                "{}.{}",
-                ev["interface"].as_str().unwrap_or(""),
-                ev["op"].as_str().unwrap_or("")
-            ),
+            key: format!("{interface}.{op}"),
             t_ms,
             dur_ns,
             sweep_ns,
+            cpu_ns,
+            wait_ns,
+            peak_rss,
+            rebuilds,
             heap: heap(),
             rss: rss(),
             status: response["statusCode"].as_u64().unwrap_or(0),
@@ -104,8 +173,16 @@ impl Replay {
         response
     }
 
-    /// A sweep (at an invocation boundary); returns its duration in ns.
-    pub fn sweep(&mut self) -> u64 {
+    /// A sweep between invocations (after an idle period): its CPU is billed with the next
+    /// invocation.
+    pub fn sweep(&mut self) {
+        let cpu0 = cpu_ns();
+        self.sweep_only();
+        self.pending_cpu_ns += cpu_ns().saturating_sub(cpu0);
+    }
+
+    /// A sweep; returns its wall-clock duration in ns.
+    fn sweep_only(&mut self) -> u64 {
         let start = Instant::now();
         let report = lmms::gateway().sweep();
         let ns = start.elapsed().as_nanos() as u64;
@@ -205,300 +282,20 @@ pub fn idle_two_minutes(r: &mut Replay) {
     r.sweep();
 }
 
-/// Builds one event of the mixed workload.
-type EventFn<'a> = &'a dyn Fn(&mut Rng) -> Value;
-
-/// The mixed workload's operations: (weight, event builder). Skewed: the first few carry
-/// most of the traffic; the long tail touches almost every module now and then.
-fn mixed_event(rng: &mut Rng) -> Value {
-    let hot = rng.below(40);
-    let any = rng.below(300);
-    let table: &[(u32, EventFn)] = &[
-        (30, &|_| {
-            event(
-                "sensors",
-                "read",
-                json!({"entity_id": data::entity_id("sensor", hot)}),
-            )
-        }),
-        (18, &|_| {
-            event(
-                "lights",
-                "get_state",
-                json!({"entity_id": data::entity_id("light", hot)}),
-            )
-        }),
-        (12, &|_| {
-            event(
-                "lights",
-                "turn_on",
-                json!({"entity_id": data::entity_id("light", hot)}),
-            )
-        }),
-        (7, &|_| {
-            event(
-                "climate",
-                "get_state",
-                json!({"entity_id": data::entity_id("climate", hot % 12)}),
-            )
-        }),
-        (6, &|_| {
-            event(
-                "ha",
-                "get_state",
-                json!({"entity_id": data::entity_id("switch", hot % 8)}),
-            )
-        }),
-        (5, &|_| {
-            event(
-                "alexa",
-                "directive",
-                json!({"namespace": "Alexa.PowerController", "name": "TurnOff", "endpoint_id": data::entity_id("light", hot)}),
-            )
-        }),
-        (3, &|_| {
-            event("weather", "forecast", json!({"city": "Oslo"}))
-        }),
-        (1, &|_| {
-            event(
-                "lights",
-                "set_color_temp",
-                json!({"entity_id": data::entity_id("light", any), "kelvin": 2700}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "switches",
-                "turn_off",
-                json!({"entity_id": data::entity_id("switch", any)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "covers",
-                "turn_off",
-                json!({"entity_id": data::entity_id("cover", any)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "locks",
-                "get_state",
-                json!({"entity_id": data::entity_id("lock", any % 100)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "media",
-                "play",
-                json!({"entity_id": data::entity_id("media_player", 1), "query": "relax"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "fans",
-                "turn_on",
-                json!({"entity_id": data::entity_id("fan", any)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "cameras",
-                "get_state",
-                json!({"entity_id": data::entity_id("camera", any % 60)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "vacuums",
-                "turn_on",
-                json!({"entity_id": data::entity_id("vacuum", any % 20)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "water_heater",
-                "get_state",
-                json!({"entity_id": data::entity_id("water_heater", any % 30)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "irrigation",
-                "turn_on",
-                json!({"entity_id": data::entity_id("valve", any % 100)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "doorbells",
-                "get_state",
-                json!({"entity_id": data::entity_id("doorbell", any % 40)}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "climate",
-                "set_temperature",
-                json!({"entity_id": data::entity_id("climate", any % 12), "celsius": 20.0}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "automation",
-                "trigger",
-                json!({"automation_id": format!("auto_{any}")}),
-            )
-        }),
-        (1, &|_| {
-            event("scripts", "run", json!({"name": format!("script_{any}")}))
-        }),
-        (1, &|_| {
-            event(
-                "notifications",
-                "send",
-                json!({"target": "phone_0", "message": "Door opened"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "scenes",
-                "activate",
-                json!({"name": data::WORDS[any % data::WORDS.len()]}),
-            )
-        }),
-        (1, &|_| {
-            event("areas", "distance", json!({"from": any % 12, "to": 3}))
-        }),
-        (1, &|_| {
-            event(
-                "history",
-                "summary",
-                json!({"entity_id": data::entity_id("sensor", hot), "hours": 6}),
-            )
-        }),
-        (1, &|_| event("energy", "day_cost", json!({"day": any}))),
-        (1, &|_| event("calendar", "agenda", json!({"day": any}))),
-        (1, &|_| {
-            event("presence", "locate", json!({"lat": 59.5, "lon": 10.5}))
-        }),
-        (1, &|_| {
-            event(
-                "alarm",
-                "command",
-                json!({"command": "arm_home", "code": "code7"}),
-            )
-        }),
-        (1, &|_| {
-            event("timers", "start", json!({"name": "pasta", "seconds": 540}))
-        }),
-        (1, &|_| event("shopping", "add", json!({"item": "milk"}))),
-        (1, &|_| {
-            event(
-                "logbook",
-                "search",
-                json!({"word": data::entity_id("light", hot)}),
-            )
-        }),
-        (1, &|_| event("backup", "status", json!({}))),
-        (1, &|_| {
-            event(
-                "conversation",
-                "process",
-                json!({"text": "turn on the kitchen lights"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "alexa",
-                "intent",
-                json!({"utterance": "alexa wake the kitchen lights"}),
-            )
-        }),
-        (1, &|_| event("alexa", "discover", json!({"page": any % 4}))),
-        (1, &|_| {
-            event("routines", "describe", json!({"name": "morning"}))
-        }),
-        (1, &|_| {
-            event(
-                "http",
-                "request",
-                json!({"method": "GET", "path": "/api/states"}),
-            )
-        }),
-        (1, &|_| event("config", "get", json!({"key": "home.k3"}))),
-        (1, &|_| {
-            event(
-                "circuit",
-                "is_open",
-                json!({"endpoint": "https://ha.example/0"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "websocket",
-                "subscribers",
-                json!({"event_type": "state_changed"}),
-            )
-        }),
-        (1, &|_| {
-            event("utility", "slugify", json!({"text": "Wohnzimmer Küche"}))
-        }),
-        (1, &|_| {
-            event("i18n", "translate", json!({"lang": "de", "key": "msg.7"}))
-        }),
-        (1, &|_| {
-            event(
-                "units",
-                "convert",
-                json!({"value": 3.0, "from": "u0", "to": "u8"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "tz",
-                "offset",
-                json!({"zone": "Zone/x", "epoch": 1_700_000_000i64}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "template",
-                "render",
-                json!({"name": "t1", "device": "lamp", "area": "hall"}),
-            )
-        }),
-        (1, &|_| {
-            event(
-                "validation",
-                "check",
-                json!({"key": "home.op1", "params": "{}"}),
-            )
-        }),
-        (1, &|_| event("debug", "health", json!({}))),
-        (1, &|_| event("init", "plan", json!({"first": 3}))),
-        (1, &|_| event("singleton", "count", json!({}))),
-        (1, &|_| {
-            event("cache", "get", json!({"key": "state:sensor.kitchen_1"}))
-        }),
-    ];
-    let total: u32 = table.iter().map(|(w, _)| w).sum();
-    let mut pick = rng.below(total as usize) as u32;
-    for (w, f) in table {
-        if pick < *w {
-            return f(rng);
-        }
-        pick -= w;
-    }
-    unreachable!("weights cover the range")
-}
-
-/// Scenario 4: `n` requests, 0.2–3 s apart, with an idle gap of 1–20 min every ~350.
+/// Scenario 4: `n` requests, 0.2–3 s apart, with an idle gap of 1–20 min every ~350. In the
+/// large profile, after about one request in [`LARGE_ONE_IN`], 0.2–3 s later, a request for
+/// a large module (its own generator: the other requests are those of the small profile).
 pub fn mixed_workload(r: &mut Replay, n: usize) {
     let mut rng = Rng::for_name("mixed workload");
+    let mut large_rng = Rng::for_name("large requests");
     for i in 0..n {
         let ev = mixed_event(&mut rng);
         r.invoke("mixed", ev);
+        if data::large_enabled() && large_rng.below(LARGE_ONE_IN) == 0 {
+            r.idle(Duration::from_millis(200 + large_rng.below(2_800) as u64));
+            let ev = large_event(&mut large_rng);
+            r.invoke_in("mixed", "large", ev);
+        }
         if i % 350 == 349 {
             r.idle(Duration::from_secs(60 + rng.below(19 * 60) as u64));
         } else {
