@@ -1,51 +1,63 @@
 //! One mode's run, in a fresh child process: configure the gateway, replay the scenarios,
 //! measure, print one JSON object on stdout and the `[LMMS_STATS]` line on stderr.
 
-use crate::report::ModeResult;
-use crate::scenarios::{self, heap, rss, Replay};
-use lmms::{Clock, Config, ManualClock};
+use crate::report::{ModeResult, Raw};
+use crate::scenarios::{self, cpu_ns, heap, reset_peak_rss, rss, Replay};
+use crate::sizing::{Mode, Profile};
+use lmms::{Clock, Config, ManualClock, UnloadStrategy};
 use std::time::{Duration, Instant};
+
+/// What the parent asks of a child.
+pub struct Job {
+    pub mode: Mode,
+    pub profile: Profile,
+    pub quick: bool,
+    /// The Lambda size an adaptive mode runs at (its budget derives from it).
+    pub memory_mb: Option<u32>,
+}
 
 /// The settings of each mode; all on the replay clock, sweeping only at invocation
 /// boundaries (an end-of-call sweep would fire inside a handler as the clock jumps).
-pub fn config(mode: &str, clock: &ManualClock) -> Result<Config, String> {
+pub fn config(job: &Job, clock: &ManualClock) -> Result<Config, String> {
     let b = Config::builder()
         .clock(Clock::manual(clock))
         .sweep_interval(Duration::from_secs(1 << 40));
-    let b = match mode {
+    let budget = job.memory_mb.map(crate::sizing::budget_mb);
+    let b = match (job.mode, budget) {
         // The traditional baseline: everything built at start, kept, no fast path.
-        "eager" => b.lazy_loading(false).unloading(false).fast_path(false),
+        (Mode::Eager, _) => b.lazy_loading(false).unloading(false).fast_path(false),
         // LIGS only: lazy builds, no unloading, no fast path.
-        "ligs" => b.lazy_loading(true).unloading(false).fast_path(false),
-        // Everything on, seeds' defaults; freed pages trimmed back to the OS after unloads.
-        "lmms" => b.trim_on_unload(true),
-        other => return Err(format!("unknown mode {other:?} (eager, ligs, lmms)")),
+        (Mode::Ligs, _) => b.lazy_loading(true).unloading(false).fast_path(false),
+        // Everything on, default (cost) strategy, under the budget of its Lambda size; freed
+        // pages trimmed back to the OS after unloads.
+        (Mode::Lmms, Some(mb)) => b.memory_budget_mb(mb as u64).trim_on_unload(true),
+        // The same with the seeds' clock rule.
+        (Mode::LmmsIdle, Some(mb)) => b
+            .unload_strategy(UnloadStrategy::Idle)
+            .memory_budget_mb(mb as u64)
+            .trim_on_unload(true),
+        (m, None) => return Err(format!("{} needs --memory-mb", m.name())),
     };
     b.build().map_err(|e| e.to_string())
 }
 
-/// Peak RSS of this process (`VmHWM`), bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-pub fn run(mode: &str, quick: bool, started_unix_ns: u64) -> Result<ModeResult, String> {
+pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
     let clock = ManualClock::new();
-    lmms::configure(config(mode, &clock)?).map_err(|e| e.to_string())?;
+    lmms::configure(config(job, &clock)?).map_err(|e| e.to_string())?;
 
-    // Init phase: the first `gateway()` call (in eager mode it builds every module).
+    // INIT: the process so far and the first `gateway()` call (eager: builds every module).
     let t = Instant::now();
     let gw = lmms::gateway();
     let init_ns = t.elapsed().as_nanos() as u64;
     if let Some(f) = gw.fault() {
         return Err(format!("gateway fault: {f}"));
     }
+    let init_cpu_ns = cpu_ns();
+    let init_peak_rss = lmms::memory::rss_high_water_bytes().unwrap_or(0);
     let (initial_heap, initial_rss) = (heap(), rss());
+    if !reset_peak_rss() {
+        return Err("cannot reset the RSS high-water mark (/proc/self/clear_refs)".into());
+    }
 
     let mut r = Replay::new(clock);
     scenarios::single_command(&mut r);
@@ -60,22 +72,27 @@ pub fn run(mode: &str, quick: bool, started_unix_ns: u64) -> Result<ModeResult, 
     scenarios::idle_two_minutes(&mut r);
     let (after_idle_heap, after_idle_rss) = (heap(), rss());
 
-    let n_mixed = if quick { 400 } else { 5_000 };
+    let n_mixed = if job.quick { 400 } else { 5_000 };
     scenarios::mixed_workload(&mut r, n_mixed);
-    let (hot_path_ns, hot_path_filled) = scenarios::hot_path(if quick { 20_000 } else { 300_000 });
+    let (hot_path_ns, hot_path_filled) =
+        scenarios::hot_path(if job.quick { 20_000 } else { 300_000 });
     // The last idle: after the mixed workload, 2 minutes again.
     scenarios::idle_two_minutes(&mut r);
     let (end_heap, end_rss) = (heap(), rss());
 
     let stats = gw.stats();
     eprintln!("{}", stats.log_line());
-    Ok(ModeResult::measure(
-        mode,
+    let large: Vec<&str> = crate::large::names().collect();
+    ModeResult::measure(
+        job,
         &r,
-        crate::report::Raw {
+        Raw {
+            started_unix_ns,
             first_response_unix_ns,
             main_to_first_response_ns: main_to_first_ns,
             init_ns,
+            init_cpu_ns,
+            init_peak_rss,
             gateway_ready_ns: gw.ready_time_ns(),
             first_response_ns,
             initial_heap,
@@ -87,7 +104,6 @@ pub fn run(mode: &str, quick: bool, started_unix_ns: u64) -> Result<ModeResult, 
             after_idle_rss,
             end_heap,
             end_rss,
-            peak_rss: peak_rss(),
             hot_path_ns,
             hot_path_filled,
             ligs_loads: stats.ligs_loads,
@@ -98,11 +114,26 @@ pub fn run(mode: &str, quick: bool, started_unix_ns: u64) -> Result<ModeResult, 
             modules: stats.total_modules,
             operations: stats.operations.len(),
             resident_at_end: stats.resident_modules,
+            rebuilds: stats
+                .modules
+                .iter()
+                .map(|m| m.builds.saturating_sub(1))
+                .sum(),
+            budget_bytes: stats.memory_budget_bytes,
             module_bytes: stats
                 .modules
                 .iter()
                 .filter_map(|m| m.bytes.map(|b| (m.name.to_string(), b)))
                 .collect(),
+            large_build_ms: stats
+                .modules
+                .iter()
+                .filter(|m| large.contains(&m.name))
+                .filter_map(|m| {
+                    m.mean_build_ns
+                        .map(|ns| (m.name.to_string(), ns as f64 / 1e6))
+                })
+                .collect(),
         },
-    ))
+    )
 }

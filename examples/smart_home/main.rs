@@ -1,45 +1,61 @@
-//! # smart_home — the reference application (SPEC section 9)
+//! # smart_home — the reference application
 //!
 //! A Lambda-style smart-home function with ~50 modules named after the seeds', each with
-//! a real, data-bearing `init`. The binary replays the seeds' scenarios in three modes,
-//! each in a fresh child process, and prints the seeds' results table with every figure
-//! measured in this run beside the seeds' claims:
+//! a real, data-bearing `init`, in two profiles: `small` (those modules) and `large` (plus
+//! seven 90–150 MiB data modules: models, map tiles, a forecast grid, a device catalogue,
+//! firmware). The binary replays the seeds' scenarios in four modes, each in a fresh child
+//! process, and prints per profile the seeds' results table with every figure measured in
+//! this run beside the seeds' claims, the Lambda bill of each mode with its right-sized
+//! memory, and the issue's targets:
 //!
 //! - `eager`: `LAZY_LOADING_ENABLED=false`, no unloading, no fast path (the baseline);
 //! - `ligs`: lazy builds only;
-//! - `lmms`: LIGS + LUGS + ZAFP, the seeds' defaults.
+//! - `lmms`: LIGS + LUGS + ZAFP, the default (`cost`) unload strategy, under a memory budget;
+//! - `lmms_idle`: the same with the seeds' clock rule (`UNLOAD_STRATEGY=idle`).
 //!
 //! ```text
-//! cargo run --release --example smart_home                 # the table
+//! cargo run --release --example smart_home                 # the tables
 //! cargo run --release --example smart_home -- --json       # one JSON object
-//! cargo run --release --example smart_home -- --plot heap.svg
+//! cargo run --release --example smart_home -- --plot out.svg
 //! cargo run --release --example smart_home -- --quick      # small data, short replay
 //! ```
 //!
-//! Internally the binary re-runs itself as `--mode NAME --child` (one process per mode,
-//! so each starts cold); the child prints its figures as JSON on stdout and its
-//! `[LMMS_STATS]` line on stderr.
+//! Internally the binary re-runs itself as `--profile P --mode M --child` (one process per
+//! mode and profile, so each starts cold); the child prints its figures as JSON on stdout
+//! and its `[LMMS_STATS]` line on stderr. How sizes and bills are computed: `sizing.rs`,
+//! `bill.rs`, `wait.rs` and `docs/smart_home.md`.
 
+mod bill;
 mod child;
 mod data;
 mod handler;
+mod large;
 mod modules;
+mod parent;
 mod plot;
+mod plot_cost;
 mod report;
 mod scenarios;
+mod sizing;
+mod table;
+mod targets;
+mod wait;
+mod workload;
 
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use sizing::{Mode, Profile};
 
 /// Live heap bytes are counted (and attributed to modules) by lmms' counting allocator.
 #[global_allocator]
 static ALLOC: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
 
-struct Args {
-    json: bool,
-    plot: Option<String>,
-    quick: bool,
-    child_mode: Option<String>,
+/// Size of the large modules under `--quick`, in 1/1000 of full (4–5 MiB each).
+pub const QUICK_LARGE_PERMILLE: u32 = 30;
+
+pub struct Args {
+    pub json: bool,
+    pub plot: Option<String>,
+    pub quick: bool,
+    child: Option<child::Job>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,10 +63,9 @@ fn parse_args() -> Result<Args, String> {
         json: false,
         plot: None,
         quick: false,
-        child_mode: None,
+        child: None,
     };
-    let mut mode = None;
-    let mut child = false;
+    let (mut mode, mut profile, mut memory_mb, mut child) = (None, None, None, false);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -58,7 +73,22 @@ fn parse_args() -> Result<Args, String> {
             "--quick" => args.quick = true,
             "--child" => child = true,
             "--plot" => args.plot = Some(it.next().ok_or("--plot needs a file name")?),
-            "--mode" => mode = Some(it.next().ok_or("--mode needs eager, ligs or lmms")?),
+            "--mode" => mode = Some(Mode::parse(&it.next().ok_or("--mode needs a mode")?)?),
+            "--profile" => {
+                profile = Some(Profile::parse(
+                    &it.next().ok_or("--profile needs a profile")?,
+                )?)
+            }
+            "--memory-mb" => {
+                let v = it.next().ok_or("--memory-mb needs a number")?;
+                let mb: u32 = v
+                    .parse()
+                    .map_err(|_| format!("--memory-mb {v:?}: not a number"))?;
+                if !(128..=10_240).contains(&mb) {
+                    return Err(format!("--memory-mb {mb}: Lambda sizes are 128..=10240"));
+                }
+                memory_mb = Some(mb);
+            }
             "-h" | "--help" => {
                 return Err("usage: smart_home [--json] [--plot FILE.svg] [--quick]".into())
             }
@@ -66,7 +96,12 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if child {
-        args.child_mode = Some(mode.ok_or("--child needs --mode")?);
+        args.child = Some(child::Job {
+            mode: mode.ok_or("--child needs --mode")?,
+            profile: profile.ok_or("--child needs --profile")?,
+            quick: args.quick,
+            memory_mb,
+        });
     }
     Ok(args)
 }
@@ -81,119 +116,35 @@ fn main() {
         }
     };
     data::set_scale_pct(if args.quick { 5 } else { 70 });
-    let code = match &args.child_mode {
-        Some(mode) => run_child(mode, args.quick, started_unix_ns),
-        None => run_parent(&args),
+    let code = match &args.child {
+        Some(job) => run_child(job, started_unix_ns),
+        None => parent::run(&args),
     };
     std::process::exit(code);
 }
 
-fn run_child(mode: &str, quick: bool, started_unix_ns: u64) -> i32 {
-    match child::run(mode, quick, started_unix_ns) {
+fn run_child(job: &child::Job, started_unix_ns: u64) -> i32 {
+    let large = match (job.profile, job.quick) {
+        (Profile::Small, _) => 0,
+        (Profile::Large, true) => QUICK_LARGE_PERMILLE,
+        (Profile::Large, false) => 1000,
+    };
+    data::set_large_permille(large);
+    let name = format!("{}/{}", job.profile.name(), job.mode.name());
+    match child::run(job, started_unix_ns) {
         Ok(result) => match serde_json::to_string(&result) {
             Ok(s) => {
                 println!("{s}");
                 0
             }
             Err(e) => {
-                eprintln!("{mode}: cannot serialize the result: {e}");
+                eprintln!("{name}: cannot serialize the result: {e}");
                 1
             }
         },
         Err(e) => {
-            eprintln!("{mode}: {e}");
+            eprintln!("{name}: {e}");
             1
         }
     }
-}
-
-fn run_mode(mode: &str, quick: bool) -> Result<report::ModeResult, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["--mode", mode, "--child"]);
-    if quick {
-        cmd.arg("--quick");
-    }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
-    // Cold start is measured from here to the child's first response (same wall clock).
-    let spawn_unix_ns = scenarios::unix_ns();
-    let out = cmd
-        .spawn()
-        .and_then(|c| c.wait_with_output())
-        .map_err(|e| format!("{mode}: spawn: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{mode}: child exited with {}", out.status));
-    }
-    let mut result: report::ModeResult = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("{mode}: child output is not a result: {e}"))?;
-    result.set_spawn(spawn_unix_ns);
-    Ok(result)
-}
-
-fn run_parent(args: &Args) -> i32 {
-    let start = Instant::now();
-    let mut modes = Vec::new();
-    for mode in ["eager", "ligs", "lmms"] {
-        match run_mode(mode, args.quick) {
-            Ok(r) => modes.push(r),
-            Err(e) => {
-                eprintln!("{e}");
-                return 1;
-            }
-        }
-    }
-    if let Some(path) = &args.plot {
-        if let Err(e) = plot::draw(path, &modes) {
-            eprintln!("plot {path}: {e}");
-            return 1;
-        }
-    }
-    if args.json {
-        println!("{}", report::json(&modes));
-        return 0;
-    }
-    let m = &modes[0];
-    println!(
-        "\nsmart_home: {} modules, {} operations; {} requests per mode on the replay clock{}",
-        m.modules,
-        m.operations,
-        m.requests,
-        if args.quick {
-            " (--quick: 5 % data, short replay)"
-        } else {
-            ""
-        }
-    );
-    println!("Seed columns are the seeds' claims (Python, quoted); eager/ligs/lmms are measured in this run.\n");
-    print!("{}", report::table(&modes));
-    println!();
-    for m in &modes {
-        println!(
-            "{:5}: loads {:4}, unloads {:4}, fast-path hits {:8}, reclaimed {:7.2} MiB, resident at end {:2}/{}, non-200 {}, hot op on fast path: {}",
-            m.mode,
-            m.ligs_loads,
-            m.lugs_unloads,
-            m.zafp_hits,
-            m.memory_reclaimed_bytes as f64 / 1048576.0,
-            m.resident_modules_at_end,
-            m.modules,
-            m.non_200,
-            m.hot_path_on_fast_path
-        );
-    }
-    println!(
-        "\nNotes: cold start = parent's spawn of a fresh child → that child's first response (wall clock; in-child main → first response: {}).\n\
-         Seed GB-s = RSS at each request × its handler time; AWS GB-s = configured memory × billed duration (handler + boundary sweep, rounded up to 1 ms).\n\
-         Free tier: 400 000 GB-s and 1 000 000 requests per month. Month: the seeds' 50 000 calls.",
-        modes
-            .iter()
-            .map(|m| format!("{} {:.1} ms", m.mode, m.cold_start_in_child_ms))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if let Some(p) = &args.plot {
-        println!("Plot written to {p}.");
-    }
-    println!("Whole run: {:.1} s.", start.elapsed().as_secs_f64());
-    0
 }

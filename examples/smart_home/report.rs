@@ -1,13 +1,16 @@
 //! Figures of one mode (computed from the replay), the seeds' claims (constants, labelled
-//! as claims), the GB-second arithmetic and the printed table.
+//! as claims) and the two kinds of GB-second arithmetic: the seeds' (memory used ×
+//! duration) and the honest Lambda bill (`bill.rs`).
 
+use crate::bill;
+use crate::child::Job;
 use crate::scenarios::{Replay, Sample, Unload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// AWS Lambda free tier per month.
-pub const FREE_GB_S: f64 = 400_000.0;
-pub const FREE_REQUESTS: f64 = 1_000_000.0;
+pub const FREE_GB_S: f64 = lmms::memory::LAMBDA_FREE_GB_S_PER_MONTH;
+pub const FREE_REQUESTS: f64 = lmms::memory::LAMBDA_FREE_REQUESTS_PER_MONTH as f64;
 /// The seeds' monthly volume (seed 000, scenario 3).
 pub const MONTH_CALLS: f64 = 50_000.0;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -27,9 +30,12 @@ pub const SEED_CLAIMS: &[(&str, &str, &str)] = &[
 
 /// Raw figures the child collects besides the replay's records.
 pub struct Raw {
+    pub started_unix_ns: u64,
     pub first_response_unix_ns: u64,
     pub main_to_first_response_ns: u64,
     pub init_ns: u64,
+    pub init_cpu_ns: u64,
+    pub init_peak_rss: u64,
     pub gateway_ready_ns: u64,
     pub first_response_ns: u64,
     pub initial_heap: u64,
@@ -41,7 +47,6 @@ pub struct Raw {
     pub after_idle_rss: u64,
     pub end_heap: u64,
     pub end_rss: u64,
-    pub peak_rss: u64,
     pub hot_path_ns: f64,
     pub hot_path_filled: bool,
     pub ligs_loads: u64,
@@ -51,13 +56,25 @@ pub struct Raw {
     pub modules: usize,
     pub operations: usize,
     pub resident_at_end: usize,
+    pub rebuilds: u64,
+    pub budget_bytes: Option<u64>,
     pub module_bytes: BTreeMap<String, u64>,
+    pub large_build_ms: BTreeMap<String, f64>,
+}
+
+/// One point of a mode's memory-size × cost curve.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub struct SizePoint {
+    pub mb: u32,
+    pub cost_per_million_usd: f64,
+    pub oom: bool,
 }
 
 /// Everything measured in one mode. Series are for the plot and left out of `--json`.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ModeResult {
     pub mode: String,
+    pub profile: String,
     /// Parent's spawn of the child → the child's first response (set by the parent).
     pub cold_start_ms: f64,
     /// The child's `main` → its first response.
@@ -65,6 +82,8 @@ pub struct ModeResult {
     pub first_response_unix_ns: u64,
     /// The first `lmms::gateway()` call (eager mode: builds every module).
     pub init_ms: f64,
+    /// CPU time of the INIT phase (process start to gateway ready, builds included).
+    pub init_cpu_ms: f64,
     /// `gateway().ready_time_ns()`: registry gathered, tables built.
     pub gateway_ready_us: f64,
     pub first_response_us: f64,
@@ -75,11 +94,13 @@ pub struct ModeResult {
     pub burst_peak_heap_bytes: u64,
     pub sustained_heap_bytes: u64,
     pub sustained_rss_bytes: u64,
+    /// Highest RSS of the INIT or any invocation (`VmHWM`, reset before each).
     pub peak_rss_bytes: u64,
     pub after_idle_heap_bytes: u64,
     pub after_idle_rss_bytes: u64,
     pub end_heap_bytes: u64,
     pub end_rss_bytes: u64,
+    /// Invocations billed (every scenario's requests).
     pub requests: usize,
     pub non_200: usize,
     pub avg_response_us: f64,
@@ -88,15 +109,31 @@ pub struct ModeResult {
     pub hot_request_us: f64,
     pub hot_path_ns: f64,
     pub hot_path_on_fast_path: bool,
+    /// Mean modelled wait per invocation, ms.
+    pub mean_wait_ms: f64,
+    /// Mean measured CPU per invocation, µs.
+    pub mean_cpu_us: f64,
     pub gb_s_per_1k_seed: f64,
+    /// The honest bill: GB-s per 1 000 invocations at the configured size, INIT included.
     pub gb_s_per_1k_aws: f64,
     pub configured_memory_mb: u64,
+    /// Memory budget the mode ran under, MB (adaptive modes).
+    pub budget_mb: Option<u64>,
+    /// Peak × 1.25 exceeds the configured size.
+    pub oom: bool,
+    /// Peak alone exceeds the configured size (Lambda would have stopped the process).
+    pub peak_exceeds_size: bool,
+    pub cost_per_million_usd: f64,
+    pub recommended_mb: Option<u64>,
+    pub recommended_cost_per_million_usd: Option<f64>,
     pub cold_start_gb_s_aws: f64,
     pub free_tier_calls_seed: f64,
     pub free_tier_calls_aws: f64,
     pub month_gb_s_seed: f64,
     pub month_gb_s_aws: f64,
     pub ligs_loads: u64,
+    /// Builds beyond the first of each module.
+    pub rebuilds: u64,
     pub lugs_unloads: u64,
     pub zafp_hits: u64,
     pub memory_reclaimed_bytes: u64,
@@ -104,15 +141,29 @@ pub struct ModeResult {
     pub operations: usize,
     pub resident_modules_at_end: usize,
     pub module_bytes: BTreeMap<String, u64>,
+    /// Mean build time of each large module built in this run, ms.
+    pub large_build_ms: BTreeMap<String, f64>,
+    pub size_costs: Vec<SizePoint>,
+    /// This child's CPU time (user + system, whole process), s: what the run cost here.
+    pub child_cpu_s: f64,
+    /// This child's wall time, s.
+    pub child_wall_s: f64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Sample>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unloads: Vec<Unload>,
 }
 
-/// Smallest Lambda memory size (128..=10240 MB, 1 MB steps) at least 1.25 × peak RSS.
-pub fn configured_mb(peak_rss: u64) -> u64 {
-    ((peak_rss as f64 * 1.25 / MIB).ceil() as u64).clamp(128, 10_240)
+/// User + system CPU time of this process so far, s (`/proc/self/stat`, 10 ms ticks).
+fn process_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
 }
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
@@ -125,7 +176,7 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
 }
 
 impl ModeResult {
-    pub fn measure(mode: &str, r: &Replay, raw: Raw) -> ModeResult {
+    pub fn measure(job: &Job, r: &Replay, raw: Raw) -> Result<ModeResult, String> {
         let mixed: Vec<_> = r
             .requests
             .iter()
@@ -143,19 +194,17 @@ impl ModeResult {
             .filter(|q| q.key == "sensors.read")
             .skip(60)
             .collect();
-        let configured = configured_mb(raw.peak_rss);
-        // Seeds' arithmetic: memory used (RSS at the request) × duration.
+        // Seeds' arithmetic: memory used (RSS at the request) × handler duration.
         let seed_total: f64 = mixed
             .iter()
             .map(|q| q.rss as f64 / (1024.0 * MIB) * q.dur_ns as f64 / 1e9)
             .sum();
-        // AWS: configured memory × billed duration (handler + boundary sweep, up to 1 ms).
-        let billed_ms: f64 = mixed
-            .iter()
-            .map(|q| ((q.dur_ns + q.sweep_ns) as f64 / 1e6).ceil().max(1.0))
-            .sum();
-        let aws_total = configured as f64 / 1024.0 * billed_ms / 1000.0;
-        let (seed_1k, aws_1k) = (seed_total / n * 1000.0, aws_total / n * 1000.0);
+        let seed_1k = seed_total / n * 1000.0;
+        // The honest bill over every invocation of the replay.
+        let trace = bill::trace(raw.init_cpu_ns, raw.init_peak_rss, &r.requests);
+        let b = bill::bill(job.mode, &trace, job.memory_mb)?;
+        let c = &b.at_configured;
+        let aws_1k = c.gb_s_per_1k;
         let free = |per_1k: f64| {
             if per_1k > 0.0 {
                 FREE_GB_S / (per_1k / 1000.0)
@@ -163,13 +212,17 @@ impl ModeResult {
                 f64::INFINITY
             }
         };
+        let all = r.requests.len().max(1) as f64;
         let cold_in_child = raw.main_to_first_response_ns as f64 / 1e6;
-        ModeResult {
-            mode: mode.into(),
+        let configured = b.configured_mb as u64;
+        Ok(ModeResult {
+            mode: job.mode.name().into(),
+            profile: job.profile.name().into(),
             cold_start_ms: cold_in_child,
             cold_start_in_child_ms: cold_in_child,
             first_response_unix_ns: raw.first_response_unix_ns,
             init_ms: raw.init_ns as f64 / 1e6,
+            init_cpu_ms: raw.init_cpu_ns as f64 / 1e6,
             gateway_ready_us: raw.gateway_ready_ns as f64 / 1e3,
             first_response_us: us(raw.first_response_ns),
             initial_heap_bytes: raw.initial_heap,
@@ -179,7 +232,7 @@ impl ModeResult {
             burst_peak_heap_bytes: raw.burst_peak_heap,
             sustained_heap_bytes: mean(mixed.iter().map(|q| q.heap as f64)) as u64,
             sustained_rss_bytes: mean(mixed.iter().map(|q| q.rss as f64)) as u64,
-            peak_rss_bytes: raw.peak_rss,
+            peak_rss_bytes: b.peak_bytes,
             after_idle_heap_bytes: raw.after_idle_heap,
             after_idle_rss_bytes: raw.after_idle_rss,
             end_heap_bytes: raw.end_heap,
@@ -197,15 +250,27 @@ impl ModeResult {
             hot_request_us: mean(hot.iter().map(|q| us(q.dur_ns))),
             hot_path_ns: raw.hot_path_ns,
             hot_path_on_fast_path: raw.hot_path_filled,
+            mean_wait_ms: r.requests.iter().map(|q| q.wait_ns as f64).sum::<f64>() / all / 1e6,
+            mean_cpu_us: r.requests.iter().map(|q| q.cpu_ns as f64).sum::<f64>() / all / 1e3,
             gb_s_per_1k_seed: seed_1k,
             gb_s_per_1k_aws: aws_1k,
             configured_memory_mb: configured,
-            cold_start_gb_s_aws: configured as f64 / 1024.0 * cold_in_child.ceil() / 1000.0,
+            budget_mb: raw.budget_bytes.map(|b| b >> 20),
+            oom: c.oom,
+            peak_exceeds_size: b.peak_bytes > configured << 20,
+            cost_per_million_usd: c.cost_per_million_usd,
+            recommended_mb: b.recommended.as_ref().map(|s| s.memory_mb as u64),
+            recommended_cost_per_million_usd: b
+                .recommended
+                .as_ref()
+                .map(|s| s.cost_per_million_usd),
+            cold_start_gb_s_aws: lmms::memory::gb_seconds(b.configured_mb, c.init_billed_ms),
             free_tier_calls_seed: free(seed_1k),
             free_tier_calls_aws: free(aws_1k).min(FREE_REQUESTS),
             month_gb_s_seed: seed_1k * MONTH_CALLS / 1000.0,
             month_gb_s_aws: aws_1k * MONTH_CALLS / 1000.0,
             ligs_loads: raw.ligs_loads,
+            rebuilds: raw.rebuilds,
             lugs_unloads: raw.lugs_unloads,
             zafp_hits: raw.zafp_hits,
             memory_reclaimed_bytes: raw.memory_reclaimed_bytes,
@@ -213,267 +278,18 @@ impl ModeResult {
             operations: raw.operations,
             resident_modules_at_end: raw.resident_at_end,
             module_bytes: raw.module_bytes,
+            large_build_ms: raw.large_build_ms,
+            size_costs: b.curve,
+            child_cpu_s: process_cpu_s(),
+            child_wall_s: crate::scenarios::unix_ns().saturating_sub(raw.started_unix_ns) as f64
+                / 1e9,
             samples: r.samples.clone(),
             unloads: r.unloads.clone(),
-        }
+        })
     }
 
     /// The parent's view: cold start from its spawn of the child.
     pub fn set_spawn(&mut self, spawn_unix_ns: u64) {
         self.cold_start_ms = self.first_response_unix_ns.saturating_sub(spawn_unix_ns) as f64 / 1e6;
-        let configured = self.configured_memory_mb as f64 / 1024.0;
-        self.cold_start_gb_s_aws = configured * self.cold_start_ms.ceil() / 1000.0;
     }
-}
-
-fn mib(b: u64) -> String {
-    format!("{:.2} MiB", b as f64 / MIB)
-}
-
-fn sig(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 0.01 {
-        format!("{x:.3}")
-    } else {
-        format!("{x:.3e}")
-    }
-}
-
-fn count(x: f64) -> String {
-    if x.is_infinite() {
-        return "unbounded".into();
-    }
-    let s = format!("{:.0}", x);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-type Row = (
-    String,
-    &'static str,
-    Box<dyn Fn(&ModeResult) -> f64>,
-    fn(f64) -> String,
-);
-
-/// The results table: seeds' claims, then eager, ligs, lmms as measured, and lmms ÷ eager.
-pub fn table(modes: &[ModeResult]) -> String {
-    let claim = |k: &str| {
-        SEED_CLAIMS
-            .iter()
-            .find(|c| c.0 == k)
-            .map_or(("", ""), |c| (c.1, c.2))
-    };
-    let b = |b: u64| b as f64;
-    let rows: Vec<Row> = vec![
-        (
-            "cold start: spawn → 1st response (ms)".into(),
-            "cold_start",
-            Box::new(|m| m.cold_start_ms),
-            |x| format!("{x:.1} ms"),
-        ),
-        (
-            "  init: first gateway() call (ms)".into(),
-            "",
-            Box::new(|m| m.init_ms),
-            |x| format!("{x:.1} ms"),
-        ),
-        (
-            "  gateway ready_time_ns (µs)".into(),
-            "",
-            Box::new(|m| m.gateway_ready_us),
-            |x| format!("{x:.1} µs"),
-        ),
-        (
-            "initial memory, live heap (before 1st req)".into(),
-            "initial_memory",
-            Box::new(move |m| b(m.initial_heap_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "initial memory, RSS".into(),
-            "initial_memory",
-            Box::new(move |m| b(m.initial_rss_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "sustained memory, live heap (mixed mean)".into(),
-            "sustained_memory",
-            Box::new(move |m| b(m.sustained_heap_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "sustained memory, RSS (mixed mean)".into(),
-            "sustained_memory",
-            Box::new(move |m| b(m.sustained_rss_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "peak RSS (VmHWM)".into(),
-            "",
-            Box::new(move |m| b(m.peak_rss_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "memory after 2 min idle, live heap".into(),
-            "memory_after_idle",
-            Box::new(move |m| b(m.after_idle_heap_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "memory after 2 min idle, RSS".into(),
-            "memory_after_idle",
-            Box::new(move |m| b(m.after_idle_rss_bytes)),
-            |x| mib(x as u64),
-        ),
-        (
-            "average response, mixed workload (µs)".into(),
-            "average_response",
-            Box::new(|m| m.avg_response_us),
-            |x| format!("{x:.1} µs"),
-        ),
-        (
-            "  p99 response, mixed workload (µs)".into(),
-            "",
-            Box::new(|m| m.p99_response_us),
-            |x| format!("{x:.1} µs"),
-        ),
-        (
-            "hot-op request, handler (µs)".into(),
-            "hot_path_response",
-            Box::new(|m| m.hot_request_us),
-            |x| format!("{x:.2} µs"),
-        ),
-        (
-            "hot-path typed call, sensors.read (ns)".into(),
-            "hot_path_response",
-            Box::new(|m| m.hot_path_ns),
-            |x| format!("{x:.0} ns"),
-        ),
-        (
-            "GB-s / 1 000 calls, seed arith (RSS×dur)".into(),
-            "gb_s_per_1k",
-            Box::new(|m| m.gb_s_per_1k_seed),
-            sig,
-        ),
-        (
-            "GB-s / 1 000 calls, AWS (conf.×billed)".into(),
-            "gb_s_per_1k",
-            Box::new(|m| m.gb_s_per_1k_aws),
-            sig,
-        ),
-        (
-            "  configured memory (≥1.25×peak RSS, MB)".into(),
-            "",
-            Box::new(|m| m.configured_memory_mb as f64),
-            |x| format!("{x:.0} MB"),
-        ),
-        (
-            "  AWS GB-s per cold start (init billed)".into(),
-            "",
-            Box::new(|m| m.cold_start_gb_s_aws),
-            sig,
-        ),
-        (
-            "free-tier calls/month, seed arith (GB-s)".into(),
-            "free_tier_calls_per_month",
-            Box::new(|m| m.free_tier_calls_seed),
-            count,
-        ),
-        (
-            "free-tier calls/month, AWS (≤1M requests)".into(),
-            "free_tier_calls_per_month",
-            Box::new(|m| m.free_tier_calls_aws),
-            count,
-        ),
-        (
-            "GB-s per month at 50 000 calls, seed arith".into(),
-            "gb_s_per_month_at_50k",
-            Box::new(|m| m.month_gb_s_seed),
-            sig,
-        ),
-        (
-            "GB-s per month at 50 000 calls, AWS".into(),
-            "gb_s_per_month_at_50k",
-            Box::new(|m| m.month_gb_s_aws),
-            sig,
-        ),
-    ];
-    let find = |name: &str| modes.iter().find(|m| m.mode == name);
-    let mut cells: Vec<Vec<String>> = vec![[
-        "metric",
-        "seed before",
-        "seed after",
-        "eager",
-        "ligs",
-        "lmms",
-        "lmms ÷ eager",
-    ]
-    .map(String::from)
-    .to_vec()];
-    for (label, key, get, fmt) in &rows {
-        let (before, after) = claim(key);
-        let mut line = vec![label.clone(), before.into(), after.into()];
-        for name in ["eager", "ligs", "lmms"] {
-            line.push(find(name).map_or("-".into(), |m| fmt(get(m))));
-        }
-        let ratio = match (find("eager"), find("lmms")) {
-            (Some(e), Some(l)) if get(e) != 0.0 && get(e).is_finite() && get(l).is_finite() => {
-                format!("{:.3}×", get(l) / get(e))
-            }
-            _ => "-".into(),
-        };
-        line.push(ratio);
-        cells.push(line);
-    }
-    let widths: Vec<usize> = (0..7)
-        .map(|c| {
-            cells
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, r) in cells.iter().enumerate() {
-        for (c, cell) in r.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c == 0 {
-                out.push_str(&format!("{cell}{} ", " ".repeat(pad)));
-            } else {
-                out.push_str(&format!("| {}{cell} ", " ".repeat(pad)));
-            }
-        }
-        out.push('\n');
-        if i == 0 {
-            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 7 * 3 - 2));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// `{"modes": {...}, "seed_claims": {...}}` without the series.
-pub fn json(modes: &[ModeResult]) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    for r in modes {
-        let mut r = r.clone();
-        r.samples.clear();
-        r.unloads.clear();
-        m.insert(r.mode.clone(), serde_json::to_value(&r).unwrap_or_default());
-    }
-    let claims: serde_json::Map<_, _> = SEED_CLAIMS
-        .iter()
-        .map(|(k, b, a)| (k.to_string(), serde_json::json!({"before": b, "after": a, "source": "seeds 000/002 results tables (claims, not measured)"})))
-        .collect();
-    serde_json::json!({"modes": m, "seed_claims": claims})
 }

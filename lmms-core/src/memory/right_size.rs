@@ -11,8 +11,8 @@
 //! larger size than a wait-bound one.
 
 use super::lambda::{
-    billed_ms, cpu_share, gb_seconds, invocation_duration, LAMBDA_MAX_MB, LAMBDA_MB_PER_VCPU,
-    LAMBDA_MIN_MB, LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S, MIB,
+    billed_ms, cpu_share, gb_seconds, LAMBDA_MAX_MB, LAMBDA_MB_PER_VCPU, LAMBDA_MIN_MB,
+    LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S, MIB,
 };
 use super::{Trace, TracedInvocation};
 use serde::Serialize;
@@ -385,9 +385,19 @@ impl RightSizing {
     }
 }
 
-/// Billed ms of the INIT and of all invocations at `mb`, each invocation rounded up alone.
+/// Billed ms of the INIT and of all invocations at `mb`, each invocation rounded up alone
+/// (the arithmetic of [`invocation_duration`](super::invocation_duration) and [`billed_ms`], in integer nanoseconds
+/// where possible: this runs for every size × every invocation).
 fn billed_total(trace: &Trace, mb: u32) -> (u64, u64) {
-    let bill = |i: &TracedInvocation| billed_ms(invocation_duration(i.cpu, i.wait, mb));
+    let stretch = 1.0 / cpu_share(mb);
+    let bill = |i: &TracedInvocation| {
+        if stretch == 1.0 {
+            return billed_ms(i.cpu.saturating_add(i.wait));
+        }
+        let cpu_ns = (i.cpu.as_nanos() as f64 * stretch).ceil();
+        let ns = (i.wait.as_nanos() as f64 + cpu_ns).min(u64::MAX as f64) as u64;
+        ns.div_ceil(1_000_000)
+    };
     let init = trace.init.as_ref().map_or(0, bill);
     let total = trace
         .invocations

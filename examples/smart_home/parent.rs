@@ -1,0 +1,205 @@
+//! The parent process: runs every profile and mode in its own child, sizes the adaptive
+//! modes from figures measured earlier in the run, and prints the tables, the bills, the
+//! right-sizing lines and the targets.
+
+use crate::report::ModeResult;
+use crate::sizing::{self, Mode, Profile, MARGIN};
+use crate::{large, plot, scenarios, table, targets, wait, Args, QUICK_LARGE_PERMILLE};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn run_mode(
+    profile: Profile,
+    mode: Mode,
+    memory_mb: Option<u32>,
+    quick: bool,
+) -> Result<ModeResult, String> {
+    let name = format!("{}/{}", profile.name(), mode.name());
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--profile",
+        profile.name(),
+        "--mode",
+        mode.name(),
+        "--child",
+    ]);
+    if let Some(mb) = memory_mb {
+        cmd.args(["--memory-mb", &mb.to_string()]);
+    }
+    if quick {
+        cmd.arg("--quick");
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    // Cold start is measured from here to the child's first response (same wall clock).
+    let spawn_unix_ns = scenarios::unix_ns();
+    let out = cmd
+        .spawn()
+        .and_then(|c| c.wait_with_output())
+        .map_err(|e| format!("{name}: spawn: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{name}: child exited with {}", out.status));
+    }
+    let mut result: ModeResult = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{name}: child output is not a result: {e}"))?;
+    result.set_spawn(spawn_unix_ns);
+    eprintln!(
+        "smart_home: {name} done in {:.1} s ({:.1} s CPU)",
+        result.child_wall_s, result.child_cpu_s
+    );
+    Ok(result)
+}
+
+fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
+    modes
+        .iter()
+        .find(|r| r.profile == p.name() && r.mode == m.name())
+}
+
+/// Every profile and mode, in order; the adaptive modes' sizes as decided.
+fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Vec<(Profile, u32)>), String> {
+    let mut modes = Vec::new();
+    let mut sizes = Vec::new();
+    for profile in Profile::ALL {
+        for mode in [Mode::Eager, Mode::Ligs] {
+            modes.push(run_mode(profile, mode, None, quick)?);
+        }
+        // Measured above, before any adaptive mode runs: the small application's working
+        // set and this profile's largest data module.
+        let small_ligs = find(&modes, Profile::Small, Mode::Ligs).ok_or("small ligs missing")?;
+        let largest = match profile {
+            Profile::Small => 0,
+            Profile::Large => {
+                let ligs = find(&modes, profile, Mode::Ligs).ok_or("large ligs missing")?;
+                large::names()
+                    .filter_map(|n| ligs.module_bytes.get(n).copied())
+                    .max()
+                    .unwrap_or(0)
+            }
+        };
+        let size = sizing::adaptive_size_mb(small_ligs.peak_rss_bytes, largest);
+        sizes.push((profile, size));
+        for mode in [Mode::Lmms, Mode::LmmsIdle] {
+            modes.push(run_mode(profile, mode, Some(size), quick)?);
+        }
+    }
+    Ok((modes, sizes))
+}
+
+pub fn run(args: &Args) -> i32 {
+    let start = Instant::now();
+    let (modes, sizes) = match run_all(args.quick) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    if let Some(path) = &args.plot {
+        if let Err(e) = plot::draw(path, &modes) {
+            eprintln!("plot {path}: {e}");
+            return 1;
+        }
+    }
+    let checked = targets::check(&modes);
+    if args.json {
+        let extra = serde_json::json!({
+            "quick": args.quick,
+            "targets": checked,
+            "sizing": {
+                "safety_margin": MARGIN,
+                "adaptive_size_mb": sizes.iter().map(|(p, s)| (p.name(), *s)).collect::<std::collections::BTreeMap<_, _>>(),
+                "adaptive_budget_mb": sizes.iter().map(|(p, s)| (p.name(), sizing::budget_mb(*s))).collect::<std::collections::BTreeMap<_, _>>(),
+            },
+            "wait_model": {"median_ms": wait::MEDIAN_MS, "sigma": wait::SIGMA},
+            "whole_run_s": start.elapsed().as_secs_f64(),
+        });
+        println!("{}", table::json(&modes, extra));
+        return 0;
+    }
+    print_text(args, &modes, &sizes, &checked);
+    println!("Whole run: {:.1} s.", start.elapsed().as_secs_f64());
+    0
+}
+
+fn print_text(
+    args: &Args,
+    modes: &[ModeResult],
+    sizes: &[(Profile, u32)],
+    checked: &[targets::Target],
+) {
+    let quick = if args.quick {
+        format!(
+            " (--quick: 5 % data, short replay; large modules at {:.0} % of their full size)",
+            QUICK_LARGE_PERMILLE as f64 / 10.0
+        )
+    } else {
+        String::new()
+    };
+    for p in Profile::ALL {
+        let Some(m) = find(modes, p, Mode::Eager) else {
+            continue;
+        };
+        let size = sizes.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
+        println!(
+            "\nsmart_home, {} profile: {} modules, {} operations; {} invocations per mode on the replay clock{quick}",
+            p.name(),
+            m.modules,
+            m.operations,
+            m.requests,
+        );
+        println!(
+            "lmms and lmms_idle run at {size} MB (budget {} MB); eager and ligs at the smallest size that holds 1.25 × their peak.",
+            sizing::budget_mb(size)
+        );
+        if p == Profile::Large {
+            if let Some(l) = find(modes, p, Mode::Ligs) {
+                let parts: Vec<String> = large::names()
+                    .filter_map(|n| {
+                        let mib = *l.module_bytes.get(n)? as f64 / 1048576.0;
+                        let ms = l.large_build_ms.get(n)?;
+                        Some(format!("{n} {mib:.0} MiB in {ms:.0} ms"))
+                    })
+                    .collect();
+                println!("Large modules as ligs built them: {}.", parts.join(", "));
+            }
+        }
+        println!();
+        print!("{}", table::table(p, modes));
+        println!();
+        for m in modes.iter().filter(|r| r.profile == p.name()) {
+            println!(
+                "{:9}: loads {:4}, rebuilds {:4}, unloads {:4}, fast-path hits {:8}, reclaimed {:8.2} MiB, resident at end {:2}/{}, non-200 {}, hot op on fast path: {}",
+                m.mode,
+                m.ligs_loads,
+                m.rebuilds,
+                m.lugs_unloads,
+                m.zafp_hits,
+                m.memory_reclaimed_bytes as f64 / 1048576.0,
+                m.resident_modules_at_end,
+                m.modules,
+                m.non_200,
+                m.hot_path_on_fast_path
+            );
+        }
+    }
+    println!("\nRight-sizing from each mode's trace (lmms::memory::RightSizing, every size 128..=10240 MB):");
+    print!("{}", targets::recommendations(modes));
+    println!("\nTargets (figures from this run):");
+    print!("{}", targets::lines(checked));
+    println!(
+        "\nNotes: cold start = parent's spawn of a fresh child → that child's first response (wall clock; in-child main → first response: {}).\n\
+         Lambda bill: each invocation = modelled wait (log-normal, median {} ms, on the replay clock; an assumption) + measured CPU × 1769 / MB,\n\
+         rounded up to 1 ms, × configured GB; INIT billed the same way; $0.0000166667 per GB-s and $0.20 per million requests (x86).\n\
+         Seed GB-s = RSS at each request × its handler time. Free tier: 400 000 GB-s and 1 000 000 requests per month. Month: the seeds' 50 000 calls.",
+        modes
+            .iter()
+            .map(|m| format!("{}/{} {:.1} ms", m.profile, m.mode, m.cold_start_in_child_ms))
+            .collect::<Vec<_>>()
+            .join(", "),
+        wait::MEDIAN_MS
+    );
+    if let Some(p) = &args.plot {
+        println!("Plot written to {p}.");
+    }
+}

@@ -1,0 +1,166 @@
+//! The targets, checked against the figures of this run (never tuned into it), and
+//! the per-mode right-sizing lines.
+
+use crate::report::ModeResult;
+use crate::sizing::{Mode, Profile};
+use serde::Serialize;
+
+/// One target and what this run measured.
+#[derive(Serialize)]
+pub struct Target {
+    pub profile: &'static str,
+    pub target: &'static str,
+    pub measured: String,
+    pub met: bool,
+}
+
+fn find<'a>(modes: &'a [ModeResult], p: Profile, m: Mode) -> Option<&'a ModeResult> {
+    modes
+        .iter()
+        .find(|r| r.profile == p.name() && r.mode == m.name())
+}
+
+/// Every target whose modes ran.
+pub fn check(modes: &[ModeResult]) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut ratio = |p: Profile,
+                     target,
+                     num: &ModeResult,
+                     den: &ModeResult,
+                     f: fn(&ModeResult) -> f64,
+                     limit: f64| {
+        let r = f(num) / f(den);
+        out.push(Target {
+            profile: p.name(),
+            target,
+            measured: format!("{:.3}× ({} / {})", r, fmt(f(num)), fmt(f(den))),
+            met: r <= limit,
+        });
+    };
+    let s = Profile::Small;
+    if let (Some(e), Some(l), Some(g)) = (
+        find(modes, s, Mode::Eager),
+        find(modes, s, Mode::Lmms),
+        find(modes, s, Mode::Ligs),
+    ) {
+        ratio(
+            s,
+            "lmms gb_s_per_1k_aws ≤ 1.0× eager",
+            l,
+            e,
+            |m| m.gb_s_per_1k_aws,
+            1.0,
+        );
+        ratio(
+            s,
+            "lmms average response ≤ 1.5× ligs",
+            l,
+            g,
+            |m| m.avg_response_us,
+            1.5,
+        );
+        ratio(
+            s,
+            "lmms cold start ≤ 0.40× eager",
+            l,
+            e,
+            |m| m.cold_start_ms,
+            0.40,
+        );
+    }
+    let p = Profile::Large;
+    if let (Some(e), Some(l)) = (find(modes, p, Mode::Eager), find(modes, p, Mode::Lmms)) {
+        ratio(
+            p,
+            "lmms gb_s_per_1k_aws ≤ 0.35× eager",
+            l,
+            e,
+            |m| m.gb_s_per_1k_aws,
+            0.35,
+        );
+        let share = l.rebuilds as f64 / l.requests.max(1) as f64;
+        out.push(Target {
+            profile: p.name(),
+            target: "lmms rebuilds ≤ 5 % of requests",
+            measured: format!(
+                "{:.2} % ({} rebuilds / {} requests)",
+                share * 100.0,
+                l.rebuilds,
+                l.requests
+            ),
+            met: share <= 0.05,
+        });
+        out.push(Target {
+            profile: p.name(),
+            target: "lmms: no OOM",
+            measured: format!(
+                "peak {:.0} MiB × 1.25 = {:.0} MiB at {} MB: {}",
+                l.peak_rss_bytes as f64 / 1048576.0,
+                l.peak_rss_bytes as f64 * 1.25 / 1048576.0,
+                l.configured_memory_mb,
+                if l.oom { "OOM" } else { "fits" }
+            ),
+            met: !l.oom,
+        });
+        out.push(Target {
+            profile: p.name(),
+            target: "eager needs ≥ 1 024 MB",
+            measured: format!("{} MB", e.configured_memory_mb),
+            met: e.configured_memory_mb >= 1024,
+        });
+        out.push(Target {
+            profile: p.name(),
+            target: "lmms ≤ 256 MB",
+            measured: format!("{} MB", l.configured_memory_mb),
+            met: l.configured_memory_mb <= 256 && !l.oom,
+        });
+    }
+    out
+}
+
+fn fmt(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// The targets as printed lines.
+pub fn lines(targets: &[Target]) -> String {
+    let mut out = String::new();
+    for t in targets {
+        out.push_str(&format!(
+            "  [{}] {:5} {:38} measured {}\n",
+            if t.met { "met   " } else { "MISSED" },
+            t.profile,
+            t.target,
+            t.measured
+        ));
+    }
+    out
+}
+
+/// "recommended N MB: $X per million requests vs M MB: $Y", one line per profile and mode.
+pub fn recommendations(modes: &[ModeResult]) -> String {
+    let mut out = String::new();
+    for p in Profile::ALL {
+        for m in Mode::ALL {
+            let Some(r) = find(modes, p, m) else { continue };
+            let configured = format!(
+                "{} MB: ${:.2}{}",
+                r.configured_memory_mb,
+                r.cost_per_million_usd,
+                if r.oom { " (OOM)" } else { "" }
+            );
+            let line = match (r.recommended_mb, r.recommended_cost_per_million_usd) {
+                (Some(mb), Some(usd)) => {
+                    format!("recommended {mb} MB: ${usd:.2} per million requests vs {configured}")
+                }
+                _ => format!("no size holds this trace's peak; configured {configured}"),
+            };
+            out.push_str(&format!("  {:5} {:9} {line}\n", p.name(), m.name()));
+        }
+    }
+    out
+}
