@@ -1,5 +1,6 @@
 //! Smoke test of `examples/smart_home`: runs the built example with `--quick` (5 % data,
-//! short replay) and checks the JSON it reports for all three modes, and the plot.
+//! short replay, large modules at 3 % of their size) and checks the JSON it reports for both
+//! profiles and all four modes, and the plot.
 //!
 //! `cargo test` builds the examples before it runs tests, next to this test's binary
 //! (`target/<profile>/examples/smart_home`); Cargo gives tests no `CARGO_BIN_EXE_` path
@@ -27,7 +28,7 @@ fn example_binary() -> PathBuf {
 }
 
 #[test]
-fn quick_replay_reports_all_modes() {
+fn quick_replay_reports_both_profiles_and_all_modes() {
     let svg = std::env::temp_dir().join(format!("smart_home_smoke_{}.svg", std::process::id()));
     let out = Command::new(example_binary())
         .args(["--quick", "--json", "--plot"])
@@ -38,14 +39,15 @@ fn quick_replay_reports_all_modes() {
     assert!(out.status.success(), "example failed: {stderr}");
     assert_eq!(
         stderr.matches("[LMMS_STATS] {").count(),
-        3,
-        "one stats line per mode: {stderr}"
+        8,
+        "one stats line per profile and mode: {stderr}"
     );
 
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     for key in ["cold_start", "initial_memory", "gb_s_per_1k"] {
         assert!(v["seed_claims"][key]["before"].is_string(), "claim {key}");
     }
+    assert_eq!(v["quick"], true);
     let fields = [
         "cold_start_ms",
         "gateway_ready_us",
@@ -54,46 +56,88 @@ fn quick_replay_reports_all_modes() {
         "peak_rss_bytes",
         "after_idle_heap_bytes",
         "avg_response_us",
+        "p99_response_us",
         "hot_path_ns",
         "gb_s_per_1k_seed",
         "gb_s_per_1k_aws",
         "configured_memory_mb",
+        "requests",
+        "rebuilds",
+        "cost_per_million_usd",
     ];
-    for mode in ["eager", "ligs", "lmms"] {
-        let m = &v["modes"][mode];
-        for f in fields {
-            assert!(
-                m[f].as_f64().is_some_and(|x| x >= 0.0),
-                "{mode}.{f} = {}",
-                m[f]
+    let modes = ["eager", "ligs", "lmms", "lmms_idle"];
+    for profile in ["small", "large"] {
+        let ms = v["profiles"][profile]["modes"]
+            .as_object()
+            .unwrap_or_else(|| panic!("profiles.{profile}.modes"));
+        assert_eq!(ms.keys().collect::<Vec<_>>(), {
+            let mut k = modes.to_vec();
+            k.sort_unstable();
+            k
+        });
+        for mode in modes {
+            let m = &ms[mode];
+            for f in fields {
+                assert!(
+                    m[f].as_f64().is_some_and(|x| x >= 0.0),
+                    "{profile}.{mode}.{f} = {}",
+                    m[f]
+                );
+            }
+            assert!(m["oom"].is_boolean(), "{profile}.{mode}.oom");
+            assert_eq!(
+                m["non_200"], 0,
+                "{profile}.{mode}: every request answered 200"
             );
+            assert!(m["cold_start_ms"].as_f64().unwrap() > 0.0);
+            assert!(m["configured_memory_mb"].as_u64().unwrap() >= 128);
+            // The bill's curve and the recommendation come from the library's right-sizing.
+            assert!(!m["size_costs"].as_array().unwrap().is_empty());
+            if let Some(rec) = m["recommended_mb"].as_u64() {
+                let (c, r) = (
+                    m["cost_per_million_usd"].as_f64().unwrap(),
+                    m["recommended_cost_per_million_usd"].as_f64().unwrap(),
+                );
+                assert!(
+                    rec >= 128 && (m["oom"] == true || r <= c + 1e-12),
+                    "{profile}.{mode}: recommended costs more"
+                );
+            }
         }
-        assert_eq!(m["non_200"], 0, "{mode}: every request answered 200");
-        assert!(m["cold_start_ms"].as_f64().unwrap() > 0.0);
-        assert!(m["configured_memory_mb"].as_u64().unwrap() >= 128);
+        let u = |mode: &str, f: &str| ms[mode][f].as_u64().unwrap();
+        // Eager builds every module before the first request; lazy modes build none.
+        assert_eq!(u("eager", "ligs_loads"), u("eager", "modules"));
+        assert_eq!(u("eager", "rebuilds"), 0);
+        assert_eq!(u("ligs", "rebuilds"), 0);
+        for lazy in ["ligs", "lmms", "lmms_idle"] {
+            assert!(u("eager", "initial_heap_bytes") > u(lazy, "initial_heap_bytes"));
+        }
+        // Only the unloading modes unload; the seeds' clock rule shows it after idle.
+        assert_eq!(u("eager", "lugs_unloads"), 0);
+        assert_eq!(u("ligs", "lugs_unloads"), 0);
+        assert!(u("lmms_idle", "lugs_unloads") > 0);
+        assert!(u("lmms_idle", "after_idle_heap_bytes") < u("ligs", "after_idle_heap_bytes"));
+        assert_eq!(ms["lmms"]["hot_path_on_fast_path"], true);
+        assert_eq!(ms["eager"]["hot_path_on_fast_path"], false);
+        // Adaptive modes report the budget they ran under.
+        assert!(ms["lmms"]["budget_mb"].as_u64().is_some());
+        assert!(ms["eager"]["budget_mb"].is_null());
     }
-    let (eager, ligs, lmms) = (
-        &v["modes"]["eager"],
-        &v["modes"]["ligs"],
-        &v["modes"]["lmms"],
-    );
-    let u = |m: &serde_json::Value, f: &str| m[f].as_u64().unwrap();
-    // Eager builds every module before the first request; lazy modes build none.
-    assert_eq!(u(eager, "ligs_loads"), u(eager, "modules"));
-    assert!(u(eager, "initial_heap_bytes") > u(lmms, "initial_heap_bytes"));
-    assert!(u(eager, "initial_heap_bytes") > u(ligs, "initial_heap_bytes"));
-    // Only lmms unloads, and that shows after idle; its hot operation got the fast path.
-    assert_eq!(u(eager, "lugs_unloads"), 0);
-    assert_eq!(u(ligs, "lugs_unloads"), 0);
-    assert!(u(lmms, "lugs_unloads") > 0);
-    assert!(u(lmms, "after_idle_heap_bytes") < u(ligs, "after_idle_heap_bytes"));
-    assert_eq!(lmms["hot_path_on_fast_path"], true);
-    assert_eq!(eager["hot_path_on_fast_path"], false);
+    // The large profile carries the data modules: eager holds more than in the small one,
+    // and every invocation of the small profile is in the large one too.
+    let p = |profile: &str, f: &str| {
+        v["profiles"][profile]["modes"]["eager"][f]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(p("large", "initial_heap_bytes") > p("small", "initial_heap_bytes") + (16 << 20));
+    assert!(p("large", "requests") > p("small", "requests"));
+    assert!(v["targets"].as_array().is_some_and(|t| t.len() == 8));
 
     let plot = std::fs::read_to_string(&svg).expect("plot written");
     let _ = std::fs::remove_file(&svg);
     assert!(
-        plot.starts_with("<svg") && plot.contains("live heap"),
-        "an SVG chart"
+        plot.starts_with("<svg") && plot.contains("live heap") && plot.contains("memory size"),
+        "an SVG chart of heap and of cost per memory size"
     );
 }

@@ -80,6 +80,8 @@ fn heap_panel(
         .configure_mesh()
         .x_desc("replay clock (minutes)")
         .y_desc("live heap (MiB)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     for (colour, m) in these {

@@ -40,6 +40,9 @@ pub fn panel(
         .configure_mesh()
         .x_desc("configured memory (MB, log scale)")
         .y_desc("$ per million requests")
+        .x_labels(8)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.2}"))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     for (colour, m) in these {
