@@ -56,8 +56,11 @@ fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
         .find(|r| r.profile == p.name() && r.mode == m.name())
 }
 
+/// The size each profile's adaptive modes ran at.
+type Sizes = Vec<(Profile, u32)>;
+
 /// Every profile and mode, in order; the adaptive modes' sizes as decided.
-fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Vec<(Profile, u32)>), String> {
+fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
     let mut modes = Vec::new();
     let mut sizes = Vec::new();
     for profile in Profile::ALL {

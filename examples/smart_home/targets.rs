@@ -14,7 +14,7 @@ pub struct Target {
     pub met: bool,
 }
 
-fn find<'a>(modes: &'a [ModeResult], p: Profile, m: Mode) -> Option<&'a ModeResult> {
+fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
     modes
         .iter()
         .find(|r| r.profile == p.name() && r.mode == m.name())

@@ -106,8 +106,7 @@ impl lmms::Init for EnergyGrid {
             let lat = (35.0 + rng.unit() * 30.0).to_radians();
             let cloud = 0.3 + rng.unit() * 0.5;
             let (sl, cl) = lat.sin_cos();
-            for day in 0..HOURS / 24 {
-                let (sd, cd) = decl[day];
+            for &(sd, cd) in &decl {
                 for &ch in &hour_cos {
                     let elev = sl * sd + cl * cd * ch;
                     grid.push((1_000.0 * elev.max(0.0) * (1.0 - cloud * rng.unit())) as f32);
