@@ -6,7 +6,7 @@ use crate::duration;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
 const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
 
@@ -106,7 +106,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
     if let Some(c) = &sig.constness {
         errors.at(c.span, "an operation cannot be a `const fn`");
     }
-    if let Some(u) = &sig.unsafety {
+    if let Safety::Unsafe(u) = &sig.safety {
         errors.at(u.span, "an operation cannot be an `unsafe fn`");
     }
     if let Some(v) = &sig.variadic {
