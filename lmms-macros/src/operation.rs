@@ -228,26 +228,14 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let await_ = is_async.then(|| quote!(.await));
 
-    let (op_static, enter) = match &spec.module {
+    let op_static = match &spec.module {
         Some(m) => {
-            let enter_fn = if is_async {
-                quote!(enter_async)
-            } else {
-                quote!(enter)
-            };
-            (
-                quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);),
-                quote!(let __lmms_call = #p::#enter_fn(&__LMMS_OP) #await_ ?;),
-            )
+            quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);)
         }
-        None => (
-            quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);),
-            quote!(let __lmms_call = #p::enter_stateless(&__LMMS_OP)?;),
-        ),
+        None => {
+            quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);)
+        }
     };
-    let state_arg = spec.module.as_ref().map(|_| quote!(&*__lmms_call,));
-    let call_body = quote!(__lmms_body(#state_arg #(#param_names),*) #await_);
-    let blocking_with_module = spec.module.is_some() && !is_async;
 
     let ttl = match spec.cache_ttl_ms {
         Some(ms) => quote!(::core::option::Option::Some(#ms)),
@@ -295,22 +283,28 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     // A blocking call on a module goes through `run`: the fast path inlined, the slow path
     // out of line, the body (and the cache store, while the module is still held) in a
     // closure both share. Async and stateless calls hold their module through a guard.
-    let call = if blocking_with_module {
+    let guarded = |enter: TokenStream, state_arg: Option<TokenStream>| {
         quote! {
+            let __lmms_call = #enter?;
+            let __lmms_result = __lmms_body(#state_arg #(#param_names),*) #await_;
+            #cache_store
+            ::core::mem::drop(__lmms_call);
+            #p::Result::Ok(__lmms_result)
+        }
+    };
+    let call = match (&spec.module, is_async) {
+        (Some(_), false) => quote! {
             #p::run(&__LMMS_OP, move |__lmms_state| {
                 let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
                 #cache_store
                 __lmms_result
             })
-        }
-    } else {
-        quote! {
-            #enter
-            let __lmms_result = #call_body;
-            #cache_store
-            ::core::mem::drop(__lmms_call);
-            #p::Result::Ok(__lmms_result)
-        }
+        },
+        (Some(_), true) => guarded(
+            quote!(#p::enter_async(&__LMMS_OP).await),
+            Some(quote!(&*__lmms_call,)),
+        ),
+        (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
     };
 
     let unique = unique_marker(spec);
