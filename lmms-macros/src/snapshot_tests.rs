@@ -111,7 +111,12 @@ fn operation_not_dynamic() {
 fn cached_operation_returning_result() {
     operation(
         "cached_operation_returning_result",
-        quote!(interface = "geo", op = "lookup", module = Geo, cache_ttl = "5m"),
+        quote!(
+            interface = "geo",
+            op = "lookup",
+            module = Geo,
+            cache_ttl = "5m"
+        ),
         quote! {
             pub fn lookup(g: &Geo, city: String, zoom: u8) -> Result<Place, GeoError> {
                 g.find(&city, zoom)
