@@ -159,11 +159,12 @@ impl Arg {
         }
     }
 
-    /// A bare flag (`async_init`), or `flag = true/false`.
-    pub fn flag(&self, errors: &mut Errors) -> bool {
+    /// A bare flag (`async_init`), or `flag = true/false`; `None` when the value was
+    /// rejected.
+    pub fn flag(&self, errors: &mut Errors) -> Option<bool> {
         match &self.value {
-            None => true,
-            Some(_) => self.bool(errors).is_some_and(|b| b.value),
+            None => Some(true),
+            Some(_) => self.bool(errors).map(|b| b.value),
         }
     }
 }
@@ -265,9 +266,12 @@ mod tests {
         );
         let p = arg(quote!(op = crate::Weather)).path(&mut errors).unwrap();
         assert_eq!(quote!(#p).to_string(), "crate :: Weather");
-        assert!(arg(quote!(async_init)).flag(&mut errors));
-        assert!(arg(quote!(async_init = true)).flag(&mut errors));
-        assert!(!arg(quote!(async_init = false)).flag(&mut errors));
+        assert_eq!(arg(quote!(async_init)).flag(&mut errors), Some(true));
+        assert_eq!(arg(quote!(async_init = true)).flag(&mut errors), Some(true));
+        assert_eq!(
+            arg(quote!(async_init = false)).flag(&mut errors),
+            Some(false)
+        );
         assert!(messages(errors).is_empty());
     }
 
@@ -278,7 +282,7 @@ mod tests {
         assert!(arg(quote!(dynamic = "no")).bool(&mut errors).is_none());
         assert!(arg(quote!(op = "Weather")).path(&mut errors).is_none());
         assert!(arg(quote!(op = <T as X>::Y)).path(&mut errors).is_none());
-        assert!(!arg(quote!(async_init = 1)).flag(&mut errors));
+        assert_eq!(arg(quote!(async_init = 1)).flag(&mut errors), None);
         assert!(arg(quote!(op)).str(&mut errors).is_none());
         assert_eq!(
             messages(errors),
