@@ -169,17 +169,26 @@ impl Arg {
     }
 }
 
-/// Identifier that is a valid name in snake case (for module and operation names).
-pub(crate) fn check_name(lit: &LitStr, what: &str, errors: &mut Errors) {
-    let v = lit.value();
-    if v.is_empty()
-        || !v
+/// What a module, interface or operation name may hold, for the messages.
+pub(crate) const NAME_RULE: &str = "ASCII letters, digits, `_` or `-`";
+
+/// Whether `name` is a valid module, interface or operation name: non-empty, of
+/// [`NAME_RULE`]. ASCII only: names are typed into `execute` calls, JSON requests and
+/// logs, where two spellings of one accented letter would look the same and differ.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+}
+
+/// Reports `lit` unless it is a valid name (see [`is_valid_name`]).
+pub(crate) fn check_name(lit: &LitStr, what: &str, errors: &mut Errors) {
+    let v = lit.value();
+    if !is_valid_name(&v) {
         errors.at(
             lit.span(),
-            format!("{what} must be a non-empty name of letters, digits, `_` or `-`, got {v:?}"),
+            format!("{what} must be a non-empty name of {NAME_RULE}, got {v:?}"),
         );
     }
 }
@@ -323,7 +332,22 @@ mod tests {
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert_eq!(
             errs[1],
-            "a name must be a non-empty name of letters, digits, `_` or `-`, got \"two words\""
+            "a name must be a non-empty name of ASCII letters, digits, `_` or `-`, got \"two words\""
         );
+    }
+
+    /// The message says ASCII, and means it: letters and digits of other scripts, and an
+    /// accent written as a combining mark, are refused like punctuation.
+    #[test]
+    fn names_are_ascii() {
+        for bad in ["météo", "e\u{301}t\u{e9}", "天气", "٣", "ß", "Ⅻ"] {
+            assert!(!is_valid_name(bad), "{bad:?}");
+            let mut errors = Errors::default();
+            check_name(&LitStr::new(bad, Span::call_site()), "a name", &mut errors);
+            let errs = messages(errors);
+            assert_eq!(errs.len(), 1, "{bad:?}");
+            assert!(errs[0].contains("ASCII letters"), "{errs:?}");
+        }
+        assert!(is_valid_name("Meteo-2_x"));
     }
 }

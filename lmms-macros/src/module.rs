@@ -72,6 +72,17 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
             _ => is_async = a.flag(errors),
         }
     }
+    if !parsed.iter().any(|a| a.key == "name") && !attr::is_valid_name(&name.value()) {
+        // Rust allows non-ASCII type names; module names are ASCII (see `attr::NAME_RULE`).
+        errors.at(
+            ident.span(),
+            format!(
+                "the module name defaults to the type name in snake case, {:?}, which is not a name of {}: set one with `name = \"...\"`",
+                name.value(),
+                attr::NAME_RULE
+            ),
+        );
+    }
     if !generics.params.is_empty() {
         // `impl Module for Name` would be one more error (missing generics): item alone.
         errors.at(
