@@ -24,13 +24,15 @@ pub(crate) struct Spec {
     pub params: Vec<(syn::Ident, Type)>,
 }
 
-/// Expands the attribute; on error, the function unchanged plus the errors.
+/// Expands the attribute; on error, the errors plus a stand-in with the caller's view of
+/// the signature (see [`crate::stand_in`]).
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match parse(args, item.clone()).map(|spec| generate(&spec)) {
+    match parse(args.clone(), item.clone()).map(|spec| generate(&spec)) {
         Ok(ts) => ts,
         Err(e) => {
             let err = e.to_compile_error();
-            quote!(#item #err)
+            let stand_in = crate::stand_in::operation(args, item, KEYS);
+            quote!(#stand_in #err)
         }
     }
 }
