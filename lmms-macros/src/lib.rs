@@ -11,6 +11,7 @@
 use proc_macro::TokenStream;
 
 mod attr;
+mod cache;
 mod duration;
 mod module;
 mod operation;
