@@ -11,14 +11,14 @@
 //! on bad input in the same spirit.)
 
 use crate::attr::{self, Errors};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote;
-use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
+use syn::{FnArg, ItemFn, Pat, ReturnType};
 
 /// The stand-in for `item` under `#[lmms::operation(args)]`, whose expansion failed.
 ///
-/// `item` comes back unchanged when it is not a function, and when it returns
-/// `impl Trait`: no stand-in body could produce a value of that hidden type.
+/// `item` comes back unchanged when it is not a function, and when its return type holds
+/// an `impl Trait`: no stand-in body could produce a value of that hidden type.
 pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> TokenStream {
     let Ok(func) = syn::parse2::<ItemFn>(item.clone()) else {
         return item;
@@ -28,7 +28,7 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     } = &func;
     let ret = match &sig.output {
         ReturnType::Default => quote!(()),
-        ReturnType::Type(_, t) if matches!(**t, Type::ImplTrait(_)) => return item,
+        ReturnType::Type(_, t) if has_impl_trait(quote!(#t)) => return item,
         ReturnType::Type(_, t) => quote!(#t),
     };
     // As in `operation::parse`: with a `module` key, even one whose value was rejected, the
@@ -61,8 +61,8 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     let body = nested_body(&func);
     let (asyncness, safety, name) = (&sig.asyncness, &sig.safety, &sig.ident);
     let (generics, where_clause) = (&sig.generics, &sig.generics.where_clause);
-    // `const` and an `extern` ABI are dropped: both are errors already, and a `const fn`
-    // could not drop its parameters.
+    // `const` is dropped (an error already, and a `const fn` could not drop its
+    // parameters), and so is an `extern` ABI, as in the real expansion.
     quote! {
         #(#attrs)*
         #vis #asyncness #safety fn #name #generics(#(#params),*) -> ::core::result::Result<#ret, ::lmms::Error> #where_clause {
@@ -72,6 +72,15 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
             ::core::unreachable!()
         }
     }
+}
+
+/// Whether `tokens` (a type) hold `impl` anywhere, as in `Result<impl Display, E>`.
+fn has_impl_trait(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == "impl",
+        TokenTree::Group(g) => has_impl_trait(g.stream()),
+        _ => false,
+    })
 }
 
 /// The user's function renamed `__lmms_body`, to nest in the stand-in; nothing when it
@@ -200,6 +209,9 @@ mod tests {
         for item in [
             quote!(
                 fn f() -> impl Clone {}
+            ),
+            quote!(
+                fn f() -> Result<Vec<impl Clone>, E> {}
             ),
             quote!(
                 struct S;
