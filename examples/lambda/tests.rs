@@ -22,6 +22,10 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
         crate::data::set_scale_pct(5);
         let config = lmms::Config::builder()
             .clock(lmms::Clock::manual(&lmms::ManualClock::new()))
+            // The boundary mechanics under the seeds' rule, where a feature module goes at
+            // the first boundary after its use (the default cost strategy keeps it while
+            // memory is below the function's size).
+            .unload_strategy(lmms::UnloadStrategy::Idle)
             .sweep_interval(Duration::from_secs(24 * 3600))
             .build()
             .expect("valid test config");
