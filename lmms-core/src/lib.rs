@@ -14,11 +14,13 @@ mod build;
 mod cache;
 mod call;
 mod cell;
+mod clock;
 mod config;
 pub mod cost;
 mod error;
 mod gateway;
 mod heat;
+mod hold;
 mod local;
 mod lugs;
 pub mod memory;
@@ -57,7 +59,7 @@ pub mod __private {
             CachedResult, OpCache,
         };
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
-        pub use crate::cell::{ModuleCell, ModuleGuard};
+        pub use crate::cell::ModuleCell;
         pub use crate::module::{Builder, Module};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
