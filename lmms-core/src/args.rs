@@ -32,7 +32,7 @@ impl Args {
             return Err(Error::ExtraArgument {
                 interface: meta.interface.into(),
                 op: meta.op.into(),
-                param: extra.clone(),
+                param: shorten(extra),
                 expected: if meta.params.is_empty() {
                     "none".into()
                 } else {
@@ -71,6 +71,19 @@ pub fn to_json<R: Serialize>(meta: &'static OpMeta, result: &R) -> Result<Value,
         op: meta.op.into(),
         reason: e.to_string(),
     })
+}
+
+/// Characters of a caller-supplied name that an error message repeats; the rest is cut.
+const NAME_IN_ERROR_CHARS: usize = 64;
+
+/// `name` as an error message repeats it: whole up to [`NAME_IN_ERROR_CHARS`] characters,
+/// else cut there, with an ellipsis and the name's full length (a caller can send a
+/// megabyte-long key; the error, which is logged and returned, should not echo it).
+fn shorten(name: &str) -> String {
+    match name.char_indices().nth(NAME_IN_ERROR_CHARS) {
+        None => name.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
+    }
 }
 
 fn kind(v: &Value) -> &'static str {

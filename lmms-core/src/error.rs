@@ -48,7 +48,8 @@ pub enum Error {
         param: String,
         reason: String,
     },
-    /// The dynamic arguments name a parameter the operation does not have.
+    /// The dynamic arguments name a parameter the operation does not have (a name longer
+    /// than 64 characters is cut, with its length in bytes).
     #[error("unexpected argument `{param}` for `{interface}.{op}` (its parameters: {expected})")]
     ExtraArgument {
         interface: String,
