@@ -29,6 +29,7 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
+pub use args::MAX_ARGUMENT_DEPTH;
 pub use config::{Clock, Config, ConfigBuilder, ManualClock};
 pub use error::{Error, InitError};
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
