@@ -97,7 +97,8 @@ impl Config {
     }
 
     /// Reads every setting from the process environment. A variable that is set but does
-    /// not parse is an error naming the variable and the value.
+    /// not parse is an error naming the variable and the value; so is whitespace around a
+    /// value (refused, not trimmed).
     ///
     /// ```
     /// let config = lmms::Config::from_env().unwrap();
@@ -279,8 +280,21 @@ impl std::str::FromStr for UnloadStrategy {
     }
 }
 
+/// Values are taken exactly: whitespace around one is refused, not trimmed, so the value
+/// in force is the value written (and a stray quote or newline is caught).
+fn untrimmed(name: &str, value: &str) -> Result<(), Error> {
+    if value.trim() == value {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{name}={value:?} has whitespace around the value (write {:?})",
+        value.trim()
+    )))
+}
+
 fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
-    match value.trim().to_ascii_lowercase().as_str() {
+    untrimmed(name, value)?;
+    match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(Error::Config(format!(
@@ -290,7 +304,8 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
 }
 
 fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
-    value.trim().parse::<u64>().map_err(|e| {
+    untrimmed(name, value)?;
+    value.parse::<u64>().map_err(|e| {
         Error::Config(format!(
             "{name}={value:?} is not a non-negative whole number ({e})"
         ))

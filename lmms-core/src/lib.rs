@@ -36,6 +36,7 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
+pub use args::MAX_ARGUMENT_DEPTH;
 pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
 pub use cost::IdleGaps;
 pub use error::{Error, InitError};
