@@ -54,7 +54,9 @@ use crate::error::Error;
 pub(crate) use crate::hold::{Hold, ModuleGuard, Pinned};
 use crate::memory;
 use crate::module::Protection;
-use crate::sync::{fence, lock, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex};
+use crate::sync::{
+    fence, lock, maybe_const, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
@@ -122,40 +124,33 @@ pub(crate) struct Quiet {
     pub last_use_ms: u64,
 }
 
-macro_rules! cell_new {
-    ($($const:ident)?) => {
-        /// An empty cell.
-        pub $($const)? fn new() -> Self {
-            Self {
-                value: AtomicPtr::new(std::ptr::null_mut()),
-                active: AtomicUsize::new(0),
-                state: Mutex::new(BuildState {
-                    phase: Phase::Idle,
-                    attempt: 0,
-                    outcome: None,
-                    waiting: 0,
-                    tickets: 0,
-                    wakers: Vec::new(),
-                }),
-                changed: Condvar::new(),
-                index: AtomicU32::new(u32::MAX),
-                last_use_ms: AtomicU64::new(0),
-                fast_refs: AtomicUsize::new(0),
-                cache_deps: std::sync::atomic::AtomicUsize::new(0),
-                builds: AtomicU64::new(0),
-                drops: AtomicU64::new(0),
-                bytes: AtomicU64::new(u64::MAX),
-                costs: Costs::new(),
-            }
-        }
-    };
-}
-
 impl<T: Send + Sync + 'static> ModuleCell<T> {
-    #[cfg(not(loom))]
-    cell_new!(const);
-    #[cfg(loom)]
-    cell_new!();
+    maybe_const! {
+        /// An empty cell.
+        fn new() -> Self {
+        Self {
+            value: AtomicPtr::new(std::ptr::null_mut()),
+            active: AtomicUsize::new(0),
+            state: Mutex::new(BuildState {
+                phase: Phase::Idle,
+                attempt: 0,
+                outcome: None,
+                waiting: 0,
+                tickets: 0,
+                wakers: Vec::new(),
+            }),
+            changed: Condvar::new(),
+            index: AtomicU32::new(u32::MAX),
+            last_use_ms: AtomicU64::new(0),
+            fast_refs: AtomicUsize::new(0),
+            cache_deps: std::sync::atomic::AtomicUsize::new(0),
+            builds: AtomicU64::new(0),
+            drops: AtomicU64::new(0),
+            bytes: AtomicU64::new(u64::MAX),
+            costs: Costs::new(),
+        }
+        }
+    }
 
     /// Whether a value is resident.
     pub fn is_resident(&self) -> bool {
@@ -293,8 +288,14 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     fn dropped(&self) {
         self.drops.fetch_add(1, Relaxed);
         self.bytes.store(u64::MAX, Relaxed);
+        self.settle(|st| st.phase = Phase::Idle);
+    }
+
+    /// Changes the state with `f`, then wakes every waiter, blocking and async, after the
+    /// lock is released: the one way a build or a drop ends.
+    pub(crate) fn settle(&self, f: impl FnOnce(&mut BuildState)) {
         let mut st = lock(&self.state);
-        st.phase = Phase::Idle;
+        f(&mut st);
         let wakers = std::mem::take(&mut st.wakers);
         drop(st);
         self.changed.notify_all();

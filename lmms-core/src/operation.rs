@@ -5,7 +5,7 @@ use crate::cell::ModuleCell;
 use crate::error::Error;
 use crate::module::Module;
 use crate::registry::ModuleHandle;
-use crate::sync::AtomicU32;
+use crate::sync::{maybe_const, AtomicU32};
 use crate::zafp::FastSlot;
 use serde_json::Value;
 use std::future::Future;
@@ -49,15 +49,6 @@ pub struct OpCommon {
     pub(crate) cache_misses: AtomicU64,
     /// Live result-cache entries (kept exact by `crate::cache`).
     pub(crate) cache_entries: std::sync::atomic::AtomicUsize,
-}
-
-macro_rules! maybe_const {
-    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
-        #[cfg(not(loom))]
-        $(#[$m])* pub const fn $name($($arg: $ty),*) -> $ret $body
-        #[cfg(loom)]
-        $(#[$m])* pub fn $name($($arg: $ty),*) -> $ret $body
-    };
 }
 
 impl OpCommon {

@@ -23,7 +23,7 @@
 use crate::cell::Pinned;
 use crate::local;
 use crate::module::Module;
-use crate::sync::{fence, AtomicPtr, AtomicU32};
+use crate::sync::{fence, maybe_const, AtomicPtr, AtomicU32};
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};
 
 static MEMBARRIER: StdAtomicBool = StdAtomicBool::new(false);
@@ -100,20 +100,13 @@ pub struct FastSlot<T> {
 /// `FastSlot::meta`'s flag bit: pins need a full fence.
 const STRONG_FENCE: u32 = 1 << 31;
 
-macro_rules! slot_new {
-    ($($const:ident)?) => {
+impl<T: Module> FastSlot<T> {
+    maybe_const! {
         /// An empty slot.
-        pub $($const)? fn new() -> Self {
+        fn new() -> Self {
             Self { value: AtomicPtr::new(std::ptr::null_mut()), meta: AtomicU32::new(u32::MAX) }
         }
-    };
-}
-
-impl<T: Module> FastSlot<T> {
-    #[cfg(not(loom))]
-    slot_new!(const);
-    #[cfg(loom)]
-    slot_new!();
+    }
 
     /// Enters a fast-path call of operation `op` if the slot is filled: pins the module on
     /// this thread and counts the call's heat there.
