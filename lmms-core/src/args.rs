@@ -6,7 +6,8 @@
 //! takes apart a value it refuses without recursion too ([`dismantle`]).
 
 use crate::error::Error;
-use crate::operation::{OpHandle, OpMeta};
+use crate::handle::OpHandle;
+use crate::operation::OpMeta;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};

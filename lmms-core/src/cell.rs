@@ -35,7 +35,7 @@
 //!
 //! **Detach** (under `state`, so no build can start): refuse while a build runs, a ticket
 //! is out, a fast-path slot points at the value or `active` is non-zero; store null into
-//! `value`, run the heavy fence ([`crate::zafp::heavy_fence`]), then look for holds: any
+//! `value`, run the heavy fence ([`crate::fence::heavy_fence`]), then look for holds: any
 //! thread pinning the module or a non-zero `active`. None: no call holds the old pointer
 //! and none can load it again, so the caller's remaining checks (cache dependencies, last
 //! use) are exact — they can only change under a hold. If those pass, the cell moves to
@@ -53,13 +53,24 @@ use crate::cost::Costs;
 use crate::error::Error;
 pub(crate) use crate::hold::{Hold, ModuleGuard, Pinned};
 use crate::memory;
-use crate::module::Protection;
+use crate::module::{Builder, Policy, Protection};
 use crate::sync::{
     fence, lock, maybe_const, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
+
+/// Implemented by `#[lmms::module]`; not meant to be implemented by hand.
+#[doc(hidden)]
+pub trait Module: Sized + Send + Sync + 'static {
+    const NAME: &'static str;
+    const POLICY: Policy;
+    const FILE: &'static str;
+    const LINE: u32;
+    fn builder() -> Builder<Self>;
+    fn cell() -> &'static ModuleCell<Self>;
+}
 
 /// What the state lock guards.
 pub(crate) struct BuildState {
@@ -201,7 +212,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 &self.value,
                 rec,
                 self.index.load(Relaxed),
-                crate::zafp::strong_fences(),
+                crate::fence::strong_fences(),
             )
         }
     }
@@ -213,7 +224,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             &self.value,
             rec,
             self.index.load(Relaxed),
-            crate::zafp::strong_fences(),
+            crate::fence::strong_fences(),
         )
     }
 
@@ -227,7 +238,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             self.active.fetch_sub(1, Release);
             return None;
         }
-        Some(ModuleGuard { cell: self, value })
+        Some(ModuleGuard {
+            active: &self.active,
+            value,
+        })
     }
 
     /// Takes the value out if no call holds it and `verdict` — run once no call can hold
@@ -255,7 +269,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         }
         let index = self.index.load(Relaxed);
         self.value.store(std::ptr::null_mut(), Relaxed);
-        let quiet = crate::zafp::heavy_fence()
+        let quiet = crate::fence::heavy_fence()
             && self.active.load(Acquire) == 0
             && !crate::local::any_pins(index);
         let decided = if quiet {

@@ -1,10 +1,19 @@
 //! The gateway's time source: the system's monotonic clock read coarsely, or a
 //! [`ManualClock`] that moves only when told to (tests and replays).
 
-use crate::config::millis;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The longest duration a setting may hold: 2^62 ms (about 146 million years). The clock
+/// counts milliseconds in a `u64`; this bound leaves room to add any setting to any clock
+/// reading without overflow.
+pub const MAX_DURATION: Duration = Duration::from_millis(1 << 62);
+
+/// A duration in whole milliseconds, for settings already checked against [`MAX_DURATION`].
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// The gateway's time source: the system's monotonic clock, or a [`ManualClock`].
 ///

@@ -6,7 +6,8 @@
 //! error naming the setting instead of wrapping. Numbers in the environment are parsed
 //! exactly as written: surrounding whitespace is refused, like any other stray character.
 
-pub use crate::clock::{Clock, ManualClock};
+pub(crate) use crate::clock::millis;
+pub use crate::clock::{Clock, ManualClock, MAX_DURATION};
 use crate::memory::BudgetSource;
 use crate::Error;
 use std::time::Duration;
@@ -228,16 +229,6 @@ impl Config {
         }
         Ok(self)
     }
-}
-
-/// The longest duration a setting may hold: 2^62 ms (about 146 million years). The clock
-/// counts milliseconds in a `u64`; this bound leaves room to add any setting to any clock
-/// reading without overflow.
-pub const MAX_DURATION: Duration = Duration::from_millis(1 << 62);
-
-/// A duration in whole milliseconds, for settings already checked against [`MAX_DURATION`].
-pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {

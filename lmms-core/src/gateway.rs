@@ -3,8 +3,9 @@
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::handle::ModuleHandle;
 use crate::heat::SweepState;
-use crate::registry::{ModuleHandle, Registry};
+use crate::registry::Registry;
 use crate::sync::lock_std;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -132,7 +133,7 @@ impl Gateway {
             Ok(c) => (c, reg_error),
             Err(e) => (Config::default(), Some(e)),
         };
-        crate::zafp::init_fences();
+        crate::fence::init_fences();
         let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
         let eager = fault.is_none() && !config.lazy_loading;
         let first_sweep_ms = config
@@ -289,7 +290,7 @@ impl Gateway {
         &self,
         interface: &str,
         op: &str,
-    ) -> Result<&'static dyn crate::operation::OpHandle, Error> {
+    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
         if let Some(e) = &self.fault {
             return Err(e.clone());
         }

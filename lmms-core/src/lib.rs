@@ -18,7 +18,9 @@ mod clock;
 mod config;
 pub mod cost;
 mod error;
+mod fence;
 mod gateway;
+mod handle;
 mod heat;
 mod hold;
 mod local;
@@ -40,13 +42,13 @@ pub use args::MAX_ARGUMENT_DEPTH;
 pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
 pub use cost::IdleGaps;
 pub use error::{Error, InitError};
+pub use fence::membarrier_active;
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
 pub use heat::Heat;
 pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};
-pub use zafp::membarrier_active;
 
 /// Items used by code that `#[lmms::module]` and `#[lmms::operation]` generate. Not a
 /// public API: it changes with the macros, under a new version module.
@@ -60,8 +62,9 @@ pub mod __private {
             CachedResult, OpCache,
         };
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
+        pub use crate::cell::Module;
         pub use crate::cell::ModuleCell;
-        pub use crate::module::{Builder, Module};
+        pub use crate::module::Builder;
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

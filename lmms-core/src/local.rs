@@ -23,7 +23,7 @@
 //! The call path (`existing`, `count`, `count_fast`, `pin`, `unpin`) touches only the
 //! thread's own record and never takes the lock.
 
-use crate::sync::{lock_std, AtomicU32, AtomicU64, AtomicUsize};
+use crate::sync::{lock_std, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Mutex;
@@ -313,7 +313,7 @@ pub(crate) fn pins_of(module: u32) -> usize {
 }
 
 /// Whether any thread may be inside a fast-path call on `module`. Call only after the
-/// module's slots were emptied and [`crate::zafp::heavy_fence`] ran.
+/// module's slots were emptied and [`crate::fence::heavy_fence`] ran.
 pub(crate) fn any_pins(module: u32) -> bool {
     lock_std(&RECORDS).live.iter().any(|r| r.pins(module))
 }
@@ -322,4 +322,54 @@ pub(crate) fn any_pins(module: u32) -> bool {
 #[cfg(test)]
 pub(crate) fn allocated_records() -> usize {
     lock_std(&RECORDS).allocated
+}
+
+/// A hold pinned on the calling thread's record (slow and fast path). Not `Send`: the pin
+/// belongs to this thread. Dropping it unpins. Crate-private: pins nest, so they must be
+/// dropped in reverse order of pinning, which the runtime's scoped calls guarantee.
+pub(crate) struct Pinned<T> {
+    value: *const T,
+    depth: usize,
+    rec: &'static ThreadRecord,
+}
+
+impl<T> Pinned<T> {
+    /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
+    /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
+    /// process, so the caller's side must be a full fence ([`crate::fence::strong_fences`]).
+    #[inline(always)]
+    pub(crate) fn pin(
+        from: &AtomicPtr<T>,
+        rec: &'static ThreadRecord,
+        index: u32,
+        strong_fence: bool,
+    ) -> Option<Self> {
+        let depth = rec.pin(index)?;
+        crate::fence::light_fence(strong_fence);
+        let value = from.load(Acquire);
+        if value.is_null() {
+            rec.unpin(depth);
+            return None;
+        }
+        Some(Pinned { value, depth, rec })
+    }
+}
+
+impl<T> std::ops::Deref for Pinned<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the value was loaded non-null after this thread pinned its module behind
+        // a light fence. An unload stores null (and empties the fast-path slots), runs the
+        // heavy fence and backs off while any thread pins the module (see this module's
+        // docs), so the value stays alive until `drop` clears the pin with `Release`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for Pinned<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.unpin(self.depth);
+    }
 }

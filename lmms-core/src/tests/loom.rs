@@ -2,9 +2,10 @@
 
 use crate::cell::ModuleCell;
 use crate::error::InitError;
+use crate::fence::heavy_fence;
 use crate::local::ThreadRecord;
 use crate::module::Builder;
-use crate::zafp::{heavy_fence, FastSlot};
+use crate::zafp::FastSlot;
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
