@@ -48,6 +48,9 @@ pub struct Config {
     pub trim_on_unload: bool,
     /// Time source; [`ManualClock`] makes grace periods and heat windows testable.
     pub clock: Clock,
+    /// `LMMS_HEAT_PROFILE` (with `LMMS_HEAT_PROFILE_MIN_CALLS`, `LMMS_HEAT_PROFILE_MAX_MB`):
+    /// a heat profile whose hot modules the gateway builds when it starts (unset: none).
+    pub heat_preload: Option<crate::HeatPreload>,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             sweep_interval: Duration::from_secs(1),
             trim_on_unload: false,
             clock: Clock::system(),
+            heat_preload: None,
         }
     }
 }
@@ -136,6 +140,7 @@ impl Config {
         if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
             c.sweep_interval = Duration::from_millis(ms);
         }
+        c.heat_preload = crate::profile::from_lookup(&lookup)?;
         c.validate()
     }
 
@@ -152,6 +157,9 @@ impl Config {
                 "MEMORY_BUDGET_MB",
                 "must be at least 1 (unset it for no budget)",
             );
+        }
+        if let Some(preload) = &self.heat_preload {
+            preload.validate()?;
         }
         Ok(self)
     }
@@ -224,6 +232,13 @@ impl ConfigBuilder {
     /// `MEMORY_BUDGET_MB`, in mebibytes.
     pub fn memory_budget_mb(mut self, mb: u64) -> Self {
         self.config.memory_budget_bytes = Some(mb.saturating_mul(1024 * 1024));
+        self
+    }
+
+    /// `LMMS_HEAT_PROFILE`: preload from a heat profile when the gateway starts (a
+    /// [`HeatProfile`](crate::HeatProfile) preloads every module it lists with calls).
+    pub fn heat_preload(mut self, preload: impl Into<crate::HeatPreload>) -> Self {
+        self.config.heat_preload = Some(preload.into());
         self
     }
 

@@ -129,7 +129,7 @@ impl Gateway {
         };
         crate::zafp::init_fences();
         let lugs = Mutex::new(SweepState::new(reg.ops.len()));
-        let eager = fault.is_none() && !config.lazy_loading;
+        let eager = fault.is_none() && (!config.lazy_loading || config.heat_preload.is_some());
         let first_sweep_ms = config.clock.now_ms() + config.sweep_interval.as_millis() as u64;
         Gateway {
             counters: Default::default(),
@@ -145,13 +145,15 @@ impl Gateway {
         }
     }
 
-    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once. Runs
-    /// outside the gateway's own initialization so that an `init` may call operations.
+    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once; then
+    /// the heat-profile preload, if one is configured. Runs outside the gateway's own
+    /// initialization so that an `init` may call operations.
     fn build_all_once(&self) {
         if !self.eager_pending.swap(false, AcqRel) {
             return;
         }
-        for m in &self.reg.modules {
+        let eager = !self.config.lazy_loading;
+        for m in self.reg.modules.iter().filter(|_| eager) {
             if !m.is_async() {
                 // An init failure here is not fatal: the module is retried on first use,
                 // where the caller gets the error.
@@ -160,6 +162,7 @@ impl Gateway {
                 }
             }
         }
+        crate::preload::preload_at_start(self);
     }
 
     /// The settings in force.
