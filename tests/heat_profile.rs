@@ -228,6 +228,10 @@ fn export_round_trips_and_preloads_a_new_instance() {
     assert_eq!((a.calls_in_window, b.calls_in_window), (3, 1));
     assert!(a.bytes.is_some_and(|n| n >= 256 * 1024), "{a:?}");
     assert!(b.bytes.is_some_and(|n| n >= 128 * 1024), "{b:?}");
+    assert!(
+        a.build_ns.is_some_and(|ns| ns > 0),
+        "mean build time: {a:?}"
+    );
     assert!(entry("rt_idle").is_none() && entry("cold_mod").is_none());
     let order: Vec<_> = profile.modules.iter().map(|m| &m.module).collect();
     assert!(order.iter().position(|m| *m == "rt_a") < order.iter().position(|m| *m == "rt_b"));

@@ -1,11 +1,12 @@
-//! The memory budget (SPEC section 7): at HIGH pressure or above a sweep ignores the grace
-//! period and the resident floor, evicting least recently used modules until pressure is
-//! back to MODERATE — never past protections 1–3 or a `core` module. Below HIGH both
-//! protections hold again. Pressure is the live heap (counting allocator) against
-//! `memory_budget_mb`; time runs on a manual clock.
+//! The memory budget under the idle strategy (the seeds' rule): at HIGH pressure or above a
+//! sweep ignores the grace period and the resident floor, evicting least recently used
+//! modules until pressure is back to MODERATE — never past protections 1–3 or a `core`
+//! module. Below HIGH both protections hold again. Pressure is RSS, as the platform counts
+//! it (freed pages returned with a trim before it is judged), against `memory_budget_mb`;
+//! time runs on a manual clock.
 
 use lmms::memory::Pressure;
-use lmms::{Config, Init, InitError, ManualClock, Protection, SweepReport};
+use lmms::{Config, Init, InitError, ManualClock, Protection, SweepReport, UnloadStrategy};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -93,7 +94,7 @@ fn setup() -> (MutexGuard<'static, ()>, &'static Env) {
     static ENV: OnceLock<Env> = OnceLock::new();
     let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let env = ENV.get_or_init(|| {
-        let base = lmms::memory::live_heap_bytes().expect("counting allocator installed");
+        let base = heap();
         // Ten modules of S: at 0.9 × budget = base + 7.5 S, three evictions bring HIGH
         // (even CRITICAL) back to MODERATE, two do not — half a module of margin each way.
         let budget_mb = (base + 15 * S as u64 / 2).div_ceil(MIB) * 10 / 9 + 1;
@@ -101,6 +102,7 @@ fn setup() -> (MutexGuard<'static, ()>, &'static Env) {
         let config = Config::builder()
             .clock(lmms::Clock::manual(&clock))
             .memory_budget_mb(budget_mb)
+            .unload_strategy(UnloadStrategy::Idle)
             .grace_period(Duration::from_secs(30))
             .min_resident_modules(FLOOR)
             .fast_path_threshold(5)
@@ -133,8 +135,10 @@ fn tick(env: &Env) {
     env.clock.advance(Duration::from_secs(1));
 }
 
+/// RSS after returning freed pages: what the gateway measures pressure on.
 fn heap() -> u64 {
-    lmms::memory::live_heap_bytes().unwrap()
+    lmms::memory::trim();
+    lmms::memory::rss_bytes().expect("RSS readable")
 }
 
 fn blocked(report: &SweepReport, module: &str) -> Option<Protection> {
@@ -202,7 +206,7 @@ fn high_pressure_evicts_lru_past_grace_and_floor_until_moderate() {
     let used_after = heap();
     let pressure_after = gw.pressure().unwrap();
     let figures = format!(
-        "budget {:.1} MiB; live heap {:.1} MiB ({:.1} %, {:?}) -> {:.1} MiB ({:.1} %, {:?}); \
+        "budget {:.1} MiB; RSS {:.1} MiB ({:.1} %, {:?}) -> {:.1} MiB ({:.1} %, {:?}); \
          unloaded {:?}; blocked {:?}",
         env.budget as f64 / MIB as f64,
         used_before as f64 / MIB as f64,
@@ -286,7 +290,7 @@ fn below_high_pressure_grace_period_and_floor_hold() {
     let used = heap();
     let pressure = gw.pressure().unwrap();
     let figures = format!(
-        "budget {:.1} MiB; live heap {:.1} MiB ({:.1} %, {:?})",
+        "budget {:.1} MiB; RSS {:.1} MiB ({:.1} %, {:?})",
         env.budget as f64 / MIB as f64,
         used as f64 / MIB as f64,
         pct(used, env.budget),

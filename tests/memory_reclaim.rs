@@ -7,7 +7,7 @@
 //! mmap threshold), so freeing it unmaps it and RSS drops before any trim; the same 64 MiB
 //! in 64 KiB chunks comes from an arena, where RSS may drop only when trimmed.
 
-use lmms::{Config, Init, InitError};
+use lmms::{Config, Init, InitError, UnloadStrategy};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -61,6 +61,8 @@ fn setup() -> MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     CONFIGURED.get_or_init(|| {
         let config = Config::builder()
+            // The seeds' rule: a feature module goes at the first sweep after its use.
+            .unload_strategy(UnloadStrategy::Idle)
             .trim_on_unload(true)
             // Only explicit sweeps.
             .sweep_interval(Duration::from_secs(1 << 40))

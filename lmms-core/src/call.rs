@@ -14,19 +14,20 @@
 //! stateless calls [`enter_stateless`]. A cached operation checks its cache before any of
 //! these (see [`crate::cache`]).
 
+use crate::cell::{Hold, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::module::{Hold, Module, ModuleCell, ModuleGuard};
+use crate::module::Module;
 use crate::operation::{Operation, StatelessOperation};
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A blocking call in progress on module `T`'s value; derefs to it.
-#[doc(hidden)]
-pub struct Call<T: Module> {
+/// A blocking call in progress on module `T`'s value (slow path); derefs to it. Scoped by
+/// [`run`]: never handed to generated code, so its pin is always released in order.
+struct Call<T: Module> {
     hold: Hold<T>,
-    /// The gateway, for end-of-call bookkeeping; `None` on the fast path, which has none.
-    slow: Option<&'static Gateway>,
+    gw: &'static Gateway,
+    op: usize,
 }
 
 /// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
@@ -56,11 +57,13 @@ fn run_slow<T: Module, R>(
 #[inline]
 fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     let gw = ready()?;
-    count(op.common.index());
+    let index = op.common.index();
+    count(index);
     let hold = T::cell().acquire(T::NAME, &T::builder())?;
     Ok(Call {
         hold,
-        slow: Some(gw),
+        gw,
+        op: index,
     })
 }
 
@@ -70,40 +73,45 @@ pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<AsyncCa
     let gw = ready()?;
     count(op.common.index());
     let guard = T::cell().acquire_async(T::NAME, &T::builder()).await?;
-    Ok(AsyncCall { guard, gw })
+    Ok(AsyncCall {
+        guard,
+        gw,
+        op: op.common.index(),
+    })
 }
 
 /// An async call in progress on module `T`'s value; `Send`, derefs to the value.
 #[doc(hidden)]
-pub struct AsyncCall<T: 'static> {
+pub struct AsyncCall<T: Send + Sync + 'static> {
     guard: ModuleGuard<T>,
     gw: &'static Gateway,
+    op: usize,
 }
 
-impl<T> std::ops::Deref for AsyncCall<T> {
+impl<T: Send + Sync + 'static> std::ops::Deref for AsyncCall<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.guard
     }
 }
 
-impl<T> Drop for AsyncCall<T> {
+impl<T: Send + Sync + 'static> Drop for AsyncCall<T> {
     fn drop(&mut self) {
-        end_slow_call(self.guard.cell(), self.gw);
+        end_slow_call(self.guard.cell(), self.gw, self.op);
     }
 }
 
 /// Records the end of a slow-path call (its guard is released right after, as fields drop
 /// after `drop`, so an end-of-call sweep still sees the module in use).
 #[inline]
-fn end_slow_call<T>(cell: &ModuleCell<T>, gw: &'static Gateway) {
+fn end_slow_call<T: Send + Sync + 'static>(cell: &ModuleCell<T>, gw: &'static Gateway, op: usize) {
     // Write only when the (millisecond) time moved on: an unconditional store from every
     // call would bounce the cell's cache line, which every caller reads, between cores.
     let now = gw.now_ms();
     if cell.last_use_ms.load(Relaxed) < now {
-        cell.last_use_ms.store(now, Relaxed);
+        cell.touch(now);
     }
-    gw.after_call();
+    gw.after_call(op);
 }
 
 #[inline]
@@ -124,9 +132,7 @@ impl<T: Module> std::ops::Deref for Call<T> {
 impl<T: Module> Drop for Call<T> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(gw) = self.slow {
-            end_slow_call(T::cell(), gw);
-        }
+        end_slow_call(T::cell(), self.gw, self.op);
     }
 }
 
@@ -134,19 +140,21 @@ impl<T: Module> Drop for Call<T> {
 #[doc(hidden)]
 pub struct StatelessCall {
     gw: &'static Gateway,
+    op: usize,
 }
 
 /// Enters a call of a stateless operation.
 #[inline]
 pub fn enter_stateless(op: &'static StatelessOperation) -> Result<StatelessCall, Error> {
     let gw = ready()?;
-    count(op.common.index());
-    Ok(StatelessCall { gw })
+    let op = op.common.index();
+    count(op);
+    Ok(StatelessCall { gw, op })
 }
 
 impl Drop for StatelessCall {
     #[inline]
     fn drop(&mut self) {
-        self.gw.after_call();
+        self.gw.after_call(self.op);
     }
 }

@@ -1,5 +1,12 @@
-//! Settings (SPEC section 5), read from the environment or built in code, and the clock.
+//! Settings, read from the environment (the seeds' variable names) or built in code, and
+//! the clock.
+//!
+//! Every duration is checked when the configuration is built: the runtime works in
+//! milliseconds on a `u64` clock, so a duration past [`MAX_DURATION`] is refused with an
+//! error naming the setting instead of wrapping. Numbers in the environment are parsed
+//! exactly as written: surrounding whitespace is refused, like any other stray character.
 
+use crate::memory::BudgetSource;
 use crate::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -39,8 +46,16 @@ pub struct Config {
     pub max_hot_paths: usize,
     /// `CACHE_MAX_ENTRIES`: result-cache entries at most, across all operations.
     pub cache_max_entries: usize,
-    /// `MEMORY_BUDGET_MB`: the budget memory pressure is measured against (unset: none).
+    /// `MEMORY_BUDGET_MB`, else `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: the budget memory
+    /// pressure is measured against (neither set: none).
     pub memory_budget_bytes: Option<u64>,
+    /// Where [`Config::memory_budget_bytes`] came from.
+    pub budget_source: Option<BudgetSource>,
+    /// `UNLOAD_STRATEGY`: how LUGS decides what to unload (default [`UnloadStrategy::Cost`]).
+    pub unload_strategy: UnloadStrategy,
+    /// `GB_SECONDS_PER_CPU_SECOND`: what one CPU-second of rebuild is worth in GB-seconds of
+    /// held memory, for the break-even rule (default 9; see the guide for its derivation).
+    pub gb_seconds_per_cpu_second: f64,
     /// `LMMS_SWEEP_INTERVAL_MS`: least time between two sweeps run at the end of a call.
     pub sweep_interval: Duration,
     /// `LMMS_TRIM_ON_UNLOAD`: after a sweep that unloaded something, return freed pages
@@ -66,6 +81,9 @@ impl Default for Config {
             max_hot_paths: 100,
             cache_max_entries: 10_000,
             memory_budget_bytes: None,
+            budget_source: None,
+            unload_strategy: UnloadStrategy::Cost,
+            gb_seconds_per_cpu_second: 9.0,
             sweep_interval: Duration::from_secs(1),
             trim_on_unload: false,
             clock: Clock::system(),
@@ -79,6 +97,7 @@ impl Config {
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
             config: Config::default(),
+            budget_mb: None,
         }
     }
 
@@ -134,8 +153,28 @@ impl Config {
         if let Some(n) = num("CACHE_MAX_ENTRIES")? {
             c.cache_max_entries = n as usize;
         }
-        if let Some(mb) = num("MEMORY_BUDGET_MB")? {
-            c.memory_budget_bytes = Some(mb.saturating_mul(1024 * 1024));
+        // Both are checked when set, even the one that loses: a bad value is never ignored.
+        let budget = num("MEMORY_BUDGET_MB")?;
+        let lambda = num("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")?;
+        if let Some((mb, source)) = budget
+            .map(|mb| (mb, BudgetSource::MemoryBudgetMb))
+            .or(lambda.map(|mb| (mb, BudgetSource::LambdaFunctionMemorySize)))
+        {
+            c.memory_budget_bytes = Some(mb_to_bytes(source.variable(), mb)?);
+            c.budget_source = Some(source);
+        }
+        if let Some(v) = lookup("UNLOAD_STRATEGY") {
+            c.unload_strategy = v.parse().map_err(|e: Error| match e {
+                Error::Config(why) => Error::Config(format!("UNLOAD_STRATEGY={v:?}: {why}")),
+                other => other,
+            })?;
+        }
+        if let Some(v) = lookup("GB_SECONDS_PER_CPU_SECOND") {
+            c.gb_seconds_per_cpu_second = v.parse::<f64>().map_err(|e| {
+                Error::Config(format!(
+                    "GB_SECONDS_PER_CPU_SECOND={v:?} is not a number ({e})"
+                ))
+            })?;
         }
         if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
             c.sweep_interval = Duration::from_millis(ms);
@@ -144,7 +183,23 @@ impl Config {
         c.validate()
     }
 
-    fn validate(self) -> Result<Self, Error> {
+    /// A builder starting from these settings (e.g. from [`Config::from_env`], so the
+    /// platform's memory size still applies when a test swaps the clock).
+    ///
+    /// ```
+    /// let config = lmms::Config::from_env().unwrap().to_builder().min_resident_modules(1).build();
+    /// assert_eq!(config.unwrap().min_resident_modules, 1);
+    /// ```
+    pub fn to_builder(self) -> ConfigBuilder {
+        ConfigBuilder {
+            config: self,
+            budget_mb: None,
+        }
+    }
+
+    /// Checks every setting's range (also run by [`crate::configure`], since the fields are
+    /// public).
+    pub(crate) fn validate(self) -> Result<Self, Error> {
         let bad = |name: &str, why: &str| Err(Error::Config(format!("{name}: {why}")));
         if self.fast_path_threshold == 0 {
             return bad("FAST_PATH_THRESHOLD", "must be at least 1");
@@ -153,15 +208,83 @@ impl Config {
             return bad("HEAT_WINDOW", "must be at least 1 second");
         }
         if self.memory_budget_bytes == Some(0) {
-            return bad(
-                "MEMORY_BUDGET_MB",
-                "must be at least 1 (unset it for no budget)",
-            );
+            let name = self
+                .budget_source
+                .map_or("MEMORY_BUDGET_MB", BudgetSource::variable);
+            return bad(name, "must be at least 1 (unset it for no budget)");
+        }
+        if !(self.gb_seconds_per_cpu_second.is_finite() && self.gb_seconds_per_cpu_second > 0.0) {
+            return Err(Error::Config(format!(
+                "GB_SECONDS_PER_CPU_SECOND: must be a finite number above 0, got {}",
+                self.gb_seconds_per_cpu_second
+            )));
+        }
+        for (name, d) in [
+            ("UNLOAD_GRACE_PERIOD", self.grace_period),
+            ("HEAT_WINDOW", self.heat_window),
+            ("LMMS_SWEEP_INTERVAL_MS", self.sweep_interval),
+        ] {
+            if d > MAX_DURATION {
+                return Err(Error::Config(format!(
+                    "{name}: {d:?} is out of range (at most {} ms)",
+                    MAX_DURATION.as_millis()
+                )));
+            }
         }
         if let Some(preload) = &self.heat_preload {
             preload.validate()?;
         }
         Ok(self)
+    }
+}
+
+/// The longest duration a setting may hold: 2^62 ms (about 146 million years). The clock
+/// counts milliseconds in a `u64`; this bound leaves room to add any setting to any clock
+/// reading without overflow.
+pub const MAX_DURATION: Duration = Duration::from_millis(1 << 62);
+
+/// A duration in whole milliseconds, for settings already checked against [`MAX_DURATION`].
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {
+    mb.checked_mul(1024 * 1024)
+        .ok_or_else(|| Error::Config(format!("{name}={mb} is out of range (bytes overflow)")))
+}
+
+/// How LUGS decides what to unload.
+///
+/// ```
+/// use lmms::UnloadStrategy;
+/// assert_eq!("cost".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Cost);
+/// assert_eq!("idle".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Idle);
+/// assert!("lru".parse::<UnloadStrategy>().is_err());
+/// assert_eq!(lmms::Config::default().unload_strategy, UnloadStrategy::Cost);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnloadStrategy {
+    /// By measured cost (the default): with a memory budget, nothing goes below HIGH
+    /// pressure and, at HIGH, modules go in GreedyDual-Size-Frequency order; without a
+    /// budget, a module goes once idle past its break-even time. Protections 1–3 always
+    /// hold and `core` modules always stay.
+    Cost,
+    /// The seeds' clock rule: all five protections, `feature` modules go as soon as
+    /// protections 1–3 pass; at HIGH pressure, least recently used first.
+    Idle,
+}
+
+impl std::str::FromStr for UnloadStrategy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "cost" => Ok(UnloadStrategy::Cost),
+            "idle" => Ok(UnloadStrategy::Idle),
+            other => Err(Error::Config(format!(
+                "unknown unload strategy {other:?} (expected \"cost\" or \"idle\")"
+            ))),
+        }
     }
 }
 
@@ -188,6 +311,7 @@ fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
 #[must_use]
 pub struct ConfigBuilder {
     config: Config,
+    budget_mb: Option<u64>,
 }
 
 macro_rules! setters {
@@ -226,12 +350,24 @@ setters! {
     trim_on_unload: bool,
     /// The time source.
     clock: Clock,
+    /// `UNLOAD_STRATEGY`.
+    unload_strategy: UnloadStrategy,
+    /// `GB_SECONDS_PER_CPU_SECOND`.
+    gb_seconds_per_cpu_second: f64,
 }
 
 impl ConfigBuilder {
-    /// `MEMORY_BUDGET_MB`, in mebibytes.
+    /// `MEMORY_BUDGET_MB`, in mebibytes (source: [`BudgetSource::Builder`]).
     pub fn memory_budget_mb(mut self, mb: u64) -> Self {
-        self.config.memory_budget_bytes = Some(mb.saturating_mul(1024 * 1024));
+        self.budget_mb = Some(mb);
+        self
+    }
+
+    /// No memory budget, whatever the environment said.
+    pub fn no_memory_budget(mut self) -> Self {
+        self.budget_mb = None;
+        self.config.memory_budget_bytes = None;
+        self.config.budget_source = None;
         self
     }
 
@@ -243,7 +379,11 @@ impl ConfigBuilder {
     }
 
     /// The finished configuration, or the first setting out of range.
-    pub fn build(self) -> Result<Config, Error> {
+    pub fn build(mut self) -> Result<Config, Error> {
+        if let Some(mb) = self.budget_mb {
+            self.config.memory_budget_bytes = Some(mb_to_bytes("MEMORY_BUDGET_MB", mb)?);
+            self.config.budget_source = Some(BudgetSource::Builder);
+        }
         self.config.validate()
     }
 }
@@ -306,9 +446,14 @@ impl ManualClock {
         Self::default()
     }
 
-    /// Moves time forward.
+    /// Moves time forward (saturating at the end of the clock's range, never wrapping).
     pub fn advance(&self, by: Duration) {
-        self.ms.fetch_add(by.as_millis() as u64, Ordering::AcqRel);
+        let by = millis(by);
+        let _ = self
+            .ms
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |ms| {
+                Some(ms.saturating_add(by))
+            });
     }
 
     /// Milliseconds since the origin.

@@ -90,6 +90,12 @@ pub enum Error {
         module: String,
         protection: crate::Protection,
     },
+    /// An operation of a module was called from that module's own `Drop`, while LUGS
+    /// unloads it: the value is going away and no new one can be built under its drop.
+    #[error(
+        "module `{module}` is being unloaded: its operations cannot be called from its own `Drop`"
+    )]
+    ModuleUnloading { module: String },
     /// No module of that name is registered.
     #[error("unknown module `{module}` (registered modules: {known})")]
     UnknownModule { module: String, known: String },

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::lugs::SweepState;
+use crate::heat::SweepState;
 use crate::registry::{ModuleHandle, Registry};
 use crate::sync::lock_std;
 use serde_json::Value;
@@ -55,7 +55,9 @@ pub fn configure(config: Config) -> Result<(), Error> {
                 .into(),
         ));
     }
-    pending.0 = Some(config);
+    // The fields are public: check them here too, so a bad configuration is refused now
+    // and changes nothing, instead of failing inside the gateway's start.
+    pending.0 = Some(config.validate()?);
     Ok(())
 }
 
@@ -107,7 +109,10 @@ impl Gateway {
         let config = {
             let mut pending = lock_std(&PENDING);
             pending.1 = true;
-            pending.0.take().map(Ok).unwrap_or_else(Config::from_env)
+            match pending.0.take() {
+                Some(c) => c.validate(),
+                None => Config::from_env(),
+            }
         };
         Self::start_with(config)
     }
@@ -128,15 +133,18 @@ impl Gateway {
             Err(e) => (Config::default(), Some(e)),
         };
         crate::zafp::init_fences();
-        let lugs = Mutex::new(SweepState::new(reg.ops.len()));
+        let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
         let eager = fault.is_none() && (!config.lazy_loading || config.heat_preload.is_some());
-        let first_sweep_ms = config.clock.now_ms() + config.sweep_interval.as_millis() as u64;
+        let first_sweep_ms = config
+            .clock
+            .now_ms()
+            .saturating_add(crate::config::millis(config.sweep_interval));
         Gateway {
             counters: Default::default(),
             lugs,
             next_sweep_ms: AtomicU64::new(first_sweep_ms),
             eager_pending: AtomicBool::new(eager),
-            ready_ns: t0.elapsed().as_nanos() as u64,
+            ready_ns: u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX),
             sweeper: Mutex::new(None),
             tracker: OnceLock::new(),
             config,

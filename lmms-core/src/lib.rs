@@ -10,11 +10,15 @@
 #![allow(clippy::new_without_default)]
 
 mod args;
+mod build;
 mod cache;
 mod call;
+mod cell;
 mod config;
+pub mod cost;
 mod error;
 mod gateway;
+mod heat;
 mod local;
 mod lugs;
 pub mod memory;
@@ -24,6 +28,7 @@ mod preload;
 mod profile;
 mod registry;
 mod stats;
+mod strategy;
 mod sync;
 mod trace;
 mod zafp;
@@ -31,9 +36,11 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Clock, Config, ConfigBuilder, ManualClock};
+pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
+pub use cost::IdleGaps;
 pub use error::{Error, InitError};
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
+pub use heat::Heat;
 pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
@@ -42,7 +49,8 @@ pub use profile::{
     HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
 };
 pub use stats::{ModuleInfo, OperationInfo, Stats};
-pub use zafp::{membarrier_active, Heat};
+pub use strategy::{Unload, UnloadReason};
+pub use zafp::membarrier_active;
 
 /// Items used by code that `#[lmms::module]` and `#[lmms::operation]` generate. Not a
 /// public API: it changes with the macros, under a new version module.
@@ -55,8 +63,9 @@ pub mod __private {
             assert_cache_key, assert_cache_value, CacheKey, CacheKeyTuple, CacheOk, CacheValue,
             CachedResult, OpCache,
         };
-        pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, Call, StatelessCall};
-        pub use crate::module::{Builder, Hold, Module, ModuleCell, ModuleGuard, Pinned};
+        pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
+        pub use crate::cell::{ModuleCell, ModuleGuard};
+        pub use crate::module::{Builder, Module};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

@@ -174,6 +174,22 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
     (calls, fast.to_vec())
 }
 
+/// Total calls of operation `op` over all threads, live and exited (`ops` operations in
+/// all): the promotion check between sweeps, O(threads).
+pub(crate) fn total_of(op: usize, ops: usize) -> u64 {
+    let records = lock_std(&RECORDS);
+    let at = |i: usize| [i, ops + i];
+    let retired: u64 = at(op)
+        .iter()
+        .map(|&i| records.retired_calls.get(i).copied().unwrap_or(0))
+        .sum();
+    records.live.iter().fold(retired, |t, rec| {
+        at(op).iter().fold(t, |t, &i| {
+            t.saturating_add(rec.calls.get(i).map_or(0, |c| c.load(Relaxed)))
+        })
+    })
+}
+
 /// Makes `rec` visible to unloads (the loom model registers its own records).
 #[cfg(all(test, loom))]
 pub(crate) fn register_for_model(rec: &'static ThreadRecord, on: bool) {

@@ -1,46 +1,35 @@
-//! LUGS: sweeps that unload idle modules when all five protections pass, and the ZAFP
-//! heat refresh that runs at the start of each sweep.
+//! LUGS: the sweep that unloads modules, and forced unloads.
+//!
+//! A sweep refreshes heat (ZAFP promotion and demotion, [`crate::heat`]), drops expired
+//! cache entries, then unloads step by step: [`Rule::pick`](crate::strategy) chooses, the
+//! module cell detaches the value (re-checking holds, cache dependencies and idle time on
+//! exact figures), and the value is dropped **after the sweep lock is released** — a
+//! module's `Drop` may call back into the gateway (stats, another sweep, an unload, even
+//! one of its own operations, which gets a clear error). Under memory pressure a step
+//! evicts one module, and pressure is measured again (after returning freed pages to the
+//! OS, since the platform counts RSS) before the next.
 
+use crate::config::{millis, UnloadStrategy};
 use crate::gateway::Gateway;
 use crate::memory::{self, Pressure, TrimReport};
 use crate::module::{Policy, Protection};
-use crate::registry::ModuleHandle;
+use crate::strategy::{Candidate, Knobs, Rule, Unload, UnloadReason};
 use crate::sync::lock_std;
-use crate::zafp::{Heat, HeatWindow};
 use crate::Error;
 use serde::Serialize;
-use std::cell::Cell;
 use std::sync::atomic::Ordering::*;
-use std::sync::mpsc;
+use std::sync::{mpsc, MutexGuard};
 use std::time::Duration;
-
-/// State kept between sweeps (behind the gateway's sweep lock).
-pub(crate) struct SweepState {
-    /// Calls of each operation in its sliding window.
-    pub heat: Vec<HeatWindow>,
-    /// Heat level of each operation as of the last sweep.
-    pub levels: Vec<Heat>,
-    /// Fast-path calls per operation as of the last sweep.
-    pub fast_seen: Vec<u64>,
-}
-
-impl SweepState {
-    pub fn new(ops: usize) -> Self {
-        Self {
-            heat: (0..ops).map(|_| HeatWindow::default()).collect(),
-            levels: vec![Heat::Cold; ops],
-            fast_seen: vec![0; ops],
-        }
-    }
-}
 
 /// What one sweep did.
 #[derive(Clone, Debug, Default, Serialize)]
 #[non_exhaustive]
 pub struct SweepReport {
-    /// Modules unloaded, least recently used first.
+    /// Modules unloaded, in the order they went.
     pub unloaded: Vec<String>,
-    /// Modules that stayed, with the protection that kept each.
+    /// Each unload with its reason and the figures it used.
+    pub unloads: Vec<Unload>,
+    /// Modules that stayed, with the protection (or decision) that kept each.
     pub blocked: Vec<(String, Protection)>,
     /// Heap bytes the unloads gave back (counting allocator), if known.
     pub reclaimed_bytes: Option<u64>,
@@ -50,31 +39,30 @@ pub struct SweepReport {
     pub demoted: Vec<String>,
     /// Result-cache entries that had expired and were dropped.
     pub expired_cache_entries: usize,
-    /// Memory pressure when the sweep started (with a `MEMORY_BUDGET_MB`).
+    /// Memory pressure when the sweep started (with a memory budget).
     pub pressure: Option<Pressure>,
+    /// The strategy in force.
+    pub strategy: Option<UnloadStrategy>,
+    /// Why the sweep decided by another rule than its strategy's (e.g. bytes unknown).
+    pub fallback: Option<String>,
     /// RSS around the trim, if `trim_on_unload` is set and something was unloaded.
     pub trim: Option<TrimReport>,
 }
 
 impl Gateway {
     /// Runs a sweep now: refreshes heat (promoting and demoting fast paths), drops expired
-    /// cache entries, then unloads every module that passes the protections, least
-    /// recently used first.
+    /// cache entries, then unloads what the unload strategy chooses.
     ///
     /// ```
     /// let report = lmms::gateway().sweep();
     /// println!("unloaded {:?}, kept {:?}", report.unloaded, report.blocked);
     /// ```
     pub fn sweep(&self) -> SweepReport {
-        let mut st = lock_std(&self.lugs);
-        let now = self.now_ms();
-        self.next_sweep_ms
-            .store(now + self.config.sweep_interval.as_millis() as u64, Relaxed);
-        self.sweep_locked(&mut st, now)
+        self.sweep_from(lock_std(&self.lugs))
     }
 
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
-    /// period or the floor: only an active call keeps it (then the error names it).
+    /// period or the floor: only a call in flight keeps it (then the error names it).
     /// Returns whether it was resident.
     ///
     /// ```
@@ -83,81 +71,92 @@ impl Gateway {
     pub fn unload(&self, name: &str) -> Result<bool, Error> {
         let m = self.module_handle(name)?;
         let st = lock_std(&self.lugs);
-        let index = m.cell_index() as usize;
-        for &op in &self.reg.ops_of_module[index] {
+        for &op in &self.reg.ops_of_module[m.cell_index() as usize] {
             self.reg.ops[op].empty_slot();
         }
-        let result = self.try_unload(m);
-        drop(st);
-        match result {
-            Ok(freed) => Ok(freed.is_some()),
-            Err(protection) => Err(Error::UnloadRefused {
-                module: name.to_string(),
-                protection,
-            }),
-        }
-    }
-
-    /// Unloads `m` (re-checking active calls and fast-path pins atomically with the drop)
-    /// and counts the attempt. `Ok(Some(bytes))` when it was unloaded.
-    fn try_unload(&self, m: &'static dyn ModuleHandle) -> Result<Option<Option<u64>>, Protection> {
         self.counters.unload_attempts.fetch_add(1, Relaxed);
-        match m.unload() {
-            Ok(Some(reclaimed)) => {
-                self.counters.lugs_unloads.fetch_add(1, Relaxed);
-                if let Some(b) = reclaimed.bytes {
-                    self.counters.memory_reclaimed_bytes.fetch_add(b, Relaxed);
-                }
-                crate::trace::unloaded(m.name(), reclaimed.bytes);
-                Ok(Some(reclaimed.bytes))
+        let detached = m.detach(&|_| Ok(()));
+        drop(st);
+        match detached {
+            Ok(Some(value)) => {
+                self.counters.reason(UnloadReason::Explicit);
+                self.account(m.name(), value.finish());
+                Ok(true)
             }
-            Ok(None) => Ok(None),
-            Err(p) => {
-                self.counters.blocked(p);
-                Err(p)
+            Ok(None) => Ok(false),
+            Err(protection) => {
+                self.counters.blocked(protection);
+                Err(Error::UnloadRefused {
+                    module: name.to_string(),
+                    protection,
+                })
             }
         }
     }
 
-    pub(crate) fn sweep_locked(&self, st: &mut SweepState, now: u64) -> SweepReport {
+    /// Counts a finished unload; returns the bytes it freed.
+    fn account(&self, name: &str, r: crate::cell::Reclaimed) -> Option<u64> {
+        self.counters.lugs_unloads.fetch_add(1, Relaxed);
+        if let Some(b) = r.bytes {
+            let _ = self
+                .counters
+                .memory_reclaimed_bytes
+                .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(b)));
+        }
+        let _ = std::panic::catch_unwind(|| crate::trace::unloaded(name, r.bytes));
+        r.bytes
+    }
+
+    /// A sweep, starting with the sweep state locked (by [`Gateway::sweep`], or by the
+    /// end-of-call `try_lock`).
+    pub(crate) fn sweep_from<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, crate::heat::SweepState>,
+    ) -> SweepReport {
         let mut report = SweepReport::default();
+        let now = self.now_ms();
+        self.next_sweep_ms.store(
+            now.saturating_add(millis(self.config.sweep_interval)),
+            Relaxed,
+        );
         self.counters.sweeps.fetch_add(1, Relaxed);
-        self.refresh_heat(st, now, &mut report);
+        let totals = self.refresh_heat(&mut st, now, &mut report);
+        st.note_builds(&self.reg, &totals);
         report.expired_cache_entries = crate::cache::purge_expired(self, now);
         if !self.config.unloading {
+            drop(st);
+            self.emit_heat_events(&report);
             return report;
         }
-        let mut pressure = self.pressure();
+        let rule = self.rule(&mut report);
+        let mut pressure = self.pressure_settled();
         report.pressure = pressure;
-        let modules = &self.reg.modules;
-        let mut lru: Vec<usize> = (0..modules.len())
-            .filter(|&i| modules[i].is_resident() && modules[i].policy() != Policy::Core)
-            .collect();
-        lru.sort_by_key(|&i| modules[i].last_use_ms());
-        let mut resident = modules.iter().filter(|m| m.is_resident()).count();
-        for i in lru {
-            let m = modules[i];
-            let emergency = pressure.is_some_and(|p| p >= Pressure::High);
-            let verdict = match self.protections(st, i, now, resident, emergency) {
-                Ok(()) => self.try_unload(m),
-                Err(p) => {
-                    self.counters.unload_attempts.fetch_add(1, Relaxed);
-                    self.counters.blocked(p);
-                    Err(p)
-                }
-            };
-            match verdict {
-                Ok(Some(bytes)) => {
-                    resident -= 1;
-                    report.unloaded.push(m.name().to_string());
-                    report.reclaimed_bytes = bytes.map(|b| b + report.reclaimed_bytes.unwrap_or(0));
-                    if emergency {
-                        pressure = self.pressure();
-                    }
-                }
-                Ok(None) => {}
-                Err(p) => report.blocked.push((m.name().to_string(), p)),
+        let mut first = true;
+        loop {
+            let step = self.step(&mut st, rule, pressure, &mut report);
+            drop(st);
+            if first {
+                self.emit_heat_events(&report);
+                first = false;
             }
+            let stepwise = rule.emergency(pressure);
+            if step.is_empty() {
+                break;
+            }
+            for (value, mut unload) in step {
+                unload.reclaimed_bytes = self.account(&unload.module, value.finish());
+                report.reclaimed_bytes = match (report.reclaimed_bytes, unload.reclaimed_bytes) {
+                    (a, None) => a,
+                    (a, Some(b)) => Some(a.unwrap_or(0).saturating_add(b)),
+                };
+                report.unloaded.push(unload.module.clone());
+                report.unloads.push(unload);
+            }
+            if !stepwise {
+                break;
+            }
+            pressure = self.pressure_settled();
+            st = lock_std(&self.lugs);
         }
         if !report.unloaded.is_empty() && self.config.trim_on_unload {
             report.trim = Some(memory::trim());
@@ -165,101 +164,149 @@ impl Gateway {
         report
     }
 
-    /// Protections 1–5 for module `i`, in SPEC order. The unload itself re-checks active
-    /// calls and fast-path pins atomically with the drop.
-    fn protections(
-        &self,
-        st: &SweepState,
-        i: usize,
-        now: u64,
-        resident: usize,
-        emergency: bool,
-    ) -> Result<(), Protection> {
-        let m = self.reg.modules[i];
-        if m.active_calls() > 0 {
-            return Err(Protection::ActiveCalls);
+    /// The rule this sweep runs: the strategy's, or the idle rule when the cost strategy
+    /// cannot see bytes.
+    fn rule(&self, report: &mut SweepReport) -> Rule {
+        report.strategy = Some(self.config.unload_strategy);
+        match self.config.unload_strategy {
+            UnloadStrategy::Idle => Rule::Idle,
+            UnloadStrategy::Cost if memory::live_heap_bytes().is_none() => {
+                report.fallback = Some(
+                    "bytes unknown (no lmms::memory::CountingAlloc installed): the idle rule decided"
+                        .into(),
+                );
+                Rule::Idle
+            }
+            UnloadStrategy::Cost if self.config.memory_budget_bytes.is_some() => Rule::Pressure,
+            UnloadStrategy::Cost => Rule::BreakEven,
         }
-        if self.reg.ops_of_module[i]
+    }
+
+    /// One step: what the rule picks, detached (values not dropped yet).
+    fn step(
+        &self,
+        st: &mut crate::heat::SweepState,
+        rule: Rule,
+        pressure: Option<Pressure>,
+        report: &mut SweepReport,
+    ) -> Vec<(crate::cell::Detached, Unload)> {
+        let now = self.now_ms();
+        let modules = &self.reg.modules;
+        let resident = modules.iter().filter(|m| m.is_resident()).count();
+        let cands: Vec<Candidate> = (0..modules.len())
+            .filter(|&i| modules[i].is_resident() && modules[i].policy() != Policy::Core)
+            .map(|i| self.candidate(st, i))
+            .collect();
+        let knobs = Knobs {
+            grace_ms: millis(self.config.grace_period),
+            floor: self.config.min_resident_modules,
+            r: self.config.gb_seconds_per_cpu_second,
+        };
+        let (picks, blocked) = rule.pick(cands, pressure, now, resident, knobs, st.inflation);
+        let mut out = Vec::new();
+        for (i, p) in blocked {
+            self.block(report, i, p);
+        }
+        for pick in picks {
+            let m = modules[pick.index];
+            let verdict = |q: crate::cell::Quiet| {
+                if q.cache_deps > 0 {
+                    Err(Protection::CacheDependencies)
+                } else if self.now_ms().saturating_sub(q.last_use_ms) < pick.min_idle_ms {
+                    Err(Protection::GracePeriod)
+                } else {
+                    Ok(())
+                }
+            };
+            match m.detach(&verdict) {
+                Ok(Some(value)) => {
+                    self.counters.unload_attempts.fetch_add(1, Relaxed);
+                    self.counters.reason(pick.reason);
+                    if let Some(h) = pick.priority {
+                        st.inflation = h;
+                    }
+                    let c = self.candidate(st, pick.index);
+                    out.push((
+                        value,
+                        Unload {
+                            module: m.name().to_string(),
+                            reason: pick.reason,
+                            bytes: c.bytes,
+                            reclaimed_bytes: None,
+                            build_ns: c.build_ns,
+                            uses: c.uses,
+                            idle_ms: now.saturating_sub(c.last_use_ms),
+                            priority: pick.priority,
+                            break_even_ms: pick.break_even_ms,
+                            pressure,
+                        },
+                    ));
+                }
+                Ok(None) => {}
+                Err(p) => self.block(report, pick.index, p),
+            }
+        }
+        out
+    }
+
+    /// Protections 1–3 and the figures the rules read, for module `i`.
+    fn candidate(&self, st: &crate::heat::SweepState, i: usize) -> Candidate {
+        let m = self.reg.modules[i];
+        let protected = if m.active_calls() > 0 {
+            Some(Protection::ActiveCalls)
+        } else if self.reg.ops_of_module[i]
             .iter()
             .any(|&op| st.levels[op].is_hot())
         {
-            return Err(Protection::HotOperation);
-        }
-        if m.cache_deps() > 0 {
-            return Err(Protection::CacheDependencies);
-        }
-        if m.policy() == Policy::Utility && !emergency {
-            if now.saturating_sub(m.last_use_ms()) < self.config.grace_period.as_millis() as u64 {
-                return Err(Protection::GracePeriod);
-            }
-            if resident <= self.config.min_resident_modules {
-                return Err(Protection::ResidentFloor);
-            }
-        }
-        Ok(())
-    }
-
-    /// Aggregates per-thread call counts into each operation's window; fills the slots of
-    /// operations that turned HOT (at most `MAX_HOT_PATHS`, least recently active emptied
-    /// first) and empties those that cooled down.
-    fn refresh_heat(&self, st: &mut SweepState, now: u64, report: &mut SweepReport) {
-        let (totals, fast) = crate::local::totals(self.reg.ops.len());
-        let window = self.config.heat_window.as_millis() as u64;
-        let threshold = self.config.fast_path_threshold;
-        for (i, op) in self.reg.ops.iter().enumerate() {
-            let calls = st.heat[i].update(totals[i], now, window);
-            // Fast-path calls record no last use themselves (no clock on that path): count
-            // them as a use at this sweep, so protection 4 sees recent fast-path use.
-            if fast[i] > st.fast_seen[i] {
-                st.fast_seen[i] = fast[i];
-                if let Some(m) = op.module() {
-                    m.touch(now);
-                }
-            }
-            let level = Heat::from_calls(calls, threshold);
-            let was = std::mem::replace(&mut st.levels[i], level);
-            if level.is_hot() && !was.is_hot() {
-                self.counters.promotions.fetch_add(1, Relaxed);
-                report.promoted.push(op.common().key());
-                crate::trace::promoted(&op.common().key(), calls);
-            } else if was.is_hot() && !level.is_hot() {
-                self.counters.demotions.fetch_add(1, Relaxed);
-                report.demoted.push(op.common().key());
-                crate::trace::demoted(&op.common().key(), calls);
-            }
-            if !level.is_hot() || !self.config.fast_path {
-                op.empty_slot();
-            }
-        }
-        if !self.config.fast_path {
-            return;
-        }
-        // Fill the hottest candidates first, within MAX_HOT_PATHS.
-        let mut want: Vec<usize> = (0..self.reg.ops.len())
-            .filter(|&i| st.levels[i].is_hot() && self.reg.ops[i].module().is_some())
-            .collect();
-        want.sort_by_key(|&i| std::cmp::Reverse(st.heat[i].last_active_ms));
-        for (rank, &i) in want.iter().enumerate() {
-            if rank >= self.config.max_hot_paths {
-                self.reg.ops[i].empty_slot();
-            }
-        }
-        for &i in want.iter().take(self.config.max_hot_paths) {
-            self.reg.ops[i].fill_slot();
+            Some(Protection::HotOperation)
+        } else if m.cache_deps() > 0 {
+            Some(Protection::CacheDependencies)
+        } else {
+            None
+        };
+        Candidate {
+            index: i,
+            policy: m.policy(),
+            bytes: m.bytes(),
+            build_ns: m.mean_build_ns(),
+            uses: st.uses_since_build(i),
+            last_use_ms: m.last_use_ms(),
+            protected,
         }
     }
 
-    /// Memory pressure against `MEMORY_BUDGET_MB` (live heap if counted, else RSS).
+    /// Records that module `i` stayed (once per sweep, counted as a refused attempt).
+    fn block(&self, report: &mut SweepReport, i: usize, p: Protection) {
+        let name = self.reg.modules[i].name();
+        if !report.blocked.iter().any(|(n, _)| n == name) {
+            self.counters.unload_attempts.fetch_add(1, Relaxed);
+            self.counters.blocked(p);
+            report.blocked.push((name.to_string(), p));
+        }
+    }
+
+    /// Memory pressure against the memory budget, measured as the platform counts: RSS
+    /// (the live heap where RSS cannot be read). `None` without a budget.
+    ///
+    /// ```
+    /// assert_eq!(lmms::gateway().pressure(), None); // no budget configured here
+    /// ```
     pub fn pressure(&self) -> Option<Pressure> {
         let budget = self.config.memory_budget_bytes?;
-        let used = memory::live_heap_bytes().or_else(memory::rss_bytes)?;
+        let used = memory::rss_bytes().or_else(memory::live_heap_bytes)?;
         Some(Pressure::of(used, budget))
     }
 
-    /// Heat level of every operation as of the last sweep, by `interface.op`.
-    pub(crate) fn heat_of(&self, op: usize) -> (Heat, u64) {
-        let st = lock_std(&self.lugs);
-        (st.levels[op], st.heat[op].calls())
+    /// [`Gateway::pressure`], after returning freed pages to the OS when it reads HIGH or
+    /// above: pages the allocator kept after an unload are not memory in use.
+    fn pressure_settled(&self) -> Option<Pressure> {
+        match self.pressure()? {
+            p if p >= Pressure::High => {
+                memory::trim();
+                self.pressure()
+            }
+            p => Some(p),
+        }
     }
 
     /// Starts a background thread that sweeps every `interval` (stop it with
@@ -288,38 +335,6 @@ impl Gateway {
         if let Some(s) = sweeper {
             drop(s.stop);
             let _ = s.handle.join();
-        }
-    }
-
-    /// End-of-call maintenance: at most every 64 slow calls per thread it reads the clock,
-    /// and sweeps if `sweep_interval` has passed and no other sweep is running.
-    #[inline]
-    pub(crate) fn after_call(&self) {
-        thread_local! {
-            static COUNTDOWN: Cell<u32> = const { Cell::new(0) };
-        }
-        let due = COUNTDOWN
-            .try_with(|c| {
-                let n = c.get();
-                c.set(if n == 0 { 63 } else { n - 1 });
-                n == 0
-            })
-            .unwrap_or(false);
-        if due {
-            self.maybe_sweep();
-        }
-    }
-
-    #[cold]
-    fn maybe_sweep(&self) {
-        let now = self.now_ms();
-        if now < self.next_sweep_ms.load(Relaxed) {
-            return;
-        }
-        if let Ok(mut st) = self.lugs.try_lock() {
-            self.next_sweep_ms
-                .store(now + self.config.sweep_interval.as_millis() as u64, Relaxed);
-            self.sweep_locked(&mut st, now);
         }
     }
 }

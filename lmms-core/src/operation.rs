@@ -1,8 +1,9 @@
 //! The compile-time description of an operation and its per-operation runtime state
 //! (registry index, fast-path slot), as statics emitted by `#[lmms::operation]`.
 
+use crate::cell::ModuleCell;
 use crate::error::Error;
-use crate::module::{Module, ModuleCell};
+use crate::module::Module;
 use crate::registry::ModuleHandle;
 use crate::sync::AtomicU32;
 use crate::zafp::FastSlot;

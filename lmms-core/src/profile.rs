@@ -337,8 +337,8 @@ fn load(spec: &str) -> Result<HeatProfile, String> {
 
 impl Gateway {
     /// Exports what this instance learned: per module, the calls of its operations in the
-    /// heat window (as of the last sweep), its mean build time and its bytes, hottest
-    /// first. Modules without calls in the window are left out. Hand it to a new instance
+    /// heat window (as of the last sweep), its mean build time and the bytes of its
+    /// resident value (none if it is not resident now), hottest first. Modules without calls in the window are left out. Hand it to a new instance
     /// through `LMMS_HEAT_PROFILE` ([`HeatProfile::to_json`] writes it).
     ///
     /// ```
@@ -359,6 +359,8 @@ impl Gateway {
         let info = self.modules();
         for m in &mut modules {
             if let Some(i) = info.iter().find(|i| i.name == m.module) {
+                m.build_ns = i.mean_build_ns;
+                // The resident value's figure: a module unloaded since has none.
                 m.bytes = i.bytes;
             }
         }

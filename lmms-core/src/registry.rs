@@ -1,8 +1,9 @@
 //! The compile-time registry: `inventory` entries submitted by the attributes, gathered
 //! once, lazily, into lookup tables (like `typetag`).
 
+use crate::cell::{Detached, ModuleCell, Quiet};
 use crate::error::Error;
-use crate::module::{Builder, Module, ModuleCell, Policy, Protection};
+use crate::module::{Builder, Module, Policy, Protection};
 use crate::operation::OpHandle;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -26,12 +27,20 @@ pub trait ModuleHandle: Sync + 'static {
     fn builds(&self) -> u64;
     fn drops(&self) -> u64;
     fn bytes(&self) -> Option<u64>;
+    fn last_build_ns(&self) -> Option<u64>;
+    fn mean_build_ns(&self) -> Option<u64>;
+    fn idle_gaps(&self) -> crate::cost::IdleGaps;
     /// Builds the value if it is not resident (blocking).
     fn build(&self) -> Result<(), Error>;
     /// Builds the value if it is not resident (awaiting an async init).
     fn build_async(&self) -> crate::operation::BoxFuture<Result<(), Error>>;
-    /// Unloads if no call holds the value (see [`ModuleCell`]).
-    fn unload(&self) -> Result<Option<crate::module::Reclaimed>, Protection>;
+    /// Takes the value out if no call holds it and `verdict` agrees (see [`ModuleCell`]);
+    /// the caller drops the [`Detached`] value once it holds no runtime lock.
+    #[allow(private_interfaces)]
+    fn detach(
+        &self,
+        verdict: &dyn Fn(Quiet) -> Result<(), Protection>,
+    ) -> Result<Option<Detached>, Protection>;
     #[doc(hidden)]
     fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize;
 }
@@ -65,7 +74,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         self.last_use_ms.load(Relaxed)
     }
     fn touch(&self, now_ms: u64) {
-        self.last_use_ms.fetch_max(now_ms, Relaxed);
+        ModuleCell::touch(self, now_ms);
     }
     fn cache_deps(&self) -> usize {
         self.cache_deps.load(Relaxed)
@@ -82,6 +91,15 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
             b => Some(b),
         }
     }
+    fn last_build_ns(&self) -> Option<u64> {
+        self.costs.last_build_ns(self.builds())
+    }
+    fn mean_build_ns(&self) -> Option<u64> {
+        self.costs.mean_build_ns(self.builds())
+    }
+    fn idle_gaps(&self) -> crate::cost::IdleGaps {
+        self.costs.gaps()
+    }
     fn build(&self) -> Result<(), Error> {
         T::cell().acquire(T::NAME, &T::builder()).map(drop)
     }
@@ -93,8 +111,12 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
                 .map(drop)
         })
     }
-    fn unload(&self) -> Result<Option<crate::module::Reclaimed>, Protection> {
-        ModuleCell::unload(self)
+    #[allow(private_interfaces)]
+    fn detach(
+        &self,
+        verdict: &dyn Fn(Quiet) -> Result<(), Protection>,
+    ) -> Result<Option<Detached>, Protection> {
+        T::cell().detach(verdict)
     }
     fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize {
         &self.cache_deps

@@ -1,8 +1,10 @@
 //! Counters, the `Stats` snapshot, its `[LMMS_STATS]` log line, and introspection.
 
+use crate::cost::IdleGaps;
 use crate::gateway::Gateway;
+use crate::heat::Heat;
 use crate::module::{Policy, Protection};
-use crate::zafp::Heat;
+use crate::strategy::UnloadReason;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -14,25 +16,39 @@ pub(crate) struct Counters {
     pub lugs_unloads: AtomicU64,
     /// Unloads considered.
     pub unload_attempts: AtomicU64,
-    blocked: [AtomicU64; 5],
+    blocked: [AtomicU64; 6],
+    reasons: [AtomicU64; 4],
     pub memory_reclaimed_bytes: AtomicU64,
     pub promotions: AtomicU64,
     pub demotions: AtomicU64,
     pub sweeps: AtomicU64,
 }
 
-const PROTECTIONS: [Protection; 5] = [
+const PROTECTIONS: [Protection; 6] = [
     Protection::ActiveCalls,
     Protection::HotOperation,
     Protection::CacheDependencies,
     Protection::GracePeriod,
     Protection::ResidentFloor,
+    Protection::BelowBreakEven,
+];
+
+const REASONS: [UnloadReason; 4] = [
+    UnloadReason::Pressure,
+    UnloadReason::BreakEven,
+    UnloadReason::IdleRule,
+    UnloadReason::Explicit,
 ];
 
 impl Counters {
     pub fn blocked(&self, p: Protection) {
         let i = PROTECTIONS.iter().position(|q| *q == p).unwrap_or(0);
         self.blocked[i].fetch_add(1, Relaxed);
+    }
+
+    pub fn reason(&self, r: UnloadReason) {
+        let i = REASONS.iter().position(|q| *q == r).unwrap_or(0);
+        self.reasons[i].fetch_add(1, Relaxed);
     }
 }
 
@@ -65,6 +81,14 @@ pub struct Stats {
     pub unload_blocked: u64,
     /// Unloads refused, by the protection that refused them.
     pub unload_blocked_by: BTreeMap<Protection, u64>,
+    /// Unloads by reason.
+    pub unloads_by_reason: BTreeMap<UnloadReason, u64>,
+    /// The unload strategy in force.
+    pub unload_strategy: crate::UnloadStrategy,
+    /// The memory budget, bytes, if any.
+    pub memory_budget_bytes: Option<u64>,
+    /// Where the memory budget came from.
+    pub budget_source: Option<crate::memory::BudgetSource>,
     /// Heap bytes given back by unloads, measured by the counting allocator; `None`
     /// (unknown) without it.
     pub memory_reclaimed_bytes: Option<u64>,
@@ -123,6 +147,17 @@ pub struct ModuleInfo {
     pub builds: u64,
     /// Times its value was dropped.
     pub drops: u64,
+    /// Wall-clock time of its latest build, ns (what the caller waited).
+    pub last_build_ns: Option<u64>,
+    /// Mean wall-clock build time over all its builds, ns.
+    pub mean_build_ns: Option<u64>,
+    /// Calls of its operations since its current build (counted off the call path: as of
+    /// the last sweep).
+    pub uses_since_build: u64,
+    /// Time since its last use, ms (`None` if never used).
+    pub idle_ms: Option<u64>,
+    /// Gaps between uses, by length.
+    pub idle_gaps: IdleGaps,
     /// Whether it is built (or runs) asynchronously.
     pub is_async: bool,
 }
@@ -166,11 +201,19 @@ impl Gateway {
     /// }
     /// ```
     pub fn modules(&self) -> Vec<ModuleInfo> {
+        let now = self.now_ms();
+        let uses: Vec<u64> = {
+            let st = crate::sync::lock_std(&self.lugs);
+            (0..self.reg.modules.len())
+                .map(|i| st.uses_since_build(i))
+                .collect()
+        };
         let mut modules = self
             .reg
             .modules
             .iter()
-            .map(|m| ModuleInfo {
+            .enumerate()
+            .map(|(i, m)| ModuleInfo {
                 name: m.name(),
                 policy: m.policy(),
                 resident: m.is_resident(),
@@ -180,6 +223,11 @@ impl Gateway {
                 bytes: m.bytes(),
                 builds: m.builds(),
                 drops: m.drops(),
+                last_build_ns: m.last_build_ns(),
+                mean_build_ns: m.mean_build_ns(),
+                uses_since_build: uses[i],
+                idle_ms: (m.builds() > 0).then(|| now.saturating_sub(m.last_use_ms())),
+                idle_gaps: m.idle_gaps(),
                 is_async: m.is_async(),
             })
             .collect::<Vec<_>>();
@@ -248,6 +296,15 @@ impl Gateway {
             unload_attempts: c.unload_attempts.load(Relaxed),
             unload_blocked: unload_blocked_by.values().sum(),
             unload_blocked_by,
+            unloads_by_reason: REASONS
+                .iter()
+                .zip(c.reasons.iter())
+                .map(|(r, n)| (*r, n.load(Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            unload_strategy: self.config.unload_strategy,
+            memory_budget_bytes: self.config.memory_budget_bytes,
+            budget_source: self.config.budget_source,
             memory_reclaimed_bytes: live.map(|_| c.memory_reclaimed_bytes.load(Relaxed)),
             memory_measured: live.is_some(),
             live_heap_bytes: live,

@@ -1,4 +1,4 @@
-//! ZAFP: heat per operation and the fast path of HOT operations.
+//! ZAFP: the fast path of HOT operations (which operations are HOT is [`crate::heat`]'s).
 //!
 //! # How a fast-path call stays safe without touching a shared counter
 //!
@@ -20,10 +20,10 @@
 //! is forbidden with a full fence on both sides). Where `membarrier` is unavailable (and
 //! under loom and miri), both sides are `fence(SeqCst)`.
 
+use crate::cell::Pinned;
 use crate::local;
-use crate::module::{Module, Pinned};
+use crate::module::Module;
 use crate::sync::{fence, AtomicPtr, AtomicU32};
-use std::collections::VecDeque;
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};
 
 static MEMBARRIER: StdAtomicBool = StdAtomicBool::new(false);
@@ -189,116 +189,5 @@ impl<T> FastSlot<T> {
             value: AtomicPtr::new(value),
             meta: AtomicU32::new(STRONG_FENCE),
         }
-    }
-}
-
-/// Heat levels (SPEC section 3), from calls in the heat window.
-///
-/// ```
-/// use lmms::Heat;
-/// assert_eq!(Heat::from_calls(10, 50), Heat::Cold);
-/// assert_eq!(Heat::from_calls(50, 50), Heat::Warm);
-/// assert_eq!(Heat::from_calls(51, 50), Heat::Hot);
-/// assert_eq!(Heat::from_calls(201, 50), Heat::Critical);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Heat {
-    /// Up to a fifth of the threshold (10 by default).
-    Cold,
-    /// Up to the threshold (11–50 by default).
-    Warm,
-    /// Above `FAST_PATH_THRESHOLD`: gets a fast path, protects its module.
-    Hot,
-    /// Above four times the threshold.
-    Critical,
-}
-
-impl Heat {
-    /// The level of `calls` in the window for a given `FAST_PATH_THRESHOLD`.
-    pub fn from_calls(calls: u64, threshold: u64) -> Heat {
-        if calls > threshold.saturating_mul(4) {
-            Heat::Critical
-        } else if calls > threshold {
-            Heat::Hot
-        } else if calls > threshold / 5 {
-            Heat::Warm
-        } else {
-            Heat::Cold
-        }
-    }
-
-    /// HOT or CRITICAL.
-    pub fn is_hot(self) -> bool {
-        self >= Heat::Hot
-    }
-}
-
-/// Number of buckets a heat window is cut into: heat is exact to 1/60 of the window.
-const BUCKETS: u64 = 60;
-
-/// Calls of one operation in a sliding window, fed with running totals by sweeps.
-#[derive(Debug, Default)]
-pub(crate) struct HeatWindow {
-    buckets: VecDeque<(u64, u64)>,
-    last_total: u64,
-    sum: u64,
-    /// Clock time of the latest sweep that saw new calls (LRU order of hot slots).
-    pub(crate) last_active_ms: u64,
-}
-
-impl HeatWindow {
-    /// Adds the calls made since the last update and drops those older than `window_ms`.
-    /// Returns the calls in the window.
-    pub(crate) fn update(&mut self, total: u64, now_ms: u64, window_ms: u64) -> u64 {
-        let width = (window_ms / BUCKETS).max(1);
-        let delta = total.saturating_sub(self.last_total);
-        self.last_total = total;
-        if delta > 0 {
-            self.last_active_ms = now_ms;
-            let start = now_ms - now_ms % width;
-            match self.buckets.back_mut() {
-                Some((s, n)) if *s == start => *n += delta,
-                _ => self.buckets.push_back((start, delta)),
-            }
-            self.sum += delta;
-        }
-        while let Some(&(start, n)) = self.buckets.front() {
-            if now_ms >= start + window_ms {
-                self.sum -= n;
-                self.buckets.pop_front();
-            } else {
-                break;
-            }
-        }
-        self.sum
-    }
-
-    pub(crate) fn calls(&self) -> u64 {
-        self.sum
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_counts_and_decays() {
-        let mut w = HeatWindow::default();
-        assert_eq!(w.update(60, 0, 3_600_000), 60);
-        assert_eq!(w.update(60, 1_000_000, 3_600_000), 60);
-        assert_eq!(w.update(70, 3_000_000, 3_600_000), 70);
-        // The first 60 calls leave the window one hour after their bucket.
-        assert_eq!(w.update(70, 3_600_000, 3_600_000), 10);
-        assert_eq!(w.update(70, 6_600_000, 3_600_000), 0);
-    }
-
-    #[test]
-    fn levels_follow_threshold() {
-        assert_eq!(Heat::from_calls(0, 50), Heat::Cold);
-        assert_eq!(Heat::from_calls(11, 50), Heat::Warm);
-        assert_eq!(Heat::from_calls(200, 50), Heat::Hot);
-        assert_eq!(Heat::from_calls(3, 10), Heat::Warm);
     }
 }

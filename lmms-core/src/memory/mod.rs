@@ -123,7 +123,39 @@ impl TrimReport {
     }
 }
 
-/// Memory pressure against `MEMORY_BUDGET_MB` (SPEC section 7).
+/// Where the memory budget came from.
+///
+/// ```
+/// let c = lmms::Config::from_lookup(|v| {
+///     (v == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE").then(|| "512".to_string())
+/// })
+/// .unwrap();
+/// assert_eq!(c.memory_budget_bytes, Some(512 << 20));
+/// assert_eq!(c.budget_source, Some(lmms::memory::BudgetSource::LambdaFunctionMemorySize));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetSource {
+    /// The `MEMORY_BUDGET_MB` environment variable.
+    MemoryBudgetMb,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets to the function's configured
+    /// memory: what it bills for, and the size past which it stops the process.
+    LambdaFunctionMemorySize,
+    /// [`ConfigBuilder::memory_budget_mb`](crate::ConfigBuilder::memory_budget_mb).
+    Builder,
+}
+
+impl BudgetSource {
+    /// The environment variable (or setting) it names.
+    pub fn variable(self) -> &'static str {
+        match self {
+            BudgetSource::MemoryBudgetMb | BudgetSource::Builder => "MEMORY_BUDGET_MB",
+            BudgetSource::LambdaFunctionMemorySize => "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        }
+    }
+}
+
+/// Memory pressure against the memory budget.
 ///
 /// ```
 /// use lmms::memory::Pressure;

@@ -1,5 +1,6 @@
+use crate::cell::ModuleCell;
 use crate::error::InitError;
-use crate::module::{Builder, ModuleCell, Protection};
+use crate::module::{Builder, Protection};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -149,7 +150,7 @@ fn pinned_and_counted_holds_each_block_unload() {
     CELL.index.store(105, SeqCst);
     let pinned = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
     assert!(
-        matches!(pinned, crate::module::Hold::Pinned(_)),
+        matches!(pinned, crate::cell::Hold::Pinned(_)),
         "a blocking call pins"
     );
     assert_eq!(CELL.active_calls(), 1);

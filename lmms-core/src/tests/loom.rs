@@ -1,8 +1,9 @@
 //! Exhaustive models (`RUSTFLAGS="--cfg loom" cargo test -p lmms-core --release --lib loom`).
 
+use crate::cell::ModuleCell;
 use crate::error::InitError;
 use crate::local::ThreadRecord;
-use crate::module::{Builder, ModuleCell};
+use crate::module::Builder;
 use crate::zafp::{heavy_fence, FastSlot};
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

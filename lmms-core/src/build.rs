@@ -1,0 +1,417 @@
+//! Building a module's value (LIGS): one build under contention, its outcome shared by
+//! every caller that waited for it, and the build handed to those callers before anything
+//! can unload it.
+//!
+//! * Concurrent first callers wait for one `init`. Success: each waiter (and the builder)
+//!   gets a [`Ticket`], which keeps the value from being detached until the caller has taken
+//!   its hold — a call is served by the build it waited for. Failure: every waiter of that
+//!   attempt gets the error; nothing is cached, the next call retries. A panic in `init`
+//!   becomes an error; an async builder that is cancelled ends its attempt and its waiters
+//!   retry.
+//! * An operation of a module called from that module's own `init` (sync or async), or from
+//!   its `Drop`, gets an error at once — never a deadlock, never a second instance.
+//! * A blocking call of a module whose `init` is async gets [`Error::AsyncInitRequired`]
+//!   unless the value is resident, even while an async build runs: a blocking wait there
+//!   would stall an executor thread, or deadlock a current-thread runtime.
+//! * `init` and the `tracing` event of a load run with no runtime lock held.
+
+use crate::cell::{BuildState, Hold, ModuleCell, ModuleGuard, Phase};
+use crate::error::{Error, InitError};
+use crate::memory;
+use crate::module::Builder;
+use crate::sync::{current_thread, lock, MutexGuard};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// Proof that the holder waited for (or made) the resident build: while any ticket is out
+/// the value cannot be detached. Dropping it gives the value back to LUGS.
+pub(crate) struct Ticket<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+}
+
+impl<T: Send + Sync + 'static> Drop for Ticket<T> {
+    fn drop(&mut self) {
+        lock(&self.cell.state).tickets -= 1;
+    }
+}
+
+/// What the state says to a caller that found no resident value.
+enum Next<T: Send + Sync + 'static> {
+    Resident(Ticket<T>),
+    Build(u64),
+    WaitBuild(u64),
+    WaitDrop,
+}
+
+impl<T: Send + Sync + 'static> ModuleCell<T> {
+    /// Enters a blocking call: a hold on the resident value, building it first if needed.
+    /// `name` and `builder` describe the module for errors and the build.
+    pub(crate) fn acquire(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<Hold<T>, Error> {
+        loop {
+            if let Some(hold) = self.try_hold() {
+                return Ok(hold);
+            }
+            let ticket = self.build_blocking(name, builder)?;
+            // The ticket keeps the value resident: this hold is on the build we waited for.
+            let hold = self.try_hold();
+            drop(ticket);
+            if let Some(hold) = hold {
+                return Ok(hold);
+            }
+        }
+    }
+
+    /// Like [`ModuleCell::acquire`] for async calls: a counted hold (`Send`), awaiting an
+    /// async build.
+    pub(crate) async fn acquire_async(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<ModuleGuard<T>, Error> {
+        loop {
+            if let Some(guard) = self.try_count() {
+                return Ok(guard);
+            }
+            let ticket = self.build_async(name, builder).await?;
+            let guard = self.try_count();
+            drop(ticket);
+            if let Some(guard) = guard {
+                return Ok(guard);
+            }
+        }
+    }
+
+    /// Under the state lock: a ticket on the resident value, or what to do instead.
+    fn next(
+        &'static self,
+        st: &mut BuildState,
+        name: &'static str,
+        async_init: bool,
+    ) -> Result<Next<T>, Error> {
+        if !self.value.load(SeqCst).is_null() {
+            st.tickets += 1;
+            return Ok(Next::Resident(Ticket { cell: self }));
+        }
+        match st.phase {
+            Phase::Building if in_init(self) => Err(init_failed(
+                name,
+                "its init called one of its own operations (cyclic init)",
+            )),
+            Phase::Dropping(t) if t == current_thread() => Err(Error::ModuleUnloading {
+                module: name.to_string(),
+            }),
+            _ if async_init => Err(Error::AsyncInitRequired {
+                module: name.to_string(),
+            }),
+            Phase::Building => {
+                st.waiting += 1;
+                Ok(Next::WaitBuild(st.attempt))
+            }
+            Phase::Dropping(_) => Ok(Next::WaitDrop),
+            Phase::Idle => {
+                st.phase = Phase::Building;
+                st.attempt += 1;
+                Ok(Next::Build(st.attempt))
+            }
+        }
+    }
+
+    /// Builds the value unless one is resident; with a build already running, waits for it
+    /// and shares its outcome.
+    fn build_blocking(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<Ticket<T>, Error> {
+        let async_init = matches!(builder, Builder::Async(_));
+        let mut st = lock(&self.state);
+        let attempt = loop {
+            match self.next(&mut st, name, async_init)? {
+                Next::Resident(ticket) => return Ok(ticket),
+                Next::Build(attempt) => break attempt,
+                Next::WaitBuild(attempt) => {
+                    while st.phase != Phase::Idle && st.attempt == attempt {
+                        st = wait(&self.changed, st);
+                    }
+                    if let Some(result) = self.outcome_of(&st, attempt) {
+                        return result;
+                    }
+                }
+                Next::WaitDrop => {
+                    while matches!(st.phase, Phase::Dropping(_)) {
+                        st = wait(&self.changed, st);
+                    }
+                }
+            }
+        };
+        drop(st);
+        let Builder::Sync(build) = builder else {
+            unreachable!("`next` refuses a blocking build of an async init")
+        };
+        let t0 = Instant::now();
+        let (outcome, bytes) = memory::attribute_to(|| {
+            let _busy = InInit::enter(self);
+            catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
+        });
+        self.finish_build(name, attempt, outcome, bytes, t0)
+    }
+
+    /// The waiter's share of finished attempt `attempt`: a ticket (counted for it by the
+    /// builder) or the error; `None` if the attempt was abandoned (retry).
+    fn outcome_of(
+        &'static self,
+        st: &BuildState,
+        attempt: u64,
+    ) -> Option<Result<Ticket<T>, Error>> {
+        match &st.outcome {
+            Some((a, Ok(()))) if *a == attempt => Some(Ok(Ticket { cell: self })),
+            Some((a, Err(e))) if *a == attempt => Some(Err(e.clone())),
+            _ => None,
+        }
+    }
+
+    async fn build_async(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<Ticket<T>, Error> {
+        let attempt = loop {
+            let next = self.next(&mut lock(&self.state), name, false)?;
+            match next {
+                Next::Resident(ticket) => return Ok(ticket),
+                Next::Build(attempt) => break attempt,
+                Next::WaitBuild(attempt) => {
+                    let wait = Wait {
+                        cell: self,
+                        build: Some(attempt),
+                        done: false,
+                    };
+                    if let Some(result) = wait.await {
+                        return result;
+                    }
+                }
+                Next::WaitDrop => {
+                    let wait = Wait {
+                        cell: self,
+                        build: None,
+                        done: false,
+                    };
+                    wait.await;
+                }
+            }
+        };
+        // From here on this task is the builder; if it is dropped mid-build (cancelled),
+        // the guard ends the attempt so that waiters retry.
+        let mut abort = AbortBuild {
+            cell: self,
+            armed: true,
+        };
+        let t0 = Instant::now();
+        let (result, bytes) = match builder {
+            Builder::Sync(build) => memory::attribute_to(|| {
+                let _busy = InInit::enter(self);
+                catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
+            }),
+            Builder::Async(build) => {
+                let (r, bytes) = CatchUnwind(self, memory::Attributed::new(build())).await;
+                (r.map(|r| r.map(Box::new)), bytes)
+            }
+        };
+        abort.armed = false;
+        self.finish_build(name, attempt, result, bytes, t0)
+    }
+
+    fn finish_build(
+        &'static self,
+        name: &'static str,
+        attempt: u64,
+        outcome: std::thread::Result<Result<Box<T>, InitError>>,
+        bytes: Option<u64>,
+        started: Instant,
+    ) -> Result<Ticket<T>, Error> {
+        let result = match outcome {
+            Ok(Ok(value)) => {
+                let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.costs.record_build(ns);
+                self.bytes.store(bytes.unwrap_or(u64::MAX), Relaxed);
+                self.builds.fetch_add(1, Relaxed);
+                // Still BUILDING: no detach can run before the tickets below are counted.
+                self.value.store(Box::into_raw(value), SeqCst);
+                Ok(())
+            }
+            Ok(Err(cause)) => Err(Error::InitFailed {
+                module: name.to_string(),
+                cause,
+            }),
+            Err(panic) => Err(init_failed(
+                name,
+                &format!("init panicked: {}", panic_message(&*panic)),
+            )),
+        };
+        let mut st = lock(&self.state);
+        st.phase = Phase::Idle;
+        if result.is_ok() {
+            // One ticket for the builder, one for each waiter of this attempt.
+            st.tickets += 1 + st.waiting;
+        }
+        st.waiting = 0;
+        st.outcome = Some((attempt, result.clone()));
+        let wakers = std::mem::take(&mut st.wakers);
+        drop(st);
+        self.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
+        // After the state is settled, and contained: a subscriber may panic or call back.
+        if result.is_ok() {
+            let _ = catch_unwind(|| crate::trace::loaded(name, bytes));
+        }
+        result.map(|()| Ticket { cell: self })
+    }
+}
+
+fn wait<'a, S>(cv: &crate::sync::Condvar, g: MutexGuard<'a, S>) -> MutexGuard<'a, S> {
+    cv.wait(g).unwrap_or_else(|p| p.into_inner())
+}
+
+/// An async wait for the running build `build` (its outcome), or for a drop to end.
+struct Wait<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+    build: Option<u64>,
+    done: bool,
+}
+
+impl<T: Send + Sync + 'static> Future for Wait<T> {
+    type Output = Option<Result<Ticket<T>, Error>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let st = lock(&this.cell.state);
+        let pending = match this.build {
+            Some(attempt) => st.phase != Phase::Idle && st.attempt == attempt,
+            None => matches!(st.phase, Phase::Dropping(_)),
+        };
+        let mut st = st;
+        if pending {
+            st.wakers.push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        this.done = true;
+        Poll::Ready(this.build.and_then(|a| this.cell.outcome_of(&st, a)))
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for Wait<T> {
+    /// A waiter cancelled before it saw the outcome gives back what the builder counted
+    /// for it: its place among the waiters, or its ticket.
+    fn drop(&mut self) {
+        let (Some(attempt), false) = (self.build, self.done) else {
+            return;
+        };
+        let mut st = lock(&self.cell.state);
+        if st.phase != Phase::Idle && st.attempt == attempt {
+            st.waiting -= 1;
+        } else if matches!(&st.outcome, Some((a, Ok(()))) if *a == attempt) {
+            st.tickets -= 1;
+        }
+    }
+}
+
+/// Ends an async build attempt that was cancelled, so its waiters retry.
+struct AbortBuild<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+    armed: bool,
+}
+
+impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut st = lock(&self.cell.state);
+        st.phase = Phase::Idle;
+        st.waiting = 0;
+        let wakers = std::mem::take(&mut st.wakers);
+        drop(st);
+        self.cell.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Polls an async init with the cell marked "in init" on this thread, turning a panic into
+/// an error value (and reporting attributed bytes).
+struct CatchUnwind<T: Send + Sync + 'static, F>(&'static ModuleCell<T>, memory::Attributed<F>);
+
+impl<T, F> Future for CatchUnwind<T, F>
+where
+    T: Send + Sync + 'static,
+    F: Future<Output = Result<T, InitError>> + Unpin,
+{
+    type Output = (std::thread::Result<Result<T, InitError>>, Option<u64>);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let cell = self.0;
+        let inner = &mut self.1;
+        let _busy = InInit::enter(cell);
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready((r, bytes))) => Poll::Ready((Ok(r), bytes)),
+            Err(panic) => Poll::Ready((Err(panic), inner.bytes())),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    /// Cells whose `init` is running on this thread right now (a sync init, or a poll of an
+    /// async one): an operation of one of them called from inside is a cyclic init.
+    static IN_INIT: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks a cell "in init" on this thread while alive.
+struct InInit;
+
+impl InInit {
+    fn enter<T>(_cell: &ModuleCell<T>) -> InInit {
+        #[cfg(not(loom))]
+        let _ = IN_INIT.try_with(|v| v.borrow_mut().push(_cell as *const _ as usize));
+        InInit
+    }
+}
+
+impl Drop for InInit {
+    fn drop(&mut self) {
+        #[cfg(not(loom))]
+        let _ = IN_INIT.try_with(|v| v.borrow_mut().pop());
+    }
+}
+
+fn in_init<T>(_cell: &ModuleCell<T>) -> bool {
+    #[cfg(loom)]
+    return false;
+    #[cfg(not(loom))]
+    IN_INIT
+        .try_with(|v| v.borrow().contains(&(_cell as *const _ as usize)))
+        .unwrap_or(false)
+}
+
+fn init_failed(module: &str, why: &str) -> Error {
+    Error::InitFailed {
+        module: module.to_string(),
+        cause: InitError::msg(why),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}

@@ -1,0 +1,473 @@
+//! The home of one module's value: built on first use, dropped when LUGS unloads it, and
+//! never two live instances.
+//!
+//! # The state machine
+//!
+//! A [`ModuleCell`] holds the module's value behind `value: AtomicPtr<T>` (null = not
+//! resident) and a `state` mutex that serializes the transitions that change `value`:
+//!
+//! ```text
+//!            build (crate::build)                         detach (state locked)
+//!   EMPTY ──────────────────────────▶ RESIDENT ─────────────────────────────────▶ DROPPING
+//!     ▲                                                                             │
+//!     └───────────────── the value's Drop has run (no runtime lock held) ───────────┘
+//! ```
+//!
+//! While DROPPING, `value` is null and no build can start: a caller on another thread
+//! waits for the drop to end; a caller on the dropping thread itself (an operation called
+//! from the module's own `Drop`) gets [`Error::ModuleUnloading`]. So a new value is only
+//! ever built after the old one is gone, and the `Drop` runs with no runtime lock held.
+//!
+//! A call *holds* the value in one of two ways, each a store followed by a load:
+//!
+//! * **Pinned** (blocking calls, slow and fast path alike): write the module's index into
+//!   the calling thread's own record ([`crate::local`]), light fence, load `value`. Nothing
+//!   shared is written, so calls on many threads do not contend.
+//! * **Counted** (async calls, whose task may move between threads, and calls nested too
+//!   deep to pin): `active += 1`, `fence(SeqCst)`, load `value`.
+//!
+//! Null means "not resident": the call builds the value (or waits for the builder).
+//!
+//! **Handoffs.** A build is made for the callers that triggered or awaited it: when it is
+//! published, each of them holds a *ticket* ([`crate::build::Ticket`]) until it has taken
+//! its hold, and `detach` refuses while any ticket is out. A call is therefore served by
+//! the build it waited for; a sweeper racing the callers cannot unload it first.
+//!
+//! **Detach** (under `state`, so no build can start): refuse while a build runs, a ticket
+//! is out, a fast-path slot points at the value or `active` is non-zero; store null into
+//! `value`, run the heavy fence ([`crate::zafp::heavy_fence`]), then look for holds: any
+//! thread pinning the module or a non-zero `active`. None: no call holds the old pointer
+//! and none can load it again, so the caller's remaining checks (cache dependencies, last
+//! use) are exact — they can only change under a hold. If those pass, the cell moves to
+//! DROPPING and hands the value out as a [`Detached`], which drops it (exactly once) after
+//! every runtime lock is released. Otherwise the pointer is put back: the unload loses the
+//! race and the call is served by the current value.
+//!
+//! Either the unloader's fence comes first in the fences' total order, and the caller's
+//! load after its own fence sees null (it goes to the builder, which waits for the drop),
+//! or the caller's fence comes first and the unloader sees its hold. The `loom` models in
+//! `src/tests/loom.rs` check both kinds of hold exhaustively (loom models fences, not
+//! `SeqCst` accesses, which is why the protocol is written with fences).
+
+use crate::cost::Costs;
+use crate::error::Error;
+use crate::memory;
+use crate::module::Protection;
+use crate::sync::{fence, lock, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::task::Waker;
+
+/// What the state lock guards.
+pub(crate) struct BuildState {
+    pub phase: Phase,
+    /// Build attempts so far; waiters remember the one they waited for.
+    pub attempt: u64,
+    /// How the latest finished attempt ended (its waiters read it).
+    pub outcome: Option<(u64, Result<(), Error>)>,
+    /// Callers waiting for the running build: each gets a ticket if it succeeds.
+    pub waiting: usize,
+    /// Tickets out: callers whose build is published and that have not taken their hold.
+    pub tickets: usize,
+    /// Async waiters of the running build or drop.
+    pub wakers: Vec<Waker>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Idle,
+    /// A build runs (its thread, or threads for an async one, mark the cell "in init").
+    Building,
+    /// The detached value is being dropped on this thread.
+    Dropping(crate::sync::ThreadId),
+}
+
+/// The lazily built, resettable home of one module's value.
+#[doc(hidden)]
+pub struct ModuleCell<T> {
+    pub(crate) value: AtomicPtr<T>,
+    pub(crate) active: AtomicUsize,
+    pub(crate) state: Mutex<BuildState>,
+    pub(crate) changed: Condvar,
+    /// Index in the registry (set when the registry is built; used for memory attribution
+    /// and fast-path pins).
+    pub(crate) index: AtomicU32,
+    /// Clock time (ms) of the latest release of a call.
+    pub(crate) last_use_ms: AtomicU64,
+    /// Filled fast-path slots pointing at the current value.
+    pub(crate) fast_refs: AtomicUsize,
+    /// Live result-cache entries computed by this module (protection 3).
+    pub(crate) cache_deps: std::sync::atomic::AtomicUsize,
+    pub(crate) builds: AtomicU64,
+    pub(crate) drops: AtomicU64,
+    /// Heap bytes allocated while the current value was built (counting allocator), or
+    /// `u64::MAX` if unknown.
+    pub(crate) bytes: AtomicU64,
+    pub(crate) costs: Costs,
+}
+
+/// What an unload freed.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reclaimed {
+    /// Heap bytes released during the drop (counting allocator), if known.
+    pub bytes: Option<u64>,
+}
+
+/// What the unloader's last checks see once no call can hold the value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Quiet {
+    pub cache_deps: usize,
+    pub last_use_ms: u64,
+}
+
+macro_rules! cell_new {
+    ($($const:ident)?) => {
+        /// An empty cell.
+        pub $($const)? fn new() -> Self {
+            Self {
+                value: AtomicPtr::new(std::ptr::null_mut()),
+                active: AtomicUsize::new(0),
+                state: Mutex::new(BuildState {
+                    phase: Phase::Idle,
+                    attempt: 0,
+                    outcome: None,
+                    waiting: 0,
+                    tickets: 0,
+                    wakers: Vec::new(),
+                }),
+                changed: Condvar::new(),
+                index: AtomicU32::new(u32::MAX),
+                last_use_ms: AtomicU64::new(0),
+                fast_refs: AtomicUsize::new(0),
+                cache_deps: std::sync::atomic::AtomicUsize::new(0),
+                builds: AtomicU64::new(0),
+                drops: AtomicU64::new(0),
+                bytes: AtomicU64::new(u64::MAX),
+                costs: Costs::new(),
+            }
+        }
+    };
+}
+
+impl<T: Send + Sync + 'static> ModuleCell<T> {
+    #[cfg(not(loom))]
+    cell_new!(const);
+    #[cfg(loom)]
+    cell_new!();
+
+    /// Whether a value is resident.
+    pub fn is_resident(&self) -> bool {
+        !self.value.load(Acquire).is_null()
+    }
+
+    /// In-flight calls of any kind (a scan of the thread records: for introspection and
+    /// sweeps, not the call path).
+    pub fn active_calls(&self) -> usize {
+        self.active.load(Relaxed) + crate::local::pins_of(self.index.load(Relaxed))
+    }
+
+    /// The current value pointer (null when not resident), for filling fast-path slots.
+    pub(crate) fn value_ptr(&self) -> *mut T {
+        self.value.load(Acquire)
+    }
+
+    /// Records a use at `now_ms` (never moves last use backwards) and the idle gap before it.
+    pub(crate) fn touch(&self, now_ms: u64) {
+        let prev = self.last_use_ms.fetch_max(now_ms, Relaxed);
+        if prev > 0 && now_ms > prev {
+            self.costs.record_gap(now_ms - prev);
+        }
+    }
+
+    /// A hold on the resident value, if there is one: pinned on this thread when it can,
+    /// else counted.
+    #[inline]
+    pub(crate) fn try_hold(&'static self) -> Option<Hold<T>> {
+        if let Some(p) = self.try_pin() {
+            return Some(Hold::Pinned(p));
+        }
+        self.try_count().map(Hold::Counted)
+    }
+
+    /// A pinned hold, if the value is resident and this thread can pin (`None` also when
+    /// it cannot: the caller then tries a counted hold, which tells the two apart).
+    #[inline]
+    fn try_pin(&'static self) -> Option<Pinned<T>> {
+        // Under loom the thread records (process-wide) cannot be used across model
+        // executions; the pinned protocol is modelled on its own in `tests/loom.rs`.
+        #[cfg(loom)]
+        return None;
+        #[cfg(not(loom))]
+        {
+            let rec = crate::local::current()?;
+            Pinned::pin(
+                &self.value,
+                rec,
+                self.index.load(Relaxed),
+                crate::zafp::strong_fences(),
+            )
+        }
+    }
+
+    /// A pinned hold taken on a given record (for the loom model).
+    #[cfg(all(test, loom))]
+    pub(crate) fn pin_with(&self, rec: &'static crate::local::ThreadRecord) -> Option<Pinned<T>> {
+        Pinned::pin(
+            &self.value,
+            rec,
+            self.index.load(Relaxed),
+            crate::zafp::strong_fences(),
+        )
+    }
+
+    /// A counted hold: `active += 1`, fence, load.
+    #[inline]
+    pub(crate) fn try_count(&'static self) -> Option<ModuleGuard<T>> {
+        self.active.fetch_add(1, Relaxed);
+        fence(SeqCst);
+        let value = self.value.load(Acquire);
+        if value.is_null() {
+            self.active.fetch_sub(1, Release);
+            return None;
+        }
+        Some(ModuleGuard { cell: self, value })
+    }
+
+    /// Takes the value out if no call holds it and `verdict` — run once no call can hold
+    /// it, so on exact figures — agrees (see the protocol in this module's docs). `Ok(None)`
+    /// if nothing was resident. The caller empties the fast-path slots first; a filled one
+    /// refuses. The returned [`Detached`] drops the value: let it go after releasing every
+    /// runtime lock.
+    pub(crate) fn detach(
+        &'static self,
+        verdict: &dyn Fn(Quiet) -> Result<(), Protection>,
+    ) -> Result<Option<Detached>, Protection> {
+        let mut st = lock(&self.state);
+        if st.phase != Phase::Idle || st.tickets > 0 {
+            return Err(Protection::ActiveCalls);
+        }
+        let value = self.value.load(Acquire);
+        if value.is_null() {
+            return Ok(None);
+        }
+        if self.fast_refs.load(SeqCst) != 0 {
+            return Err(Protection::HotOperation);
+        }
+        if self.active.load(Relaxed) != 0 {
+            return Err(Protection::ActiveCalls);
+        }
+        let index = self.index.load(Relaxed);
+        self.value.store(std::ptr::null_mut(), Relaxed);
+        let quiet = crate::zafp::heavy_fence()
+            && self.active.load(Acquire) == 0
+            && !crate::local::any_pins(index);
+        let decided = if quiet {
+            verdict(Quiet {
+                cache_deps: self.cache_deps.load(Acquire),
+                last_use_ms: self.last_use_ms.load(Acquire),
+            })
+        } else {
+            Err(Protection::ActiveCalls)
+        };
+        if let Err(p) = decided {
+            self.value.store(value, Release);
+            return Err(p);
+        }
+        st.phase = Phase::Dropping(crate::sync::current_thread());
+        drop(st);
+        Ok(Some(Detached(Box::new(DetachedValue {
+            cell: self,
+            value,
+        }))))
+    }
+
+    /// Detaches (no verdict beyond holds) and drops at once (the cell tests).
+    #[cfg(test)]
+    pub(crate) fn unload(&'static self) -> Result<Option<Reclaimed>, Protection> {
+        Ok(self.detach(&|_| Ok(()))?.map(Detached::finish))
+    }
+
+    /// Ends the DROPPING phase and wakes whoever waits to build.
+    fn dropped(&self) {
+        self.drops.fetch_add(1, Relaxed);
+        self.bytes.store(u64::MAX, Relaxed);
+        let mut st = lock(&self.state);
+        st.phase = Phase::Idle;
+        let wakers = std::mem::take(&mut st.wakers);
+        drop(st);
+        self.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// A module value taken out of its cell, dropped by [`Detached::finish`] (or its own drop)
+/// exactly once.
+pub(crate) struct Detached(Box<dyn Finish>);
+
+trait Finish {
+    fn finish(&mut self) -> Reclaimed;
+}
+
+struct DetachedValue<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+    /// Null once dropped.
+    value: *mut T,
+}
+
+impl Detached {
+    /// Drops the value (its `Drop` runs here, with no runtime lock held) and returns the
+    /// heap bytes that freed.
+    pub(crate) fn finish(mut self) -> Reclaimed {
+        self.0.finish()
+    }
+}
+
+impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
+    fn finish(&mut self) -> Reclaimed {
+        let value = std::mem::replace(&mut self.value, std::ptr::null_mut());
+        if value.is_null() {
+            return Reclaimed::default();
+        }
+        let bytes = memory::attribute_free_to(|| {
+            // SAFETY: `value` came from `Box::into_raw` when the build was published. The
+            // cell is DROPPING: `value` is null there, no fast-path slot holds it
+            // (`fast_refs` was zero), no ticket was out, and after the heavy fence no
+            // thread pinned the module and `active` was zero, so by the protocol in this
+            // module's docs no call holds it and none can load it again. The pointer was
+            // replaced by null above, so it is dropped exactly once.
+            let boxed = unsafe { Box::from_raw(value) };
+            // A panicking `Drop` must not leave the cell DROPPING: contain it.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+        });
+        self.cell.dropped();
+        Reclaimed { bytes }
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for DetachedValue<T> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for ModuleCell<T> {
+    fn drop(&mut self) {
+        let value = *self.value.get_mut();
+        if !value.is_null() {
+            // SAFETY: `&mut self` proves no guard borrows the cell; the pointer came from
+            // `Box::into_raw` and is dropped here once.
+            drop(unsafe { Box::from_raw(value) });
+        }
+    }
+}
+
+/// A counted hold on a resident value (async calls, and blocking calls that cannot pin).
+/// Dropping it ends the call. Only the runtime makes one.
+#[doc(hidden)]
+pub struct ModuleGuard<T: 'static> {
+    cell: &'static ModuleCell<T>,
+    value: *mut T,
+}
+
+// SAFETY: the guard hands out `&T` only; `T: Sync` makes sharing it across threads sound,
+// and moving the guard moves a pointer and a `&'static` whose cell is `Sync`.
+unsafe impl<T: Sync> Send for ModuleGuard<T> {}
+// SAFETY: as above, `&ModuleGuard<T>` only exposes `&T`.
+unsafe impl<T: Sync> Sync for ModuleGuard<T> {}
+
+impl<T> ModuleGuard<T> {
+    /// The cell this call runs in.
+    pub(crate) fn cell(&self) -> &'static ModuleCell<T> {
+        self.cell
+    }
+}
+
+impl<T> std::ops::Deref for ModuleGuard<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: `value` was loaded non-null after `active` was incremented and a SeqCst
+        // fence; by the protocol in this module's docs, no unload can drop it until this
+        // guard's drop decrements `active`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for ModuleGuard<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // `Release`: the call's use of the value happens before an unload that reads zero.
+        self.cell.active.fetch_sub(1, Release);
+    }
+}
+
+/// A blocking call's hold on a module's value: pinned on the calling thread, or counted.
+/// Crate-private: a pin must be released in the order it was taken, which only the
+/// runtime's own scoped calls guarantee.
+pub(crate) enum Hold<T: 'static> {
+    Pinned(Pinned<T>),
+    Counted(ModuleGuard<T>),
+}
+
+impl<T> std::ops::Deref for Hold<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match self {
+            Hold::Pinned(p) => p,
+            Hold::Counted(g) => g,
+        }
+    }
+}
+
+/// A hold pinned on the calling thread's record (slow and fast path). Not `Send`: the pin
+/// belongs to this thread. Dropping it unpins. Crate-private: pins nest, so they must be
+/// dropped in reverse order of pinning, which the runtime's scoped calls guarantee.
+pub(crate) struct Pinned<T> {
+    value: *const T,
+    depth: usize,
+    rec: &'static crate::local::ThreadRecord,
+}
+
+impl<T> Pinned<T> {
+    /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
+    /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
+    /// process, so the caller's side must be a full fence ([`crate::zafp::strong_fences`]).
+    #[inline(always)]
+    pub(crate) fn pin(
+        from: &AtomicPtr<T>,
+        rec: &'static crate::local::ThreadRecord,
+        index: u32,
+        strong_fence: bool,
+    ) -> Option<Self> {
+        let depth = rec.pin(index)?;
+        crate::zafp::light_fence(strong_fence);
+        let value = from.load(Acquire);
+        if value.is_null() {
+            rec.unpin(depth);
+            return None;
+        }
+        Some(Pinned { value, depth, rec })
+    }
+}
+
+impl<T> std::ops::Deref for Pinned<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the value was loaded non-null after this thread pinned its module behind
+        // a light fence. An unload stores null (and empties the fast-path slots), runs the
+        // heavy fence and backs off while any thread pins the module (see this module's
+        // docs), so the value stays alive until `drop` clears the pin with `Release`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for Pinned<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.unpin(self.depth);
+    }
+}

@@ -1,0 +1,226 @@
+//! What a module costs, measured: how long its builds take, how often it is used, how long
+//! it sits idle between uses; and the two rules that turn those figures into an unload
+//! decision under [`UnloadStrategy::Cost`](crate::UnloadStrategy::Cost).
+//!
+//! A leaf: it knows nothing of the gateway. Every figure is written off the call path — at
+//! a build (rare, and slow anyway), or when a call finds the module idle for at least a
+//! second (rare by definition).
+//!
+//! # The two rules
+//!
+//! **With a memory budget** (a Lambda function's configured size), memory under the budget
+//! is already paid for: nothing is unloaded below HIGH pressure. At HIGH, modules are
+//! evicted in ascending GreedyDual-Size-Frequency priority (Cherkasova, 1998; applied to
+//! function keep-alive by FaasCache, ASPLOS 2021):
+//!
+//! ```text
+//! H = L + uses × build_time / bytes
+//! ```
+//!
+//! `L` is the `H` of the last module evicted, so modules that stopped being used age out
+//! behind ones still in use. A module that rebuilds in milliseconds per megabyte goes
+//! before a small one that takes 200 ms to build, whatever their recency.
+//!
+//! **Without a budget** (a long-running process sharing its host), holding `b` bytes for a
+//! second costs `b / 1 GiB` GB-seconds and a rebuild costs `build_time × R` GB-seconds
+//! (`R` = `GB_SECONDS_PER_CPU_SECOND`). Keeping an idle module is renting; unloading it is
+//! buying the rebuild. The ski-rental break-even rule unloads once the module has been
+//! idle for as long as its rebuild is worth:
+//!
+//! ```text
+//! T* = build_time × R × 1 GiB / b
+//! ```
+//!
+//! It is deterministic and never pays more than twice what the best offline choice (one
+//! that knew when the next call would come) pays.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// 1 GB as AWS bills memory: 1 024 MiB.
+pub const GIB: f64 = (1u64 << 30) as f64;
+
+/// Upper bounds (ms, exclusive) of the idle-gap histogram's buckets; the last is open.
+pub const GAP_BUCKETS_MS: [u64; 4] = [10_000, 60_000, 600_000, 3_600_000];
+
+/// Gaps shorter than this are not recorded: they are not idle time worth an unload.
+pub const MIN_GAP_MS: u64 = 1_000;
+
+/// The measured costs of one module, kept next to its value.
+#[derive(Debug)]
+pub(crate) struct Costs {
+    last_build_ns: AtomicU64,
+    total_build_ns: AtomicU64,
+    /// Gaps between uses: [1 s, 10 s), [10 s, 1 min), [1 min, 10 min), [10 min, 1 h), ≥ 1 h.
+    gaps: [AtomicU64; 5],
+}
+
+impl Costs {
+    pub(crate) const fn new() -> Self {
+        Self {
+            last_build_ns: AtomicU64::new(0),
+            total_build_ns: AtomicU64::new(0),
+            gaps: [const { AtomicU64::new(0) }; 5],
+        }
+    }
+
+    /// Records a finished build of `ns` nanoseconds (wall clock: what the caller waited
+    /// and Lambda billed).
+    pub(crate) fn record_build(&self, ns: u64) {
+        self.last_build_ns.store(ns, Relaxed);
+        // Saturating: a counter the runtime keeps never wraps.
+        let _ = self
+            .total_build_ns
+            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(ns)));
+    }
+
+    /// Records a gap of `ms` between two uses (ignored below [`MIN_GAP_MS`]).
+    pub(crate) fn record_gap(&self, ms: u64) {
+        if ms < MIN_GAP_MS {
+            return;
+        }
+        let i = GAP_BUCKETS_MS.iter().position(|&b| ms < b).unwrap_or(4);
+        self.gaps[i].fetch_add(1, Relaxed);
+    }
+
+    /// The latest build's time, if any build finished.
+    pub(crate) fn last_build_ns(&self, builds: u64) -> Option<u64> {
+        (builds > 0).then(|| self.last_build_ns.load(Relaxed))
+    }
+
+    /// The mean build time over `builds` builds.
+    pub(crate) fn mean_build_ns(&self, builds: u64) -> Option<u64> {
+        (builds > 0).then(|| self.total_build_ns.load(Relaxed) / builds)
+    }
+
+    pub(crate) fn gaps(&self) -> IdleGaps {
+        let g = |i: usize| self.gaps[i].load(Relaxed);
+        IdleGaps {
+            s1_to_10s: g(0),
+            s10_to_1m: g(1),
+            m1_to_10m: g(2),
+            m10_to_1h: g(3),
+            over_1h: g(4),
+        }
+    }
+}
+
+/// How often a module sat idle, and for how long, between two uses (gaps under a second
+/// are not counted).
+///
+/// ```
+/// let gaps = lmms::IdleGaps::default();
+/// assert_eq!(gaps.total(), 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct IdleGaps {
+    /// 1 to 10 seconds.
+    pub s1_to_10s: u64,
+    /// 10 seconds to a minute.
+    pub s10_to_1m: u64,
+    /// 1 to 10 minutes.
+    pub m1_to_10m: u64,
+    /// 10 minutes to an hour.
+    pub m10_to_1h: u64,
+    /// An hour or more.
+    pub over_1h: u64,
+}
+
+impl IdleGaps {
+    /// Gaps counted in all.
+    pub fn total(&self) -> u64 {
+        self.s1_to_10s + self.s10_to_1m + self.m1_to_10m + self.m10_to_1h + self.over_1h
+    }
+}
+
+/// GreedyDual-Size-Frequency priority: `L + uses × build_ns / bytes` (lower goes first).
+/// A module of zero bytes is worth keeping whatever it cost: infinite priority.
+///
+/// ```
+/// use lmms::cost::gdsf_priority;
+/// // 64 MiB rebuilt in 5 ms goes before 1 MiB that takes 200 ms, at equal use.
+/// assert!(gdsf_priority(0.0, 1, 5_000_000, 64 << 20) < gdsf_priority(0.0, 1, 200_000_000, 1 << 20));
+/// ```
+pub fn gdsf_priority(l: f64, uses: u64, build_ns: u64, bytes: u64) -> f64 {
+    if bytes == 0 {
+        return f64::INFINITY;
+    }
+    l + uses as f64 * build_ns as f64 / bytes as f64
+}
+
+/// The ski-rental break-even idle time, in ms: `build_time × R × 1 GiB / bytes`, where `R`
+/// is GB-seconds per CPU-second. Saturates at `u64::MAX` (a module of zero bytes is never
+/// worth unloading).
+///
+/// ```
+/// use lmms::cost::break_even_ms;
+/// // 10 ms to rebuild 10 MiB at R = 9: idle for 9.2 s before unloading pays.
+/// assert_eq!(break_even_ms(10_000_000, 10 << 20, 9.0), 9_216);
+/// assert_eq!(break_even_ms(10_000_000, 0, 9.0), u64::MAX);
+/// ```
+pub fn break_even_ms(build_ns: u64, bytes: u64, r: f64) -> u64 {
+    if bytes == 0 {
+        return u64::MAX;
+    }
+    let ms = build_ns as f64 / 1e6 * r * GIB / bytes as f64;
+    if ms.is_finite() && ms < u64::MAX as f64 {
+        ms.round() as u64
+    } else {
+        u64::MAX
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_land_in_their_buckets() {
+        let c = Costs::new();
+        for ms in [
+            999,
+            1_000,
+            9_999,
+            10_000,
+            59_999,
+            60_000,
+            600_000,
+            3_600_000,
+            u64::MAX,
+        ] {
+            c.record_gap(ms);
+        }
+        let g = c.gaps();
+        assert_eq!(
+            (
+                g.s1_to_10s,
+                g.s10_to_1m,
+                g.m1_to_10m,
+                g.m10_to_1h,
+                g.over_1h
+            ),
+            (2, 2, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn build_times_saturate_and_average() {
+        let c = Costs::new();
+        assert_eq!(c.mean_build_ns(0), None);
+        c.record_build(10);
+        c.record_build(30);
+        assert_eq!(
+            (c.last_build_ns(2), c.mean_build_ns(2)),
+            (Some(30), Some(20))
+        );
+        c.record_build(u64::MAX);
+        assert_eq!(c.total_build_ns.load(Relaxed), u64::MAX);
+    }
+
+    #[test]
+    fn priority_ages_with_inflation() {
+        // Inflation L lifts every priority computed after an eviction.
+        assert!(gdsf_priority(5.0, 1, 1, 1) > gdsf_priority(0.0, 4, 1, 1));
+        assert_eq!(gdsf_priority(0.0, 0, 1, 1), 0.0);
+    }
+}

@@ -1,0 +1,282 @@
+//! LUGS's decision rules: which resident module to unload next, and why.
+//!
+//! The sweep ([`crate::lugs`]) asks [`Rule::pick`] for candidates one step at a time and
+//! detaches them; this file only decides. Every rule keeps protections 1–3 (active calls,
+//! hot operation, cache dependencies) and never touches a `core` module.
+//!
+//! * [`Rule::Idle`] — the seeds' clock rule: `utility` modules also wait out the grace
+//!   period and keep the resident floor; `feature` modules go as soon as 1–3 pass. At HIGH
+//!   pressure, grace and floor are ignored and modules go least recently used first, one a
+//!   step, until pressure is below HIGH.
+//! * [`Rule::Pressure`] — cost strategy with a memory budget: nothing below HIGH; at HIGH,
+//!   lowest GreedyDual-Size-Frequency priority first, one a step, until below HIGH.
+//! * [`Rule::BreakEven`] — cost strategy without a budget: a module goes once idle past its
+//!   ski-rental break-even time (`utility`: and past the grace period, floor kept).
+//!
+//! See [`crate::cost`] for the two cost rules' derivation.
+
+use crate::cost::{break_even_ms, gdsf_priority};
+use crate::memory::Pressure;
+use crate::module::{Policy, Protection};
+use serde::Serialize;
+
+/// Why a module was unloaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnloadReason {
+    /// Memory pressure at HIGH or above (either strategy).
+    Pressure,
+    /// Idle past its break-even time (cost strategy, no budget).
+    BreakEven,
+    /// The seeds' clock rule (idle strategy, or cost strategy with bytes unknown).
+    IdleRule,
+    /// [`Gateway::unload`](crate::Gateway::unload) asked for it.
+    Explicit,
+}
+
+/// One unload and the figures that decided it.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Unload {
+    /// The module.
+    pub module: String,
+    /// Why it went.
+    pub reason: UnloadReason,
+    /// Heap bytes its value held (measured at build), if known.
+    pub bytes: Option<u64>,
+    /// Heap bytes its drop gave back (counting allocator), if known.
+    pub reclaimed_bytes: Option<u64>,
+    /// Mean wall-clock build time, ns.
+    pub build_ns: Option<u64>,
+    /// Calls since it was built.
+    pub uses: u64,
+    /// Time since its last use, ms.
+    pub idle_ms: u64,
+    /// GreedyDual-Size-Frequency priority it was evicted at ([`UnloadReason::Pressure`]
+    /// under the cost strategy).
+    pub priority: Option<f64>,
+    /// Its break-even idle time, ms ([`UnloadReason::BreakEven`]).
+    pub break_even_ms: Option<u64>,
+    /// Memory pressure when it was chosen, with a budget.
+    pub pressure: Option<Pressure>,
+}
+
+/// What the rules know of one resident, non-`core` candidate.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Candidate {
+    pub index: usize,
+    pub policy: Policy,
+    pub bytes: Option<u64>,
+    pub build_ns: Option<u64>,
+    pub uses: u64,
+    pub last_use_ms: u64,
+    /// Protections 1–3 as seen now (the detach re-checks 1 and 3 exactly).
+    pub protected: Option<Protection>,
+}
+
+/// The rule a sweep runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Rule {
+    Idle,
+    Pressure,
+    BreakEven,
+}
+
+/// What a rule asks of one candidate.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pick {
+    pub index: usize,
+    pub reason: UnloadReason,
+    /// Checks the detach re-runs on exact figures: the module must have been idle at least
+    /// this long (ms) at the moment of unloading.
+    pub min_idle_ms: u64,
+    pub priority: Option<f64>,
+    pub break_even_ms: Option<u64>,
+}
+
+/// Settings the rules read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Knobs {
+    pub grace_ms: u64,
+    pub floor: usize,
+    pub r: f64,
+}
+
+impl Rule {
+    /// Whether this rule evicts one module a step and re-measures pressure between.
+    pub fn emergency(self, pressure: Option<Pressure>) -> bool {
+        let high = pressure.is_some_and(|p| p >= Pressure::High);
+        match self {
+            Rule::Idle | Rule::Pressure => high,
+            Rule::BreakEven => false,
+        }
+    }
+
+    /// The modules to try this step, in order, with the protection that keeps each of the
+    /// others. `resident` counts every resident module (for the floor); `l` is the GDSF
+    /// inflation.
+    pub fn pick(
+        self,
+        mut cands: Vec<Candidate>,
+        pressure: Option<Pressure>,
+        now: u64,
+        resident: usize,
+        k: Knobs,
+        l: f64,
+    ) -> (Vec<Pick>, Vec<(usize, Protection)>) {
+        let emergency = self.emergency(pressure);
+        if self == Rule::Pressure && !emergency {
+            // Under the budget: memory already paid for; nothing to gain.
+            return (Vec::new(), Vec::new());
+        }
+        let priority = |c: &Candidate| {
+            gdsf_priority(
+                l,
+                c.uses.max(1),
+                c.build_ns.unwrap_or(0),
+                c.bytes.unwrap_or(0),
+            )
+        };
+        match self {
+            Rule::Pressure => cands.sort_by(|a, b| priority(a).total_cmp(&priority(b))),
+            _ => cands.sort_by_key(|c| c.last_use_ms),
+        }
+        let (mut picks, mut blocked) = (Vec::new(), Vec::new());
+        let mut resident = resident;
+        for c in cands {
+            if let Some(p) = c.protected {
+                blocked.push((c.index, p));
+                continue;
+            }
+            let idle = now.saturating_sub(c.last_use_ms);
+            let utility = c.policy == Policy::Utility;
+            let mut pick = Pick {
+                index: c.index,
+                reason: UnloadReason::IdleRule,
+                min_idle_ms: 0,
+                priority: None,
+                break_even_ms: None,
+            };
+            match self {
+                _ if emergency => {
+                    pick.reason = UnloadReason::Pressure;
+                    pick.priority = (self == Rule::Pressure).then(|| priority(&c));
+                }
+                Rule::BreakEven => {
+                    let t = break_even_ms(c.build_ns.unwrap_or(0), c.bytes.unwrap_or(0), k.r);
+                    pick.reason = UnloadReason::BreakEven;
+                    pick.break_even_ms = Some(t);
+                    pick.min_idle_ms = if utility { t.max(k.grace_ms) } else { t };
+                }
+                _ => pick.min_idle_ms = if utility { k.grace_ms } else { 0 },
+            }
+            if idle < pick.min_idle_ms {
+                let why = if utility && idle < k.grace_ms {
+                    Protection::GracePeriod
+                } else {
+                    Protection::BelowBreakEven
+                };
+                blocked.push((c.index, why));
+                continue;
+            }
+            if utility && !emergency && resident <= k.floor {
+                blocked.push((c.index, Protection::ResidentFloor));
+                continue;
+            }
+            picks.push(pick);
+            resident -= 1;
+            if emergency {
+                // One a step: pressure is measured again before the next.
+                break;
+            }
+        }
+        (picks, blocked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K: Knobs = Knobs {
+        grace_ms: 30_000,
+        floor: 0,
+        r: 9.0,
+    };
+
+    fn cand(index: usize, bytes: u64, build_ms: u64, last_use_ms: u64) -> Candidate {
+        Candidate {
+            index,
+            policy: Policy::Utility,
+            bytes: Some(bytes),
+            build_ns: Some(build_ms * 1_000_000),
+            uses: 1,
+            last_use_ms,
+            protected: None,
+        }
+    }
+
+    #[test]
+    fn pressure_rule_waits_for_high_and_prefers_cheap_rebuilds_per_byte() {
+        // A 64 MiB module that rebuilds in 5 ms vs. a 1 MiB one that takes 200 ms, used
+        // longer ago: the big cheap one goes first.
+        let cands = vec![cand(0, 1 << 20, 200, 0), cand(1, 64 << 20, 5, 50_000)];
+        let (picks, _) =
+            Rule::Pressure.pick(cands.clone(), Some(Pressure::Moderate), 60_000, 2, K, 0.0);
+        assert!(picks.is_empty());
+        let (picks, _) =
+            Rule::Pressure.pick(cands.clone(), Some(Pressure::High), 60_000, 2, K, 0.0);
+        assert_eq!(picks.iter().map(|p| p.index).collect::<Vec<_>>(), [1]);
+        // The idle rule in the same emergency goes least recently used first.
+        let (picks, _) = Rule::Idle.pick(cands, Some(Pressure::High), 60_000, 2, K, 0.0);
+        assert_eq!(picks.iter().map(|p| p.index).collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn break_even_needs_its_idle_time_and_the_grace_period() {
+        // 10 ms for 10 MiB: T* = 9.216 s, under the 30 s grace period for utility.
+        let c = cand(0, 10 << 20, 10, 0);
+        let (p, b) = Rule::BreakEven.pick(vec![c], None, 29_999, 1, K, 0.0);
+        assert!(p.is_empty() && b == [(0, Protection::GracePeriod)]);
+        let (p, _) = Rule::BreakEven.pick(vec![c], None, 30_000, 1, K, 0.0);
+        assert_eq!(
+            (p[0].break_even_ms, p[0].reason),
+            (Some(9_216), UnloadReason::BreakEven)
+        );
+        // A feature module needs only its break-even time.
+        let f = Candidate {
+            policy: Policy::Feature,
+            ..c
+        };
+        let (p, b) = Rule::BreakEven.pick(vec![f], None, 9_215, 1, K, 0.0);
+        assert!(p.is_empty() && b == [(0, Protection::BelowBreakEven)]);
+        let (p, _) = Rule::BreakEven.pick(vec![f], None, 9_216, 1, K, 0.0);
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn floor_and_protections_hold() {
+        let k = Knobs { floor: 1, ..K };
+        let mut hot = cand(1, 1, 1, 0);
+        hot.protected = Some(Protection::HotOperation);
+        let (p, b) = Rule::Idle.pick(
+            vec![cand(0, 1, 1, 0), hot, cand(2, 1, 1, 0)],
+            None,
+            60_000,
+            3,
+            k,
+            0.0,
+        );
+        assert_eq!(p.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(b, [(1, Protection::HotOperation)]);
+        let (p, b) = Rule::Idle.pick(
+            vec![cand(0, 1, 1, 0), cand(2, 1, 1, 0)],
+            None,
+            60_000,
+            2,
+            k,
+            0.0,
+        );
+        assert_eq!((p.len(), b), (1, vec![(2, Protection::ResidentFloor)]));
+    }
+}
