@@ -180,6 +180,14 @@ fn start_preload_builds_the_hot_modules_and_not_the_cold_ones() {
         ]
     );
     assert!(failing.is_some_and(|e| e.contains("no data")));
+    // In JSON a reason's fields sit beside the module's name.
+    let json = serde_json::to_value(report).unwrap();
+    let cold = serde_json::json!({"module": "cold_mod", "reason": "below_threshold",
+                                   "calls": 2, "min_calls": 3});
+    assert!(
+        json["skipped"].as_array().unwrap().contains(&cold),
+        "{json}"
+    );
 
     for name in ["hot_mod", "warm_mod"] {
         let m = module(name);
@@ -191,13 +199,18 @@ fn start_preload_builds_the_hot_modules_and_not_the_cold_ones() {
     }
 }
 
-#[tokio::test]
-async fn the_async_preload_builds_what_the_start_could_not() {
+#[test]
+fn the_async_preload_builds_what_the_start_could_not() {
     let _turn = setup();
     let gw = lmms::gateway();
     let preload = gw.config().heat_preload.clone().unwrap();
 
-    let report = gw.preload_profile_async(&preload).await.unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let report = runtime
+        .block_on(gw.preload_profile_async(&preload))
+        .unwrap();
 
     assert_eq!(report.built, ["async_mod"]);
     let resident = ["hot_mod", "warm_mod"];

@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// What a heat-profile preload did.
+/// What a heat-profile preload did: returned by [`Gateway::preload_profile`] and
+/// [`Gateway::preload_profile_async`]; the one run at start is
+/// [`Gateway::heat_preload_report`]. Serializes to JSON for a log line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct HeatPreloadReport {
@@ -31,7 +33,9 @@ pub struct HeatPreloadReport {
 pub struct SkippedModule {
     /// Module name, as the profile spells it.
     pub module: String,
-    /// Why it was not built.
+    /// Why it was not built (in JSON, its fields sit beside `module`:
+    /// `{"module": "x", "reason": "below_threshold", "calls": 2, "min_calls": 3}`).
+    #[serde(flatten)]
     pub reason: SkipReason,
 }
 
@@ -111,6 +115,19 @@ impl Gateway {
     }
 
     /// Like [`Gateway::preload_profile`], and awaits async inits too.
+    ///
+    /// ```
+    /// /// In `main`, before serving: the start built the blocking modules of
+    /// /// `LMMS_HEAT_PROFILE`; this builds its async ones (the rest are resident).
+    /// async fn init_phase() -> Result<(), lmms::Error> {
+    ///     let gw = lmms::gateway();
+    ///     if let Some(preload) = &gw.config().heat_preload {
+    ///         let report = gw.preload_profile_async(preload).await?;
+    ///         println!("[LMMS_PRELOAD] {}", serde_json::to_string(&report).unwrap());
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn preload_profile_async(
         &self,
         preload: &HeatPreload,
@@ -129,6 +146,17 @@ impl Gateway {
     /// The report of the preload run when the gateway started (`LMMS_HEAT_PROFILE` or
     /// [`ConfigBuilder::heat_preload`](crate::ConfigBuilder::heat_preload)); `None`
     /// without a configured profile, or with a fault.
+    ///
+    /// ```
+    /// let profile = lmms::HeatProfile::from_json(
+    ///     r#"{"version": 1, "modules": [{"module": "gone_core", "calls_in_window": 3}]}"#,
+    /// )?;
+    /// lmms::configure(lmms::Config::builder().heat_preload(profile).build()?)?;
+    /// let report = lmms::gateway().heat_preload_report().expect("preloaded at start");
+    /// assert_eq!(report.skipped[0].module, "gone_core");
+    /// assert_eq!(report.skipped[0].reason, lmms::SkipReason::UnknownModule);
+    /// # Ok::<(), lmms::Error>(())
+    /// ```
     pub fn heat_preload_report(&self) -> Option<&'static HeatPreloadReport> {
         AT_START.get()
     }

@@ -56,6 +56,13 @@ pub struct HeatProfile {
 }
 
 /// One module's figures in a [`HeatProfile`].
+///
+/// ```
+/// let mut entry = lmms::ModuleHeat::new("weather_core", 40);
+/// entry.bytes = Some(2 << 20);
+/// let profile = lmms::HeatProfile::new(3600, vec![entry, lmms::ModuleHeat::new("i18n_core", 90)]);
+/// assert_eq!(profile.modules[0].module, "i18n_core", "hottest first");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ModuleHeat {
