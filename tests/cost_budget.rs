@@ -127,6 +127,8 @@ fn nothing_below_high_then_gdsf_order_until_below_high() {
     assert!(report.pressure.unwrap() < Pressure::High, "{before}");
     assert!(report.unloaded.is_empty(), "{report:?}; {before}");
 
+    // A fresh cache entry (the first expired with the hour): protection 3 for cached_mod.
+    cached_get().unwrap();
     big_get().unwrap();
     clock.advance(Duration::from_secs(1));
     let at_high = figures("all resident");

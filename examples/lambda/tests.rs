@@ -20,13 +20,12 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static CONFIGURE: Once = Once::new();
     CONFIGURE.call_once(|| {
         crate::data::set_scale_pct(5);
-        // The seeds' idle rule, whose boundary unloads these tests pin down. (Under the
-        // default cost strategy a feature module waits out its break-even time, which
-        // this clock never reaches; with Lambda's memory size as the budget nothing goes
-        // below HIGH pressure.)
         let config = lmms::Config::builder()
-            .unload_strategy(lmms::UnloadStrategy::Idle)
             .clock(lmms::Clock::manual(&lmms::ManualClock::new()))
+            // The boundary mechanics under the seeds' rule, where a feature module goes at
+            // the first boundary after its use (the default cost strategy keeps it while
+            // memory is below the function's size).
+            .unload_strategy(lmms::UnloadStrategy::Idle)
             .sweep_interval(Duration::from_secs(24 * 3600))
             .build()
             .expect("valid test config");
