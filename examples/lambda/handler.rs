@@ -42,6 +42,7 @@ impl From<lmms::Error> for InvocationError {
             E::ArgumentsNotObject { .. }
             | E::MissingArgument { .. }
             | E::BadArgument { .. }
+            | E::ArgumentTooDeep { .. }
             | E::ExtraArgument { .. } => "InvalidArguments",
             E::InitFailed { .. } | E::AsyncInitRequired { .. } => "ModuleInitFailed",
             E::Config(_) | E::Registration(_) => "Misconfigured",

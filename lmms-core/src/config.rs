@@ -6,10 +6,9 @@
 //! error naming the setting instead of wrapping. Numbers in the environment are parsed
 //! exactly as written: surrounding whitespace is refused, like any other stray character.
 
+pub use crate::clock::{Clock, ManualClock};
 use crate::memory::BudgetSource;
 use crate::Error;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Gateway settings. Defaults are the seeds' values; every field has an environment
@@ -102,7 +101,8 @@ impl Config {
     }
 
     /// Reads every setting from the process environment. A variable that is set but does
-    /// not parse is an error naming the variable and the value.
+    /// not parse is an error naming the variable and the value; so is whitespace around a
+    /// value (refused, not trimmed).
     ///
     /// ```
     /// let config = lmms::Config::from_env().unwrap();
@@ -288,8 +288,21 @@ impl std::str::FromStr for UnloadStrategy {
     }
 }
 
+/// Values are taken exactly: whitespace around one is refused, not trimmed, so the value
+/// in force is the value written (and a stray quote or newline is caught).
+fn untrimmed(name: &str, value: &str) -> Result<(), Error> {
+    if value.trim() == value {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{name}={value:?} has whitespace around the value (write {:?})",
+        value.trim()
+    )))
+}
+
 fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
-    match value.trim().to_ascii_lowercase().as_str() {
+    untrimmed(name, value)?;
+    match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(Error::Config(format!(
@@ -299,7 +312,8 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
 }
 
 fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
-    value.trim().parse::<u64>().map_err(|e| {
+    untrimmed(name, value)?;
+    value.parse::<u64>().map_err(|e| {
         Error::Config(format!(
             "{name}={value:?} is not a non-negative whole number ({e})"
         ))
@@ -385,79 +399,5 @@ impl ConfigBuilder {
             self.config.budget_source = Some(BudgetSource::Builder);
         }
         self.config.validate()
-    }
-}
-
-/// The gateway's time source: the system's monotonic clock, or a [`ManualClock`].
-///
-/// ```
-/// use std::time::Duration;
-/// let manual = lmms::ManualClock::new();
-/// let clock = lmms::Clock::manual(&manual);
-/// manual.advance(Duration::from_secs(31));
-/// assert_eq!(clock.now_ms(), 31_000);
-/// ```
-#[derive(Clone, Debug)]
-pub struct Clock(ClockKind);
-
-#[derive(Clone, Debug)]
-enum ClockKind {
-    System(coarsetime::Instant),
-    Manual(Arc<AtomicU64>),
-}
-
-impl Clock {
-    /// The monotonic system clock, read coarsely (`CLOCK_MONOTONIC_COARSE` on Linux:
-    /// a few ns a read, resolution of a few ms).
-    pub fn system() -> Self {
-        Clock(ClockKind::System(
-            coarsetime::Instant::now_without_cache_update(),
-        ))
-    }
-
-    /// A clock that moves only when `manual` is advanced.
-    pub fn manual(manual: &ManualClock) -> Self {
-        Clock(ClockKind::Manual(manual.ms.clone()))
-    }
-
-    /// Milliseconds since this clock's origin.
-    #[inline]
-    pub fn now_ms(&self) -> u64 {
-        match &self.0 {
-            // `now_without_cache_update`: `now()` would also write a process-wide atomic,
-            // a cache line every calling thread would contend on.
-            ClockKind::System(origin) => coarsetime::Instant::now_without_cache_update()
-                .duration_since(*origin)
-                .as_millis(),
-            ClockKind::Manual(ms) => ms.load(Ordering::Acquire),
-        }
-    }
-}
-
-/// A clock for tests and replays: time moves only when told to.
-#[derive(Clone, Debug, Default)]
-pub struct ManualClock {
-    ms: Arc<AtomicU64>,
-}
-
-impl ManualClock {
-    /// A clock at time zero.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Moves time forward (saturating at the end of the clock's range, never wrapping).
-    pub fn advance(&self, by: Duration) {
-        let by = millis(by);
-        let _ = self
-            .ms
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |ms| {
-                Some(ms.saturating_add(by))
-            });
-    }
-
-    /// Milliseconds since the origin.
-    pub fn now_ms(&self) -> u64 {
-        self.ms.load(Ordering::Acquire)
     }
 }

@@ -251,7 +251,7 @@ impl Gateway {
     /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
     /// ```
     pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
-        let meta = &self.find(interface, op)?.common().meta;
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked_sync(interface, op, || call(args))
@@ -274,7 +274,7 @@ impl Gateway {
         op: &str,
         args: Value,
     ) -> Result<Value, Error> {
-        let meta = &self.find(interface, op)?.common().meta;
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked(interface, op, async { call(args) }).await

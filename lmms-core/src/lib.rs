@@ -14,11 +14,13 @@ mod build;
 mod cache;
 mod call;
 mod cell;
+mod clock;
 mod config;
 pub mod cost;
 mod error;
 mod gateway;
 mod heat;
+mod hold;
 mod local;
 mod lugs;
 pub mod memory;
@@ -36,6 +38,7 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
+pub use args::MAX_ARGUMENT_DEPTH;
 pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
 pub use cost::IdleGaps;
 pub use error::{Error, InitError};
@@ -64,7 +67,7 @@ pub mod __private {
             CachedResult, OpCache,
         };
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
-        pub use crate::cell::{ModuleCell, ModuleGuard};
+        pub use crate::cell::ModuleCell;
         pub use crate::module::{Builder, Module};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,

@@ -1,7 +1,7 @@
 //! Unit tests of the runtime's hand-rolled synchronization — the module cell's
-//! build/unload protocol and the fast path's pins: `cell` runs on std threads (and under
-//! miri); `loom` explores every interleaving of the same code under `--cfg loom` — and of
-//! the configuration's checks (`config`).
+//! build/unload protocol, the fast path's pins and the per-thread records: `cell` and
+//! `records` run on std threads (and under miri); `loom` explores every interleaving of the
+//! same code under `--cfg loom` — and of the configuration's checks (`config`).
 
 #[cfg(not(loom))]
 mod cell;
@@ -9,3 +9,5 @@ mod cell;
 mod config;
 #[cfg(loom)]
 mod loom;
+#[cfg(not(loom))]
+mod records;
