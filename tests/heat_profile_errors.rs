@@ -37,6 +37,10 @@ fn each_bad_input_is_a_configuration_error() {
         (vec![(var, bad_file.clone())], "not valid JSON"),
         (vec![(var, "{oops".into())], "(inline JSON): not valid JSON"),
         (vec![(var, "   ".into())], "is empty"),
+        (
+            vec![(var, " /opt/heat.json".into())],
+            "whitespace around the path",
+        ),
         (vec![(var, "[1, 2]".into())], "must be a JSON object"),
         // The old `{module: calls}` snapshot is not a profile.
         (

@@ -311,7 +311,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
     }
 }
 
-fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
+pub(crate) fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
     untrimmed(name, value)?;
     value.parse::<u64>().map_err(|e| {
         Error::Config(format!(

@@ -291,13 +291,7 @@ pub(crate) fn from_lookup(
 ) -> Result<Option<HeatPreload>, Error> {
     let number = |name: &str| -> Result<Option<u64>, Error> {
         lookup(name)
-            .map(|v| {
-                v.trim().parse::<u64>().map_err(|e| {
-                    Error::Config(format!(
-                        "{name}={v:?} is not a non-negative whole number ({e})"
-                    ))
-                })
-            })
+            .map(|v| crate::config::parse_u64(name, &v))
             .transpose()
     };
     let min_calls = number(HEAT_PROFILE_MIN_CALLS_VAR)?;
@@ -328,14 +322,22 @@ pub(crate) fn from_lookup(
 /// A profile from the variable's value; the error starts with where it came from
 /// (`=<path>: ...` or ` (inline JSON): ...`), to follow the variable's name.
 fn load(spec: &str) -> Result<HeatProfile, String> {
-    let spec = spec.trim();
-    if spec.is_empty() {
+    let json = spec.trim_start();
+    if json.trim_end().is_empty() {
         return Err(
             " is empty: set it to a file path or inline JSON, or unset it for no preload".into(),
         );
     }
-    if spec.starts_with('{') || spec.starts_with('[') {
-        return parse(spec).map_err(|e| format!(" (inline JSON): {e}"));
+    // Inline JSON may carry JSON's own whitespace; a path is taken exactly, as every other
+    // setting is.
+    if json.starts_with('{') || json.starts_with('[') {
+        return parse(json).map_err(|e| format!(" (inline JSON): {e}"));
+    }
+    if spec.trim() != spec {
+        return Err(format!(
+            "={spec:?}: whitespace around the path (write {:?})",
+            spec.trim()
+        ));
     }
     let text = std::fs::read_to_string(spec)
         .map_err(|e| format!("={spec}: cannot read the heat profile file: {e}"))?;
