@@ -63,6 +63,9 @@ pub struct Config {
     pub trim_on_unload: bool,
     /// Time source; [`ManualClock`] makes grace periods and heat windows testable.
     pub clock: Clock,
+    /// `LMMS_HEAT_PROFILE` (with `LMMS_HEAT_PROFILE_MIN_CALLS`, `LMMS_HEAT_PROFILE_MAX_MB`):
+    /// a heat profile whose hot modules the gateway builds when it starts (unset: none).
+    pub heat_preload: Option<crate::HeatPreload>,
 }
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             sweep_interval: Duration::from_secs(1),
             trim_on_unload: false,
             clock: Clock::system(),
+            heat_preload: None,
         }
     }
 }
@@ -176,6 +180,7 @@ impl Config {
         if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
             c.sweep_interval = Duration::from_millis(ms);
         }
+        c.heat_preload = crate::profile::from_lookup(&lookup)?;
         c.validate()
     }
 
@@ -226,6 +231,9 @@ impl Config {
                     MAX_DURATION.as_millis()
                 )));
             }
+        }
+        if let Some(preload) = &self.heat_preload {
+            preload.validate()?;
         }
         Ok(self)
     }
@@ -294,7 +302,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
     }
 }
 
-fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
+pub(crate) fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
     untrimmed(name, value)?;
     value.parse::<u64>().map_err(|e| {
         Error::Config(format!(
@@ -365,6 +373,13 @@ impl ConfigBuilder {
         self.budget_mb = None;
         self.config.memory_budget_bytes = None;
         self.config.budget_source = None;
+        self
+    }
+
+    /// `LMMS_HEAT_PROFILE`: preload from a heat profile when the gateway starts (a
+    /// [`HeatProfile`](crate::HeatProfile) preloads every module it lists with calls).
+    pub fn heat_preload(mut self, preload: impl Into<crate::HeatPreload>) -> Self {
+        self.config.heat_preload = Some(preload.into());
         self
     }
 

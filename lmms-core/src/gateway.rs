@@ -135,7 +135,7 @@ impl Gateway {
         };
         crate::fence::init_fences();
         let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
-        let eager = fault.is_none() && !config.lazy_loading;
+        let eager = fault.is_none() && (!config.lazy_loading || config.heat_preload.is_some());
         let first_sweep_ms = config
             .clock
             .now_ms()
@@ -154,13 +154,15 @@ impl Gateway {
         }
     }
 
-    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once. Runs
-    /// outside the gateway's own initialization so that an `init` may call operations.
+    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once; then
+    /// the heat-profile preload, if one is configured. Runs outside the gateway's own
+    /// initialization so that an `init` may call operations.
     fn build_all_once(&self) {
         if !self.eager_pending.swap(false, AcqRel) {
             return;
         }
-        for m in &self.reg.modules {
+        let eager = !self.config.lazy_loading;
+        for m in self.reg.modules.iter().filter(|_| eager) {
             if !m.is_async() {
                 // An init failure here is not fatal: the module is retried on first use,
                 // where the caller gets the error.
@@ -169,6 +171,7 @@ impl Gateway {
                 }
             }
         }
+        crate::preload::preload_at_start(self);
     }
 
     /// The settings in force.

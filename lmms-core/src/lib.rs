@@ -28,6 +28,8 @@ mod lugs;
 pub mod memory;
 mod module;
 mod operation;
+mod preload;
+mod profile;
 mod registry;
 mod stats;
 mod strategy;
@@ -47,6 +49,11 @@ pub use gateway::{configure, execute, execute_async, gateway, Gateway};
 pub use heat::Heat;
 pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
+pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
+pub use profile::{
+    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_MB_VAR, HEAT_PROFILE_MIN_CALLS_VAR,
+    HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
+};
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};
 
