@@ -240,7 +240,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         let result = match outcome {
             Ok(Ok(value)) => {
                 let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                self.costs.record_build(ns);
+                self.costs.record_build(ns, bytes);
                 self.bytes.store(bytes.unwrap_or(u64::MAX), Relaxed);
                 self.builds.fetch_add(1, Relaxed);
                 // Still BUILDING: no detach can run before the tickets below are counted.

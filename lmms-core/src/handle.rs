@@ -28,6 +28,7 @@ pub trait ModuleHandle: Sync + 'static {
     fn bytes(&self) -> Option<u64>;
     fn last_build_ns(&self) -> Option<u64>;
     fn mean_build_ns(&self) -> Option<u64>;
+    fn last_build_bytes(&self) -> Option<u64>;
     fn idle_gaps(&self) -> crate::cost::IdleGaps;
     /// Builds the value if it is not resident (blocking).
     fn build(&self) -> Result<(), Error>;
@@ -95,6 +96,9 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
     }
     fn mean_build_ns(&self) -> Option<u64> {
         self.costs.mean_build_ns(self.builds())
+    }
+    fn last_build_bytes(&self) -> Option<u64> {
+        self.costs.last_build_bytes()
     }
     fn idle_gaps(&self) -> crate::cost::IdleGaps {
         self.costs.gaps()

@@ -346,8 +346,9 @@ fn load(spec: &str) -> Result<HeatProfile, String> {
 
 impl Gateway {
     /// Exports what this instance learned: per module, the calls of its operations in the
-    /// heat window (as of the last sweep), its mean build time and the bytes of its
-    /// resident value (none if it is not resident now), hottest first. Modules without calls in the window are left out. Hand it to a new instance
+    /// heat window (as of the last sweep), its mean build time and the bytes its latest
+    /// build allocated (kept after an unload), hottest first. Modules without calls in the
+    /// window are left out. Hand it to a new instance
     /// through `LMMS_HEAT_PROFILE` ([`HeatProfile::to_json`] writes it).
     ///
     /// ```
@@ -369,8 +370,8 @@ impl Gateway {
         for m in &mut modules {
             if let Some(i) = info.iter().find(|i| i.name == m.module) {
                 m.build_ns = i.mean_build_ns;
-                // The resident value's figure: a module unloaded since has none.
-                m.bytes = i.bytes;
+                // The latest build's figure: still known after the module was unloaded.
+                m.bytes = i.bytes.or(i.last_build_bytes);
             }
         }
         HeatProfile::new(self.config.heat_window.as_secs(), modules)

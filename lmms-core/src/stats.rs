@@ -151,6 +151,9 @@ pub struct ModuleInfo {
     pub last_build_ns: Option<u64>,
     /// Mean wall-clock build time over all its builds, ns.
     pub mean_build_ns: Option<u64>,
+    /// Heap bytes its latest build allocated, if measured — kept after an unload, unlike
+    /// `bytes` (what the resident value holds).
+    pub last_build_bytes: Option<u64>,
     /// Calls of its operations since its current build (counted off the call path: as of
     /// the last sweep).
     pub uses_since_build: u64,
@@ -225,6 +228,7 @@ impl Gateway {
                 drops: m.drops(),
                 last_build_ns: m.last_build_ns(),
                 mean_build_ns: m.mean_build_ns(),
+                last_build_bytes: m.last_build_bytes(),
                 uses_since_build: uses[i],
                 idle_ms: (m.builds() > 0).then(|| now.saturating_sub(m.last_use_ms())),
                 idle_gaps: m.idle_gaps(),
