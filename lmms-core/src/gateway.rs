@@ -29,9 +29,15 @@ pub struct Gateway {
     pub(crate) next_sweep_ms: AtomicU64,
     eager_pending: AtomicBool,
     ready_ns: u64,
-    pub(crate) sweeper: Mutex<Option<crate::lugs::Sweeper>>,
+    pub(crate) sweeper: Mutex<Option<Sweeper>>,
     /// Records per-operation memory deltas of dynamic calls, once set.
     tracker: OnceLock<std::sync::Arc<crate::memory::Tracker>>,
+}
+
+/// The background sweeper thread ([`Gateway::start_sweeper`]) and how to stop it.
+pub(crate) struct Sweeper {
+    pub stop: std::sync::mpsc::Sender<()>,
+    pub handle: std::thread::JoinHandle<()>,
 }
 
 static GATEWAY: OnceLock<Gateway> = OnceLock::new();
@@ -171,7 +177,7 @@ impl Gateway {
                 }
             }
         }
-        crate::preload::preload_at_start(self);
+        self.preload_at_start();
     }
 
     /// The settings in force.

@@ -2,7 +2,7 @@
 //! threshold, within a byte limit), at gateway start or by hand, and the report.
 
 use crate::gateway::Gateway;
-use crate::profile::HeatPreload;
+use crate::profile::{HeatPreload, HeatProfile, ModuleHeat};
 use crate::stats::ModuleInfo;
 use crate::Error;
 use serde::Serialize;
@@ -78,9 +78,12 @@ static AT_START: OnceLock<HeatPreloadReport> = OnceLock::new();
 /// Runs the configured preload once, when the process-wide gateway starts (outside its
 /// initialization, so an init may call operations). Without a profile or with a fault:
 /// nothing.
-pub(crate) fn preload_at_start(gw: &Gateway) {
-    if let (Some(preload), None) = (&gw.config.heat_preload, gw.fault()) {
-        let _ = AT_START.set(preload_blocking(gw, preload));
+impl Gateway {
+    /// The preload a configured heat profile asks for, run once when the gateway starts.
+    pub(crate) fn preload_at_start(&self) {
+        if let (Some(preload), None) = (&self.config.heat_preload, self.fault()) {
+            let _ = AT_START.set(preload_blocking(self, preload));
+        }
     }
 }
 
@@ -262,5 +265,39 @@ impl<'a> Selection<'a> {
     fn finish(mut self) -> HeatPreloadReport {
         self.report.elapsed_us = self.started.elapsed().as_micros() as u64;
         self.report
+    }
+}
+
+impl Gateway {
+    /// Exports what this instance learned: per module, the calls of its operations in the
+    /// heat window (as of the last sweep), its mean build time and the bytes its latest
+    /// build allocated (kept after an unload), hottest first. Modules without calls in the
+    /// window are left out. Hand it to a new instance
+    /// through `LMMS_HEAT_PROFILE` ([`HeatProfile::to_json`] writes it).
+    ///
+    /// ```
+    /// let profile = lmms::gateway().heat_profile();
+    /// assert_eq!(profile.version, lmms::HEAT_PROFILE_VERSION);
+    /// println!("{}", profile.to_json());
+    /// ```
+    pub fn heat_profile(&self) -> HeatProfile {
+        let mut modules: Vec<ModuleHeat> = Vec::new();
+        for op in self.operations() {
+            if let (Some(name), calls @ 1..) = (op.module, op.calls_in_window) {
+                match modules.iter_mut().find(|m| m.module == name) {
+                    Some(m) => m.calls_in_window += calls,
+                    None => modules.push(ModuleHeat::new(name, calls)),
+                }
+            }
+        }
+        let info = self.modules();
+        for m in &mut modules {
+            if let Some(i) = info.iter().find(|i| i.name == m.module) {
+                m.build_ns = i.mean_build_ns;
+                // The latest build's figure: still known after the module was unloaded.
+                m.bytes = i.bytes.or(i.last_build_bytes);
+            }
+        }
+        HeatProfile::new(self.config.heat_window.as_secs(), modules)
     }
 }

@@ -2,7 +2,6 @@
 //! build time, bytes), exported as versioned JSON, and read back (environment or builder)
 //! by another instance to preload the hot modules. The preloading is in `preload.rs`.
 
-use crate::gateway::Gateway;
 use crate::Error;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -291,7 +290,7 @@ pub(crate) fn from_lookup(
 ) -> Result<Option<HeatPreload>, Error> {
     let number = |name: &str| -> Result<Option<u64>, Error> {
         lookup(name)
-            .map(|v| crate::config::parse_u64(name, &v))
+            .map(|v| crate::env::parse_u64(name, &v))
             .transpose()
     };
     let min_calls = number(HEAT_PROFILE_MIN_CALLS_VAR)?;
@@ -342,38 +341,4 @@ fn load(spec: &str) -> Result<HeatProfile, String> {
     let text = std::fs::read_to_string(spec)
         .map_err(|e| format!("={spec}: cannot read the heat profile file: {e}"))?;
     parse(&text).map_err(|e| format!("={spec}: {e}"))
-}
-
-impl Gateway {
-    /// Exports what this instance learned: per module, the calls of its operations in the
-    /// heat window (as of the last sweep), its mean build time and the bytes its latest
-    /// build allocated (kept after an unload), hottest first. Modules without calls in the
-    /// window are left out. Hand it to a new instance
-    /// through `LMMS_HEAT_PROFILE` ([`HeatProfile::to_json`] writes it).
-    ///
-    /// ```
-    /// let profile = lmms::gateway().heat_profile();
-    /// assert_eq!(profile.version, lmms::HEAT_PROFILE_VERSION);
-    /// println!("{}", profile.to_json());
-    /// ```
-    pub fn heat_profile(&self) -> HeatProfile {
-        let mut modules: Vec<ModuleHeat> = Vec::new();
-        for op in self.operations() {
-            if let (Some(name), calls @ 1..) = (op.module, op.calls_in_window) {
-                match modules.iter_mut().find(|m| m.module == name) {
-                    Some(m) => m.calls_in_window += calls,
-                    None => modules.push(ModuleHeat::new(name, calls)),
-                }
-            }
-        }
-        let info = self.modules();
-        for m in &mut modules {
-            if let Some(i) = info.iter().find(|i| i.name == m.module) {
-                m.build_ns = i.mean_build_ns;
-                // The latest build's figure: still known after the module was unloaded.
-                m.bytes = i.bytes.or(i.last_build_bytes);
-            }
-        }
-        HeatProfile::new(self.config.heat_window.as_secs(), modules)
-    }
 }
