@@ -5,8 +5,9 @@
 //!
 //! - **LIGS** builds a part's state (its *module*) only when one of its operations is first
 //!   called;
-//! - **LUGS** drops that state again once it has gone idle and five protections say it is
-//!   safe, so the memory really goes back;
+//! - **LUGS** drops that state again when it is safe (no call in flight, no hot operation,
+//!   no live cached result) and it pays, by measured cost: rebuild time, bytes held and the
+//!   platform's memory size (see [`UnloadStrategy`]), so the memory really goes back;
 //! - **ZAFP** gives hot operations a pre-resolved fast path that costs about as much as a
 //!   direct call.
 //!
@@ -42,6 +43,13 @@
 //! # }
 //! ```
 //!
+//! ## Where to read on
+//!
+//! The guide (`docs/guide.md` in the repository) explains concepts, configuration,
+//! choosing an unload strategy, the fast path, the cache, memory figures and AWS Lambda;
+//! `docs/architecture.md` follows one call through the code and proves the unload
+//! protocol; `docs/benchmarks.md` has the measured costs.
+//!
 //! ## Registration and linking
 //!
 //! Operations register through [`inventory`](https://docs.rs/inventory) (linker sections).
@@ -52,6 +60,8 @@
 //! lists what is registered, and unknown-interface errors say when the registry is empty.
 //!
 //! ## Attributes
+//!
+//! Names (`name`, `interface`, `op`) are ASCII letters, digits, `_` and `-`.
 //!
 //! `#[lmms::module]` keys: `name` (default: the type name in snake case), `policy` =
 //! `"core" | "utility" | "feature"` (default `"utility"`), `async_init` (build with

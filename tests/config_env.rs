@@ -71,3 +71,28 @@ fn bad_environment_value_fails_every_call() {
     assert!(!ok.fast_path);
     assert_eq!(ok.memory_budget_bytes, Some(512 << 20));
 }
+
+#[test]
+fn whitespace_around_a_value_is_refused_and_the_message_says_so() {
+    // Read through a closure: the process environment is left to the test above.
+    for (var, value, clean) in [
+        ("UNLOAD_GRACE_PERIOD", " 30", "30"),
+        ("MAX_HOT_PATHS", "7\n", "7"),
+        ("ENABLE_FAST_PATH", "true ", "true"),
+        ("LAZY_LOADING_ENABLED", "\toff", "off"),
+    ] {
+        let err = lmms::Config::from_lookup(|v| (v == var).then(|| value.to_string()))
+            .expect_err("a value with surrounding whitespace is refused, not trimmed");
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Config(_)), "{msg}");
+        assert!(
+            msg.contains(var)
+                && msg.contains(&format!("{value:?}"))
+                && msg.contains("whitespace")
+                && msg.contains(&format!("{clean:?}")),
+            "{msg}"
+        );
+        // Without the whitespace, the same value is taken.
+        lmms::Config::from_lookup(|v| (v == var).then(|| clean.to_string())).unwrap();
+    }
+}

@@ -42,6 +42,7 @@ impl From<lmms::Error> for InvocationError {
             E::ArgumentsNotObject { .. }
             | E::MissingArgument { .. }
             | E::BadArgument { .. }
+            | E::ArgumentTooDeep { .. }
             | E::ExtraArgument { .. } => "InvalidArguments",
             E::InitFailed { .. } | E::AsyncInitRequired { .. } => "ModuleInitFailed",
             E::Config(_) | E::Registration(_) => "Misconfigured",
@@ -60,7 +61,7 @@ impl From<lmms::Error> for InvocationError {
 ///
 /// Whatever the outcome, the invocation ends with a sweep (the environment may be frozen
 /// as soon as the response is sent, so this is where idle modules are given back) and the
-/// `[LMMS_SWEEP]`, `[LMMS_STATS]` and `[LMMS_HEAT]` log lines.
+/// `[LMMS_SWEEP]`, `[LMMS_STATS]` and `[LMMS_HEAT]` (the instance's heat profile) log lines.
 pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, InvocationError> {
     let (payload, context) = event.into_parts();
     let started = Instant::now();
@@ -88,11 +89,16 @@ pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, InvocationError>
         })
     );
     println!("{}", gw.stats().log_line());
-    println!(
-        "[LMMS_HEAT] {}",
-        serde_json::to_string(&crate::heat::heat_snapshot()).unwrap_or_default()
-    );
+    println!("[LMMS_HEAT] {}", gw.heat_profile().to_json());
     result
+}
+
+/// The instance's heat profile as an operation, so that an invocation
+/// `{"interface": "lmms", "op": "heat"}` exports it (what `LMMS_HEAT_PROFILE` reads in a
+/// new instance). It runs on no module.
+#[lmms::operation(interface = "lmms", op = "heat")]
+pub fn export_heat() -> lmms::HeatProfile {
+    lmms::gateway().heat_profile()
 }
 
 /// Reads the event and runs the call. Returns `interface.op` (for the log) and the result.

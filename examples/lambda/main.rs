@@ -1,4 +1,4 @@
-//! # lambda — the smart-home function behind the official `lambda_runtime` (SPEC section 9)
+//! # lambda — the smart-home function behind the official `lambda_runtime`
 //!
 //! The same application as `examples/smart_home` (its ~50 modules and their data-bearing
 //! inits are compiled in from `../smart_home`), served as a real AWS Lambda function:
@@ -9,10 +9,10 @@
 //!   is frozen between invocations, so the invocation boundary is the one moment a sweep
 //!   is sure to run (a background sweeper thread would be frozen with the rest);
 //! - each invocation logs its sweep (`[LMMS_SWEEP]`), the gateway's `[LMMS_STATS]` line and
-//!   the instance's heat (`[LMMS_HEAT]`, `{module: calls in the heat window}`);
-//! - `LMMS_PRELOAD` (module names, a heat snapshot, or a path to one) builds modules during
-//!   the init phase, before the first invocation: what one instance learned preloads
-//!   another.
+//!   the instance's heat profile (`[LMMS_HEAT]`, from `Gateway::heat_profile`);
+//! - `LMMS_HEAT_PROFILE` (a heat profile exported by another instance, inline or a file
+//!   path) makes the gateway build that instance's hot modules when it starts, during the
+//!   init phase, before the first invocation: what one instance learned preloads another.
 //!
 //! Errors (a malformed event, an unknown operation, bad arguments, a failed init) come
 //! back as Lambda errors with a descriptive `errorType`; nothing panics.
@@ -33,7 +33,6 @@ mod data;
 mod modules;
 
 mod handler;
-mod heat;
 #[cfg(test)]
 mod tests;
 
@@ -64,8 +63,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         // invocation reports it instead of the init phase crashing in a loop.
         println!("[LMMS_FAULT] {fault}");
     }
-    if let Some(spec) = heat::preload_spec_from_env() {
-        heat::preload_from_spec(&spec).await;
+    if let Some(report) = gw.heat_preload_report() {
+        // `LMMS_HEAT_PROFILE`: the gateway built the profile's hot modules as it started.
+        println!("[LMMS_PRELOAD] {}", json(report));
+        let needs_async = (report.skipped.iter()).any(|s| s.reason == lmms::SkipReason::AsyncInit);
+        if let (true, Some(preload)) = (needs_async, &gw.config().heat_preload) {
+            // Modules with an async init need the async preload.
+            if let Ok(more) = gw.preload_profile_async(preload).await {
+                println!("[LMMS_PRELOAD] {}", json(&more));
+            }
+        }
     }
     lambda_runtime::run(lambda_runtime::service_fn(handler::handle)).await
+}
+
+fn json(report: &lmms::HeatPreloadReport) -> String {
+    serde_json::to_string(report).unwrap_or_default()
 }

@@ -3,11 +3,11 @@
 //!
 //! The gateway is process-wide and the tests share it, so they take turns (`serial`) and
 //! compare module build/drop counts before and after rather than absolute states. It runs
-//! on a manual clock that never moves: utility modules stay inside their grace period, and
-//! no end-of-call sweep fires on its own; the only sweeps are the handler's.
+//! on a manual clock that never moves, with `UNLOAD_STRATEGY=idle`: utility modules stay
+//! inside their grace period, feature modules go at the first boundary, and no end-of-call
+//! sweep fires on its own; the only sweeps are the handler's.
 
 use crate::handler::{handle, InvocationError};
-use crate::heat::{heat_snapshot, parse_preload, preload_from_spec, PRELOAD_VAR};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +22,10 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
         crate::data::set_scale_pct(5);
         let config = lmms::Config::builder()
             .clock(lmms::Clock::manual(&lmms::ManualClock::new()))
+            // The boundary mechanics under the seeds' rule, where a feature module goes at
+            // the first boundary after its use (the default cost strategy keeps it while
+            // memory is below the function's size).
+            .unload_strategy(lmms::UnloadStrategy::Idle)
             .sweep_interval(Duration::from_secs(24 * 3600))
             .build()
             .expect("valid test config");
@@ -161,7 +165,7 @@ async fn malformed_events_and_arguments_are_lambda_errors() {
 }
 
 #[tokio::test]
-async fn preload_from_a_heat_snapshot_builds_exactly_those_modules() {
+async fn a_heat_profile_exported_by_one_instance_preloads_another() {
     let _turn = serial().await;
     // Instance A serves some traffic...
     for event in [
@@ -173,48 +177,54 @@ async fn preload_from_a_heat_snapshot_builds_exactly_those_modules() {
         invoke(event).await.expect("call succeeds");
     }
     // ...and exports what it learned, directly or through an invocation.
-    let snapshot = heat_snapshot();
+    let profile = lmms::gateway().heat_profile();
+    let names: BTreeSet<String> = profile.modules.iter().map(|m| m.module.clone()).collect();
     for name in [
         "i18n_core",
         "homeassistant_timers",
         "homeassistant_shopping_list",
     ] {
-        assert!(
-            snapshot.get(name).is_some_and(|&n| n > 0),
-            "{name} in {snapshot:?}"
-        );
+        assert!(names.contains(name), "{name} in {profile:?}");
     }
     let exported = invoke(json!({"interface": "lmms", "op": "heat"}))
         .await
         .unwrap();
-    assert_eq!(exported, serde_json::to_value(&snapshot).unwrap());
+    assert_eq!(exported, serde_json::to_value(&profile).unwrap());
 
     // Instance B starts with none of them resident...
-    for name in snapshot.keys() {
+    for name in &names {
         lmms::gateway().unload(name).unwrap();
     }
     let path = std::env::temp_dir().join(format!("lmms_heat_{}.json", std::process::id()));
     std::fs::write(&path, exported.to_string()).unwrap();
     let before = builds();
 
-    // ...and preloads from A's snapshot before its first invocation.
-    let report = preload_from_spec(path.to_str().unwrap()).await;
+    // ...and its environment names A's profile. (The gateway preloads it when it starts;
+    // this process's gateway has started already, so the test runs the same preload.)
+    let config = lmms::Config::from_lookup(|var| {
+        (var == lmms::HEAT_PROFILE_VAR).then(|| path.to_string_lossy().into_owned())
+    });
     let _ = std::fs::remove_file(&path);
+    let preload = config.expect("a valid profile").heat_preload.unwrap();
+    let report = lmms::gateway()
+        .preload_profile_async(&preload)
+        .await
+        .unwrap();
 
-    let wanted: BTreeSet<String> = snapshot.keys().cloned().collect();
-    assert!(report.failed.is_empty(), "{report:?}");
-    assert_eq!(
-        report.built.iter().cloned().collect::<BTreeSet<_>>(),
-        wanted
-    );
-    assert_eq!(
-        built_since(&before),
-        wanted,
-        "exactly the snapshot's modules"
-    );
-    for name in &wanted {
+    assert!(report.skipped.is_empty(), "{report:?}");
+    assert_eq!(report.built.iter().cloned().collect::<BTreeSet<_>>(), names);
+    assert_eq!(built_since(&before), names, "exactly the profile's modules");
+    for name in &names {
         assert!(module(name).resident, "{name}");
     }
+}
+
+fn profile_of(modules: &[&str]) -> lmms::HeatPreload {
+    let modules = modules
+        .iter()
+        .map(|m| lmms::ModuleHeat::new(*m, 5))
+        .collect();
+    lmms::HeatProfile::new(3600, modules).into()
 }
 
 /// The limit of preloading (docs/lambda.md): a preload is not a use, so a preloaded
@@ -224,7 +234,9 @@ async fn preload_from_a_heat_snapshot_builds_exactly_those_modules() {
 async fn a_preloaded_feature_module_left_unused_goes_at_the_first_boundary() {
     let _turn = serial().await;
     lmms::gateway().unload("homeassistant_scenes").unwrap();
-    let report = preload_from_spec("homeassistant_scenes").await;
+    let report = lmms::gateway()
+        .preload_profile(&profile_of(&["homeassistant_scenes"]))
+        .unwrap();
     assert_eq!(report.built, ["homeassistant_scenes"]);
     let drops = module("homeassistant_scenes").drops;
 
@@ -236,47 +248,18 @@ async fn a_preloaded_feature_module_left_unused_goes_at_the_first_boundary() {
 }
 
 #[tokio::test]
-async fn bad_preload_names_are_logged_and_skipped() {
+async fn a_profiled_module_this_build_lacks_is_skipped_and_reported() {
     let _turn = serial().await;
     lmms::gateway().unload("units_core").unwrap();
     let before = builds();
 
-    let report = preload_from_spec(" units_core , no_such_module ").await;
+    let report = lmms::gateway()
+        .preload_profile(&profile_of(&["units_core", "no_such_module"]))
+        .unwrap();
 
     assert_eq!(report.built, ["units_core"]);
-    assert_eq!(report.failed.len(), 1, "{report:?}");
-    assert_eq!(report.failed[0].0, "no_such_module");
-    assert!(report.failed[0].1.contains("unknown module"), "{report:?}");
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].module, "no_such_module");
+    assert_eq!(report.skipped[0].reason, lmms::SkipReason::UnknownModule);
     assert_eq!(built_since(&before), BTreeSet::from(["units_core".into()]));
-
-    let missing = preload_from_spec("/no/such/dir/heat.json").await;
-    assert!(missing.built.is_empty());
-    assert_eq!(missing.failed[0].0, PRELOAD_VAR);
-    assert!(missing.failed[0].1.contains("cannot read"), "{missing:?}");
-}
-
-#[test]
-fn preload_specs_parse() {
-    assert_eq!(
-        parse_preload("units_core, i18n_core,,units_core").unwrap(),
-        ["units_core", "i18n_core"]
-    );
-    // A snapshot: hottest first, modules without calls left out.
-    assert_eq!(
-        parse_preload(r#"{"a_core": 3, "b_core": 0, "c_core": 9}"#).unwrap(),
-        ["c_core", "a_core"]
-    );
-    assert_eq!(parse_preload(r#"["x", "y"]"#).unwrap(), ["x", "y"]);
-    assert!(parse_preload("").unwrap().is_empty());
-    let err = parse_preload(r#"{"a_core": "hot"}"#).unwrap_err();
-    assert!(
-        err.contains("a_core") && err.contains("whole number"),
-        "{err}"
-    );
-    assert!(parse_preload("{oops")
-        .unwrap_err()
-        .contains("not valid JSON"));
-    assert!(parse_preload("42.json")
-        .unwrap_err()
-        .contains("cannot read"));
 }

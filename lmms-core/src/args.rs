@@ -1,10 +1,121 @@
 //! Arguments of dynamic calls: a JSON object keyed by parameter name.
+//!
+//! The caller builds the [`Value`], so it can be nested arbitrarily deep, and both
+//! deserializing it and dropping it recurse once per level. The gateway therefore checks
+//! the depth without recursion ([`accept`]) before anything else touches the value, and
+//! takes apart a value it refuses without recursion too ([`dismantle`]).
 
 use crate::error::Error;
+use crate::handle::OpHandle;
 use crate::operation::OpMeta;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+/// How deeply one argument of a dynamic call ([`execute`](crate::execute),
+/// [`execute_async`](crate::execute_async)) may nest JSON arrays and objects: a scalar is
+/// depth 0, `[1]` depth 1, `{"a": [1]}` depth 2. A deeper argument is refused with
+/// [`Error::ArgumentTooDeep`] before it is deserialized: deserializing (and dropping) a
+/// JSON value recurses once per level, and a value nested thousands deep would overflow
+/// the stack. Real arguments stay far below; serde_json's parser stops at the same depth.
+///
+/// ```
+/// use serde_json::json;
+///
+/// #[lmms::operation(interface = "docs_depth", op = "echo")]
+/// pub fn echo(v: serde_json::Value) -> serde_json::Value {
+///     v
+/// }
+///
+/// // MAX_ARGUMENT_DEPTH + 1 nested arrays: one level too many.
+/// let mut v = json!(0);
+/// for _ in 0..=lmms::MAX_ARGUMENT_DEPTH {
+///     v = json!([v]);
+/// }
+/// let err = lmms::execute("docs_depth", "echo", json!({ "v": v })).unwrap_err();
+/// assert!(matches!(err, lmms::Error::ArgumentTooDeep { limit: 128, .. }));
+/// ```
+pub const MAX_ARGUMENT_DEPTH: usize = 128;
+
+/// The operation `found` for a dynamic call and its arguments, once they are no deeper
+/// than [`MAX_ARGUMENT_DEPTH`]. On any error the arguments are taken apart without
+/// recursion.
+pub(crate) fn accept(
+    found: Result<&'static dyn OpHandle, Error>,
+    args: Value,
+) -> Result<(&'static OpMeta, Value), Error> {
+    let op = match found {
+        Ok(op) => op,
+        Err(e) => {
+            dismantle(args);
+            return Err(e);
+        }
+    };
+    let meta = &op.common().meta;
+    // The object holding the arguments is one level more.
+    if !exceeds(&args, MAX_ARGUMENT_DEPTH + 1) {
+        return Ok((meta, args));
+    }
+    let err = match &args {
+        Value::Object(map) => Error::ArgumentTooDeep {
+            interface: meta.interface.into(),
+            op: meta.op.into(),
+            param: map
+                .iter()
+                .find(|(_, v)| exceeds(v, MAX_ARGUMENT_DEPTH))
+                .map_or_else(String::new, |(k, _)| shorten(k)),
+            limit: MAX_ARGUMENT_DEPTH,
+        },
+        other => Error::ArgumentsNotObject {
+            interface: meta.interface.into(),
+            op: meta.op.into(),
+            got: kind(other).into(),
+        },
+    };
+    dismantle(args);
+    Err(err)
+}
+
+/// Whether `v` nests arrays and objects more than `limit` deep. Iterative: a stack of the
+/// containers still to visit, each with its depth (the root container is depth 1). Only
+/// nested containers are pushed, so flat arguments cost no allocation.
+fn exceeds(v: &Value, limit: usize) -> bool {
+    let mut stack = Vec::new();
+    let mut next = Some((v, 1));
+    while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
+        if !is_container(v) {
+            continue;
+        }
+        if depth > limit {
+            return true;
+        }
+        let items = v.as_array().into_iter().flatten();
+        let values = v.as_object().into_iter().flat_map(|m| m.values());
+        stack.extend(
+            items
+                .chain(values)
+                .filter(|c| is_container(c))
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    false
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+/// Drops `v` without recursion: each container's children are moved out before it drops.
+pub(crate) fn dismantle(v: Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Object(m) => stack.extend(m.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
 
 /// The arguments of one dynamic call, taken parameter by parameter by the generated shim.
 #[doc(hidden)]
@@ -32,7 +143,7 @@ impl Args {
             return Err(Error::ExtraArgument {
                 interface: meta.interface.into(),
                 op: meta.op.into(),
-                param: extra.clone(),
+                param: shorten(extra),
                 expected: if meta.params.is_empty() {
                     "none".into()
                 } else {
@@ -71,6 +182,19 @@ pub fn to_json<R: Serialize>(meta: &'static OpMeta, result: &R) -> Result<Value,
         op: meta.op.into(),
         reason: e.to_string(),
     })
+}
+
+/// Characters of a caller-supplied name that an error message repeats; the rest is cut.
+const NAME_IN_ERROR_CHARS: usize = 64;
+
+/// `name` as an error message repeats it: whole up to [`NAME_IN_ERROR_CHARS`] characters,
+/// else cut there, with an ellipsis and the name's full length (a caller can send a
+/// megabyte-long key; the error, which is logged and returned, should not echo it).
+fn shorten(name: &str) -> String {
+    match name.char_indices().nth(NAME_IN_ERROR_CHARS) {
+        None => name.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
+    }
 }
 
 fn kind(v: &Value) -> &'static str {

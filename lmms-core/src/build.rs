@@ -24,7 +24,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// Proof that the holder waited for (or made) the resident build: while any ticket is out
@@ -240,7 +240,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         let result = match outcome {
             Ok(Ok(value)) => {
                 let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                self.costs.record_build(ns);
+                self.costs.record_build(ns, bytes);
                 self.bytes.store(bytes.unwrap_or(u64::MAX), Relaxed);
                 self.builds.fetch_add(1, Relaxed);
                 // Still BUILDING: no detach can run before the tickets below are counted.
@@ -256,18 +256,15 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 &format!("init panicked: {}", panic_message(&*panic)),
             )),
         };
-        let mut st = lock(&self.state);
-        st.phase = Phase::Idle;
-        if result.is_ok() {
-            // One ticket for the builder, one for each waiter of this attempt.
-            st.tickets += 1 + st.waiting;
-        }
-        st.waiting = 0;
-        st.outcome = Some((attempt, result.clone()));
-        let wakers = std::mem::take(&mut st.wakers);
-        drop(st);
-        self.changed.notify_all();
-        wakers.into_iter().for_each(Waker::wake);
+        self.settle(|st| {
+            st.phase = Phase::Idle;
+            if result.is_ok() {
+                // One ticket for the builder, one for each waiter of this attempt.
+                st.tickets += 1 + st.waiting;
+            }
+            st.waiting = 0;
+            st.outcome = Some((attempt, result.clone()));
+        });
         // After the state is settled, and contained: a subscriber may panic or call back.
         if result.is_ok() {
             let _ = catch_unwind(|| crate::trace::loaded(name, bytes));
@@ -291,12 +288,11 @@ impl<T: Send + Sync + 'static> Future for Wait<T> {
     type Output = Option<Result<Ticket<T>, Error>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let st = lock(&this.cell.state);
+        let mut st = lock(&this.cell.state);
         let pending = match this.build {
             Some(attempt) => st.phase != Phase::Idle && st.attempt == attempt,
             None => matches!(st.phase, Phase::Dropping(_)),
         };
-        let mut st = st;
         if pending {
             st.wakers.push(cx.waker().clone());
             return Poll::Pending;
@@ -333,13 +329,11 @@ impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
         if !self.armed {
             return;
         }
-        let mut st = lock(&self.cell.state);
-        st.phase = Phase::Idle;
-        st.waiting = 0;
-        let wakers = std::mem::take(&mut st.wakers);
-        drop(st);
-        self.cell.changed.notify_all();
-        wakers.into_iter().for_each(Waker::wake);
+        // The waiters' places are void: they see no outcome for their attempt and retry.
+        self.cell.settle(|st| {
+            st.phase = Phase::Idle;
+            st.waiting = 0;
+        });
     }
 }
 

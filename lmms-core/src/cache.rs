@@ -48,7 +48,8 @@
 
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
-use crate::operation::{OpCommon, OpHandle};
+use crate::handle::OpHandle;
+use crate::operation::OpCommon;
 use crate::sync::lock_std;
 use rustc_hash::FxHashMap;
 use std::any::Any;

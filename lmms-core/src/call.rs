@@ -14,11 +14,11 @@
 //! stateless calls [`enter_stateless`]. A cached operation checks its cache before any of
 //! these (see [`crate::cache`]).
 
+use crate::cell::Module;
 use crate::cell::{Hold, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::module::Module;
 use crate::operation::{Operation, StatelessOperation};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -82,22 +82,22 @@ pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<AsyncCa
 
 /// An async call in progress on module `T`'s value; `Send`, derefs to the value.
 #[doc(hidden)]
-pub struct AsyncCall<T: Send + Sync + 'static> {
+pub struct AsyncCall<T: Module> {
     guard: ModuleGuard<T>,
     gw: &'static Gateway,
     op: usize,
 }
 
-impl<T: Send + Sync + 'static> std::ops::Deref for AsyncCall<T> {
+impl<T: Module> std::ops::Deref for AsyncCall<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.guard
     }
 }
 
-impl<T: Send + Sync + 'static> Drop for AsyncCall<T> {
+impl<T: Module> Drop for AsyncCall<T> {
     fn drop(&mut self) {
-        end_slow_call(self.guard.cell(), self.gw, self.op);
+        end_slow_call(T::cell(), self.gw, self.op);
     }
 }
 

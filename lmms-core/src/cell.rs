@@ -35,7 +35,7 @@
 //!
 //! **Detach** (under `state`, so no build can start): refuse while a build runs, a ticket
 //! is out, a fast-path slot points at the value or `active` is non-zero; store null into
-//! `value`, run the heavy fence ([`crate::zafp::heavy_fence`]), then look for holds: any
+//! `value`, run the heavy fence ([`crate::fence::heavy_fence`]), then look for holds: any
 //! thread pinning the module or a non-zero `active`. None: no call holds the old pointer
 //! and none can load it again, so the caller's remaining checks (cache dependencies, last
 //! use) are exact — they can only change under a hold. If those pass, the cell moves to
@@ -51,12 +51,26 @@
 
 use crate::cost::Costs;
 use crate::error::Error;
+pub(crate) use crate::hold::{Hold, ModuleGuard, Pinned};
 use crate::memory;
-use crate::module::Protection;
-use crate::sync::{fence, lock, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex};
+use crate::module::{Builder, Policy, Protection};
+use crate::sync::{
+    fence, lock, maybe_const, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
+
+/// Implemented by `#[lmms::module]`; not meant to be implemented by hand.
+#[doc(hidden)]
+pub trait Module: Sized + Send + Sync + 'static {
+    const NAME: &'static str;
+    const POLICY: Policy;
+    const FILE: &'static str;
+    const LINE: u32;
+    fn builder() -> Builder<Self>;
+    fn cell() -> &'static ModuleCell<Self>;
+}
 
 /// What the state lock guards.
 pub(crate) struct BuildState {
@@ -121,40 +135,33 @@ pub(crate) struct Quiet {
     pub last_use_ms: u64,
 }
 
-macro_rules! cell_new {
-    ($($const:ident)?) => {
-        /// An empty cell.
-        pub $($const)? fn new() -> Self {
-            Self {
-                value: AtomicPtr::new(std::ptr::null_mut()),
-                active: AtomicUsize::new(0),
-                state: Mutex::new(BuildState {
-                    phase: Phase::Idle,
-                    attempt: 0,
-                    outcome: None,
-                    waiting: 0,
-                    tickets: 0,
-                    wakers: Vec::new(),
-                }),
-                changed: Condvar::new(),
-                index: AtomicU32::new(u32::MAX),
-                last_use_ms: AtomicU64::new(0),
-                fast_refs: AtomicUsize::new(0),
-                cache_deps: std::sync::atomic::AtomicUsize::new(0),
-                builds: AtomicU64::new(0),
-                drops: AtomicU64::new(0),
-                bytes: AtomicU64::new(u64::MAX),
-                costs: Costs::new(),
-            }
-        }
-    };
-}
-
 impl<T: Send + Sync + 'static> ModuleCell<T> {
-    #[cfg(not(loom))]
-    cell_new!(const);
-    #[cfg(loom)]
-    cell_new!();
+    maybe_const! {
+        /// An empty cell.
+        fn new() -> Self {
+        Self {
+            value: AtomicPtr::new(std::ptr::null_mut()),
+            active: AtomicUsize::new(0),
+            state: Mutex::new(BuildState {
+                phase: Phase::Idle,
+                attempt: 0,
+                outcome: None,
+                waiting: 0,
+                tickets: 0,
+                wakers: Vec::new(),
+            }),
+            changed: Condvar::new(),
+            index: AtomicU32::new(u32::MAX),
+            last_use_ms: AtomicU64::new(0),
+            fast_refs: AtomicUsize::new(0),
+            cache_deps: std::sync::atomic::AtomicUsize::new(0),
+            builds: AtomicU64::new(0),
+            drops: AtomicU64::new(0),
+            bytes: AtomicU64::new(u64::MAX),
+            costs: Costs::new(),
+        }
+        }
+    }
 
     /// Whether a value is resident.
     pub fn is_resident(&self) -> bool {
@@ -205,7 +212,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 &self.value,
                 rec,
                 self.index.load(Relaxed),
-                crate::zafp::strong_fences(),
+                crate::fence::strong_fences(),
             )
         }
     }
@@ -217,7 +224,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             &self.value,
             rec,
             self.index.load(Relaxed),
-            crate::zafp::strong_fences(),
+            crate::fence::strong_fences(),
         )
     }
 
@@ -231,7 +238,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             self.active.fetch_sub(1, Release);
             return None;
         }
-        Some(ModuleGuard { cell: self, value })
+        Some(ModuleGuard {
+            active: &self.active,
+            value,
+        })
     }
 
     /// Takes the value out if no call holds it and `verdict` — run once no call can hold
@@ -259,7 +269,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         }
         let index = self.index.load(Relaxed);
         self.value.store(std::ptr::null_mut(), Relaxed);
-        let quiet = crate::zafp::heavy_fence()
+        let quiet = crate::fence::heavy_fence()
             && self.active.load(Acquire) == 0
             && !crate::local::any_pins(index);
         let decided = if quiet {
@@ -292,8 +302,14 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     fn dropped(&self) {
         self.drops.fetch_add(1, Relaxed);
         self.bytes.store(u64::MAX, Relaxed);
+        self.settle(|st| st.phase = Phase::Idle);
+    }
+
+    /// Changes the state with `f`, then wakes every waiter, blocking and async, after the
+    /// lock is released: the one way a build or a drop ends.
+    pub(crate) fn settle(&self, f: impl FnOnce(&mut BuildState)) {
         let mut st = lock(&self.state);
-        st.phase = Phase::Idle;
+        f(&mut st);
         let wakers = std::mem::take(&mut st.wakers);
         drop(st);
         self.changed.notify_all();
@@ -360,114 +376,5 @@ impl<T> Drop for ModuleCell<T> {
             // `Box::into_raw` and is dropped here once.
             drop(unsafe { Box::from_raw(value) });
         }
-    }
-}
-
-/// A counted hold on a resident value (async calls, and blocking calls that cannot pin).
-/// Dropping it ends the call. Only the runtime makes one.
-#[doc(hidden)]
-pub struct ModuleGuard<T: 'static> {
-    cell: &'static ModuleCell<T>,
-    value: *mut T,
-}
-
-// SAFETY: the guard hands out `&T` only; `T: Sync` makes sharing it across threads sound,
-// and moving the guard moves a pointer and a `&'static` whose cell is `Sync`.
-unsafe impl<T: Sync> Send for ModuleGuard<T> {}
-// SAFETY: as above, `&ModuleGuard<T>` only exposes `&T`.
-unsafe impl<T: Sync> Sync for ModuleGuard<T> {}
-
-impl<T> ModuleGuard<T> {
-    /// The cell this call runs in.
-    pub(crate) fn cell(&self) -> &'static ModuleCell<T> {
-        self.cell
-    }
-}
-
-impl<T> std::ops::Deref for ModuleGuard<T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: `value` was loaded non-null after `active` was incremented and a SeqCst
-        // fence; by the protocol in this module's docs, no unload can drop it until this
-        // guard's drop decrements `active`.
-        unsafe { &*self.value }
-    }
-}
-
-impl<T> Drop for ModuleGuard<T> {
-    #[inline]
-    fn drop(&mut self) {
-        // `Release`: the call's use of the value happens before an unload that reads zero.
-        self.cell.active.fetch_sub(1, Release);
-    }
-}
-
-/// A blocking call's hold on a module's value: pinned on the calling thread, or counted.
-/// Crate-private: a pin must be released in the order it was taken, which only the
-/// runtime's own scoped calls guarantee.
-pub(crate) enum Hold<T: 'static> {
-    Pinned(Pinned<T>),
-    Counted(ModuleGuard<T>),
-}
-
-impl<T> std::ops::Deref for Hold<T> {
-    type Target = T;
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        match self {
-            Hold::Pinned(p) => p,
-            Hold::Counted(g) => g,
-        }
-    }
-}
-
-/// A hold pinned on the calling thread's record (slow and fast path). Not `Send`: the pin
-/// belongs to this thread. Dropping it unpins. Crate-private: pins nest, so they must be
-/// dropped in reverse order of pinning, which the runtime's scoped calls guarantee.
-pub(crate) struct Pinned<T> {
-    value: *const T,
-    depth: usize,
-    rec: &'static crate::local::ThreadRecord,
-}
-
-impl<T> Pinned<T> {
-    /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
-    /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
-    /// process, so the caller's side must be a full fence ([`crate::zafp::strong_fences`]).
-    #[inline(always)]
-    pub(crate) fn pin(
-        from: &AtomicPtr<T>,
-        rec: &'static crate::local::ThreadRecord,
-        index: u32,
-        strong_fence: bool,
-    ) -> Option<Self> {
-        let depth = rec.pin(index)?;
-        crate::zafp::light_fence(strong_fence);
-        let value = from.load(Acquire);
-        if value.is_null() {
-            rec.unpin(depth);
-            return None;
-        }
-        Some(Pinned { value, depth, rec })
-    }
-}
-
-impl<T> std::ops::Deref for Pinned<T> {
-    type Target = T;
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        // SAFETY: the value was loaded non-null after this thread pinned its module behind
-        // a light fence. An unload stores null (and empties the fast-path slots), runs the
-        // heavy fence and backs off while any thread pins the module (see this module's
-        // docs), so the value stays alive until `drop` clears the pin with `Release`.
-        unsafe { &*self.value }
-    }
-}
-
-impl<T> Drop for Pinned<T> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        self.rec.unpin(self.depth);
     }
 }

@@ -6,10 +6,11 @@
 //! error naming the setting instead of wrapping. Numbers in the environment are parsed
 //! exactly as written: surrounding whitespace is refused, like any other stray character.
 
+pub(crate) use crate::clock::millis;
+pub use crate::clock::{Clock, ManualClock, MAX_DURATION};
+use crate::env::{parse_bool, parse_u64};
 use crate::memory::BudgetSource;
 use crate::Error;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Gateway settings. Defaults are the seeds' values; every field has an environment
@@ -63,6 +64,9 @@ pub struct Config {
     pub trim_on_unload: bool,
     /// Time source; [`ManualClock`] makes grace periods and heat windows testable.
     pub clock: Clock,
+    /// `LMMS_HEAT_PROFILE` (with `LMMS_HEAT_PROFILE_MIN_CALLS`, `LMMS_HEAT_PROFILE_MAX_MB`):
+    /// a heat profile whose hot modules the gateway builds when it starts (unset: none).
+    pub heat_preload: Option<crate::HeatPreload>,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             sweep_interval: Duration::from_secs(1),
             trim_on_unload: false,
             clock: Clock::system(),
+            heat_preload: None,
         }
     }
 }
@@ -98,7 +103,8 @@ impl Config {
     }
 
     /// Reads every setting from the process environment. A variable that is set but does
-    /// not parse is an error naming the variable and the value.
+    /// not parse is an error naming the variable and the value; so is whitespace around a
+    /// value (refused, not trimmed).
     ///
     /// ```
     /// let config = lmms::Config::from_env().unwrap();
@@ -175,6 +181,7 @@ impl Config {
         if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
             c.sweep_interval = Duration::from_millis(ms);
         }
+        c.heat_preload = crate::profile::from_lookup(&lookup)?;
         c.validate()
     }
 
@@ -226,18 +233,11 @@ impl Config {
                 )));
             }
         }
+        if let Some(preload) = &self.heat_preload {
+            preload.validate()?;
+        }
         Ok(self)
     }
-}
-
-/// The longest duration a setting may hold: 2^62 ms (about 146 million years). The clock
-/// counts milliseconds in a `u64`; this bound leaves room to add any setting to any clock
-/// reading without overflow.
-pub const MAX_DURATION: Duration = Duration::from_millis(1 << 62);
-
-/// A duration in whole milliseconds, for settings already checked against [`MAX_DURATION`].
-pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {
@@ -278,24 +278,6 @@ impl std::str::FromStr for UnloadStrategy {
             ))),
         }
     }
-}
-
-fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(Error::Config(format!(
-            "{name}={value:?} is not a boolean (expected true/false, 1/0, yes/no, on/off)"
-        ))),
-    }
-}
-
-fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
-    value.trim().parse::<u64>().map_err(|e| {
-        Error::Config(format!(
-            "{name}={value:?} is not a non-negative whole number ({e})"
-        ))
-    })
 }
 
 /// Builds a [`Config`]; every setting of the environment, plus the clock.
@@ -363,6 +345,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// `LMMS_HEAT_PROFILE`: preload from a heat profile when the gateway starts (a
+    /// [`HeatProfile`](crate::HeatProfile) preloads every module it lists with calls).
+    pub fn heat_preload(mut self, preload: impl Into<crate::HeatPreload>) -> Self {
+        self.config.heat_preload = Some(preload.into());
+        self
+    }
+
     /// The finished configuration, or the first setting out of range.
     pub fn build(mut self) -> Result<Config, Error> {
         if let Some(mb) = self.budget_mb {
@@ -370,79 +359,5 @@ impl ConfigBuilder {
             self.config.budget_source = Some(BudgetSource::Builder);
         }
         self.config.validate()
-    }
-}
-
-/// The gateway's time source: the system's monotonic clock, or a [`ManualClock`].
-///
-/// ```
-/// use std::time::Duration;
-/// let manual = lmms::ManualClock::new();
-/// let clock = lmms::Clock::manual(&manual);
-/// manual.advance(Duration::from_secs(31));
-/// assert_eq!(clock.now_ms(), 31_000);
-/// ```
-#[derive(Clone, Debug)]
-pub struct Clock(ClockKind);
-
-#[derive(Clone, Debug)]
-enum ClockKind {
-    System(coarsetime::Instant),
-    Manual(Arc<AtomicU64>),
-}
-
-impl Clock {
-    /// The monotonic system clock, read coarsely (`CLOCK_MONOTONIC_COARSE` on Linux:
-    /// a few ns a read, resolution of a few ms).
-    pub fn system() -> Self {
-        Clock(ClockKind::System(
-            coarsetime::Instant::now_without_cache_update(),
-        ))
-    }
-
-    /// A clock that moves only when `manual` is advanced.
-    pub fn manual(manual: &ManualClock) -> Self {
-        Clock(ClockKind::Manual(manual.ms.clone()))
-    }
-
-    /// Milliseconds since this clock's origin.
-    #[inline]
-    pub fn now_ms(&self) -> u64 {
-        match &self.0 {
-            // `now_without_cache_update`: `now()` would also write a process-wide atomic,
-            // a cache line every calling thread would contend on.
-            ClockKind::System(origin) => coarsetime::Instant::now_without_cache_update()
-                .duration_since(*origin)
-                .as_millis(),
-            ClockKind::Manual(ms) => ms.load(Ordering::Acquire),
-        }
-    }
-}
-
-/// A clock for tests and replays: time moves only when told to.
-#[derive(Clone, Debug, Default)]
-pub struct ManualClock {
-    ms: Arc<AtomicU64>,
-}
-
-impl ManualClock {
-    /// A clock at time zero.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Moves time forward (saturating at the end of the clock's range, never wrapping).
-    pub fn advance(&self, by: Duration) {
-        let by = millis(by);
-        let _ = self
-            .ms
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |ms| {
-                Some(ms.saturating_add(by))
-            });
-    }
-
-    /// Milliseconds since the origin.
-    pub fn now_ms(&self) -> u64 {
-        self.ms.load(Ordering::Acquire)
     }
 }

@@ -50,6 +50,8 @@ pub const MIN_GAP_MS: u64 = 1_000;
 pub(crate) struct Costs {
     last_build_ns: AtomicU64,
     total_build_ns: AtomicU64,
+    /// Heap bytes the latest build allocated (`u64::MAX`: unknown); kept after a drop.
+    last_build_bytes: AtomicU64,
     /// Gaps between uses: [1 s, 10 s), [10 s, 1 min), [1 min, 10 min), [10 min, 1 h), ≥ 1 h.
     gaps: [AtomicU64; 5],
 }
@@ -59,14 +61,17 @@ impl Costs {
         Self {
             last_build_ns: AtomicU64::new(0),
             total_build_ns: AtomicU64::new(0),
+            last_build_bytes: AtomicU64::new(u64::MAX),
             gaps: [const { AtomicU64::new(0) }; 5],
         }
     }
 
     /// Records a finished build of `ns` nanoseconds (wall clock: what the caller waited
     /// and Lambda billed).
-    pub(crate) fn record_build(&self, ns: u64) {
+    pub(crate) fn record_build(&self, ns: u64, bytes: Option<u64>) {
         self.last_build_ns.store(ns, Relaxed);
+        self.last_build_bytes
+            .store(bytes.unwrap_or(u64::MAX), Relaxed);
         // Saturating: a counter the runtime keeps never wraps.
         let _ = self
             .total_build_ns
@@ -85,6 +90,14 @@ impl Costs {
     /// The latest build's time, if any build finished.
     pub(crate) fn last_build_ns(&self, builds: u64) -> Option<u64> {
         (builds > 0).then(|| self.last_build_ns.load(Relaxed))
+    }
+
+    /// The bytes the latest build allocated, if measured (still known after a drop).
+    pub(crate) fn last_build_bytes(&self) -> Option<u64> {
+        match self.last_build_bytes.load(Relaxed) {
+            u64::MAX => None,
+            b => Some(b),
+        }
     }
 
     /// The mean build time over `builds` builds.
@@ -207,13 +220,14 @@ mod tests {
     fn build_times_saturate_and_average() {
         let c = Costs::new();
         assert_eq!(c.mean_build_ns(0), None);
-        c.record_build(10);
-        c.record_build(30);
+        c.record_build(10, None);
+        c.record_build(30, Some(7));
+        assert_eq!(c.last_build_bytes(), Some(7));
         assert_eq!(
             (c.last_build_ns(2), c.mean_build_ns(2)),
             (Some(30), Some(20))
         );
-        c.record_build(u64::MAX);
+        c.record_build(u64::MAX, None);
         assert_eq!(c.total_build_ns.load(Relaxed), u64::MAX);
     }
 

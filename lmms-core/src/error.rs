@@ -48,7 +48,17 @@ pub enum Error {
         param: String,
         reason: String,
     },
-    /// The dynamic arguments name a parameter the operation does not have.
+    /// A dynamic argument nests arrays and objects deeper than
+    /// [`MAX_ARGUMENT_DEPTH`](crate::MAX_ARGUMENT_DEPTH) (`limit`); it was not deserialized.
+    #[error("argument `{param}` of `{interface}.{op}` nests arrays and objects deeper than {limit} levels, the limit for dynamic arguments")]
+    ArgumentTooDeep {
+        interface: String,
+        op: String,
+        param: String,
+        limit: usize,
+    },
+    /// The dynamic arguments name a parameter the operation does not have (a name longer
+    /// than 64 characters is cut, with its length in bytes).
     #[error("unexpected argument `{param}` for `{interface}.{op}` (its parameters: {expected})")]
     ExtraArgument {
         interface: String,

@@ -3,8 +3,9 @@
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::handle::ModuleHandle;
 use crate::heat::SweepState;
-use crate::registry::{ModuleHandle, Registry};
+use crate::registry::Registry;
 use crate::sync::lock_std;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -28,9 +29,15 @@ pub struct Gateway {
     pub(crate) next_sweep_ms: AtomicU64,
     eager_pending: AtomicBool,
     ready_ns: u64,
-    pub(crate) sweeper: Mutex<Option<crate::lugs::Sweeper>>,
+    pub(crate) sweeper: Mutex<Option<Sweeper>>,
     /// Records per-operation memory deltas of dynamic calls, once set.
     tracker: OnceLock<std::sync::Arc<crate::memory::Tracker>>,
+}
+
+/// The background sweeper thread ([`Gateway::start_sweeper`]) and how to stop it.
+pub(crate) struct Sweeper {
+    pub stop: std::sync::mpsc::Sender<()>,
+    pub handle: std::thread::JoinHandle<()>,
 }
 
 static GATEWAY: OnceLock<Gateway> = OnceLock::new();
@@ -132,9 +139,9 @@ impl Gateway {
             Ok(c) => (c, reg_error),
             Err(e) => (Config::default(), Some(e)),
         };
-        crate::zafp::init_fences();
+        crate::fence::init_fences();
         let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
-        let eager = fault.is_none() && !config.lazy_loading;
+        let eager = fault.is_none() && (!config.lazy_loading || config.heat_preload.is_some());
         let first_sweep_ms = config
             .clock
             .now_ms()
@@ -153,13 +160,15 @@ impl Gateway {
         }
     }
 
-    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once. Runs
-    /// outside the gateway's own initialization so that an `init` may call operations.
+    /// `LAZY_LOADING_ENABLED=false`: builds every synchronously built module, once; then
+    /// the heat-profile preload, if one is configured. Runs outside the gateway's own
+    /// initialization so that an `init` may call operations.
     fn build_all_once(&self) {
         if !self.eager_pending.swap(false, AcqRel) {
             return;
         }
-        for m in &self.reg.modules {
+        let eager = !self.config.lazy_loading;
+        for m in self.reg.modules.iter().filter(|_| eager) {
             if !m.is_async() {
                 // An init failure here is not fatal: the module is retried on first use,
                 // where the caller gets the error.
@@ -168,6 +177,7 @@ impl Gateway {
                 }
             }
         }
+        self.preload_at_start();
     }
 
     /// The settings in force.
@@ -248,7 +258,7 @@ impl Gateway {
     /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
     /// ```
     pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
-        let meta = &self.find(interface, op)?.common().meta;
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked_sync(interface, op, || call(args))
@@ -271,7 +281,7 @@ impl Gateway {
         op: &str,
         args: Value,
     ) -> Result<Value, Error> {
-        let meta = &self.find(interface, op)?.common().meta;
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked(interface, op, async { call(args) }).await
@@ -289,7 +299,7 @@ impl Gateway {
         &self,
         interface: &str,
         op: &str,
-    ) -> Result<&'static dyn crate::operation::OpHandle, Error> {
+    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
         if let Some(e) = &self.fault {
             return Err(e.clone());
         }

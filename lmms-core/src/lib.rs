@@ -14,16 +14,25 @@ mod build;
 mod cache;
 mod call;
 mod cell;
+mod clock;
 mod config;
 pub mod cost;
+mod env;
 mod error;
+mod fence;
 mod gateway;
+mod handle;
 mod heat;
+mod hold;
+mod introspect;
 mod local;
 mod lugs;
 pub mod memory;
 mod module;
 mod operation;
+mod preload;
+mod profile;
+mod promote;
 mod registry;
 mod stats;
 mod strategy;
@@ -34,16 +43,22 @@ mod zafp;
 #[cfg(test)]
 mod tests;
 
+pub use args::MAX_ARGUMENT_DEPTH;
 pub use config::{Clock, Config, ConfigBuilder, ManualClock, UnloadStrategy, MAX_DURATION};
 pub use cost::IdleGaps;
 pub use error::{Error, InitError};
+pub use fence::membarrier_active;
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
 pub use heat::Heat;
 pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
+pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
+pub use profile::{
+    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_MB_VAR, HEAT_PROFILE_MIN_CALLS_VAR,
+    HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
+};
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};
-pub use zafp::membarrier_active;
 
 /// Items used by code that `#[lmms::module]` and `#[lmms::operation]` generate. Not a
 /// public API: it changes with the macros, under a new version module.
@@ -57,8 +72,9 @@ pub mod __private {
             CachedResult, OpCache,
         };
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
-        pub use crate::cell::{ModuleCell, ModuleGuard};
-        pub use crate::module::{Builder, Module};
+        pub use crate::cell::Module;
+        pub use crate::cell::ModuleCell;
+        pub use crate::module::Builder;
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

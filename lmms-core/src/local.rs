@@ -1,7 +1,29 @@
 //! Per-thread records: call counts (heat) and fast-path pins, written only by their own
 //! thread (no shared cache line on the call path) and read by sweeps.
+//!
+//! Records are `'static` (leaked once, then recycled): a call keeps `&'static` to its
+//! thread's record instead of looking it up again. Invariants, all kept under the
+//! `RECORDS` lock:
+//!
+//! 1. `live` holds every record a thread may still pin or count on — each registered
+//!    thread's until it exits — so [`any_pins`], [`pins_of`] and [`totals`] see them all.
+//!    `live[i].live_slot == i`; a record outside `live` has `live_slot == NOT_LIVE`.
+//!    Removing one is a `swap_remove` plus fixing the moved record's slot: O(1), so a
+//!    thread's exit costs the same however many threads are alive.
+//! 2. A thread's counts move into `retired_calls` (and are zeroed) in the critical section
+//!    where its thread exits: [`totals`] counts every call exactly once, before and after.
+//! 3. A record enters `free` only from its own thread's exit, after `CURRENT` was cleared
+//!    (no later call on that thread can reach it) and only with no pin and depth 0 (no call
+//!    of that thread in progress). So every record in `free` — and every record a new
+//!    thread gets — has zero pins, depth 0 and zero counts. A record still pinned at exit
+//!    stays in `live` and is never recycled.
+//! 4. Records are never freed. The number allocated is bounded by the most threads alive
+//!    at once (plus the few made before the operation count was set, which are not reused).
+//!
+//! The call path (`existing`, `count`, `count_fast`, `pin`, `unpin`) touches only the
+//! thread's own record and never takes the lock.
 
-use crate::sync::{lock_std, AtomicU32, AtomicU64, AtomicUsize};
+use crate::sync::{lock_std, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
 use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Mutex;
@@ -18,7 +40,14 @@ pub(crate) struct ThreadRecord {
     /// calls in the second, so each path bumps exactly one counter.
     calls: Box<[AtomicU64]>,
     ops: usize,
+    /// Index of this record in the live list, or [`NOT_LIVE`]. Read and written only under
+    /// the records lock (a std atomic only to keep the record `Sync`); never on the call
+    /// path.
+    live_slot: std::sync::atomic::AtomicUsize,
 }
+
+/// [`ThreadRecord::live_slot`] of a record not in the live list.
+const NOT_LIVE: usize = usize::MAX;
 
 impl ThreadRecord {
     pub(crate) fn new(ops: usize) -> Self {
@@ -27,6 +56,7 @@ impl ThreadRecord {
             depth: AtomicUsize::new(0),
             calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
+            live_slot: std::sync::atomic::AtomicUsize::new(NOT_LIVE),
         }
     }
 
@@ -35,7 +65,7 @@ impl ThreadRecord {
     #[inline]
     pub(crate) fn count(&self, op: usize) {
         if let Some(c) = self.calls.get(op) {
-            c.store(c.load(Relaxed) + 1, Relaxed);
+            c.store(c.load(Relaxed).saturating_add(1), Relaxed);
         }
     }
 
@@ -43,7 +73,7 @@ impl ThreadRecord {
     #[inline(always)]
     pub(crate) fn count_fast(&self, op: usize) {
         if let Some(c) = self.calls.get(self.ops + op) {
-            c.store(c.load(Relaxed) + 1, Relaxed);
+            c.store(c.load(Relaxed).saturating_add(1), Relaxed);
         }
     }
 
@@ -70,25 +100,75 @@ impl ThreadRecord {
         self.depth.store(d, Relaxed);
     }
 
+    /// No pin, depth 0 and every count zero: the state a new or recycled record starts in.
+    #[cfg(test)]
+    pub(crate) fn is_zeroed(&self) -> bool {
+        self.depth.load(Relaxed) == 0
+            && self.pins.iter().all(|p| p.load(Relaxed) == 0)
+            && self.calls.iter().all(|c| c.load(Relaxed) == 0)
+    }
+
     pub(crate) fn pins(&self, module: u32) -> bool {
-        self.pins.iter().any(|p| p.load(Acquire) == module + 1)
+        // `u32::MAX` is "no index yet": never pinned (and `+ 1` must not wrap to 0, the
+        // mark of an empty slot).
+        let Some(mark) = module.checked_add(1) else {
+            return false;
+        };
+        self.pins.iter().any(|p| p.load(Acquire) == mark)
     }
 }
 
-/// All records in use, plus the totals of threads that exited.
+/// The records sweeps must see, the records ready for reuse, and the totals of threads
+/// that exited. The invariants are in this file's docs.
 struct Records {
     live: Vec<&'static ThreadRecord>,
-    /// Records of exited threads, zeroed, for the next new thread.
     free: Vec<&'static ThreadRecord>,
     retired_calls: Vec<u64>,
+    #[cfg(test)]
+    allocated: usize,
 }
 
 static RECORDS: Mutex<Records> = Mutex::new(Records {
     live: Vec::new(),
     free: Vec::new(),
     retired_calls: Vec::new(),
+    #[cfg(test)]
+    allocated: 0,
 });
 static OPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Records {
+    /// Appends `rec` to `live` (no-op if it is there already).
+    fn add_live(&mut self, rec: &'static ThreadRecord) {
+        if rec.live_slot.load(Relaxed) == NOT_LIVE {
+            rec.live_slot.store(self.live.len(), Relaxed);
+            self.live.push(rec);
+        }
+    }
+
+    /// Removes `rec` from `live` in O(1): the last record takes its slot.
+    fn remove_live(&mut self, rec: &'static ThreadRecord) {
+        let slot = rec.live_slot.swap(NOT_LIVE, Relaxed);
+        if slot == NOT_LIVE {
+            return;
+        }
+        debug_assert!(std::ptr::eq(self.live[slot], rec));
+        self.live.swap_remove(slot);
+        if let Some(moved) = self.live.get(slot) {
+            moved.live_slot.store(slot, Relaxed);
+        }
+    }
+
+    /// Moves the counts of `rec` into the retired totals, leaving them zero.
+    fn retire_counts(&mut self, rec: &ThreadRecord) {
+        if self.retired_calls.len() < rec.calls.len() {
+            self.retired_calls.resize(rec.calls.len(), 0);
+        }
+        for (total, c) in self.retired_calls.iter_mut().zip(rec.calls.iter()) {
+            *total = total.saturating_add(c.swap(0, Relaxed));
+        }
+    }
+}
 
 /// Sets how many operations the records count (once, when the registry is built).
 pub(crate) fn set_operation_count(n: usize) {
@@ -102,25 +182,27 @@ thread_local! {
     static REGISTRATION: Registration = const { Registration };
 }
 
-/// Records are `'static` (leaked once, then recycled): a call can keep `&'static` to its
-/// thread's record instead of looking it up again, and a record is only recycled after its
-/// thread's thread-locals are torn down, when no call of that thread is in progress.
+/// Hands this thread's record back as its thread-locals are torn down (invariant 3).
 struct Registration;
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        // From here on this thread has no record: a later call (from another thread-local's
+        // destructor) goes uncounted and unpinned instead of registering again.
         let Some(rec) = CURRENT.with(|c| c.take()) else {
             return;
         };
+        // Only this thread writes `depth` and `pins`: plain loads see their final values.
+        let idle = rec.depth.load(Relaxed) == 0 && rec.pins.iter().all(|p| p.load(Relaxed) == 0);
         let mut records = lock_std(&RECORDS);
-        records.live.retain(|r| !std::ptr::eq(*r, rec));
-        if records.retired_calls.len() < rec.calls.len() {
-            records.retired_calls.resize(rec.calls.len(), 0);
+        records.retire_counts(rec);
+        if idle {
+            records.remove_live(rec);
+            records.free.push(rec);
         }
-        for (total, c) in records.retired_calls.iter_mut().zip(rec.calls.iter()) {
-            *total += c.swap(0, Relaxed);
-        }
-        records.free.push(rec);
+        // Else a pin outlives the thread (a hold kept in a thread-local that is dropped
+        // later): the record stays live, so unloads keep seeing the pin, and is never
+        // handed out again.
     }
 }
 
@@ -137,11 +219,22 @@ fn register() -> Option<&'static ThreadRecord> {
     REGISTRATION.try_with(|_| ()).ok()?;
     let ops = OPS.load(Acquire);
     let mut records = lock_std(&RECORDS);
-    let rec = match records.free.iter().position(|r| r.calls.len() == ops) {
-        Some(i) => records.free.swap_remove(i),
-        None => Box::leak(Box::new(ThreadRecord::new(ops))),
+    // A free record of another size was made before the operation count was set (it is
+    // set once, so there are few): it is dropped from the list, never handed out.
+    let reused = loop {
+        match records.free.pop() {
+            Some(r) if r.calls.len() != 2 * ops => continue,
+            other => break other,
+        }
     };
-    records.live.push(rec);
+    let rec = reused.unwrap_or_else(|| {
+        #[cfg(test)]
+        {
+            records.allocated += 1;
+        }
+        Box::leak(Box::new(ThreadRecord::new(ops)))
+    });
+    records.add_live(rec);
     drop(records);
     CURRENT.with(|c| c.set(Some(rec)));
     Some(rec)
@@ -162,7 +255,7 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
     let mut split = vec![0u64; 2 * ops];
     let mut add = |counts: &mut dyn Iterator<Item = u64>| {
         for (t, c) in split.iter_mut().zip(counts) {
-            *t += c;
+            *t = t.saturating_add(c);
         }
     };
     add(&mut records.retired_calls.iter().copied());
@@ -170,7 +263,11 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
         add(&mut rec.calls.iter().map(|c| c.load(Relaxed)));
     }
     let (slow, fast) = split.split_at(ops);
-    let calls = slow.iter().zip(fast).map(|(s, f)| s + f).collect();
+    let calls = slow
+        .iter()
+        .zip(fast)
+        .map(|(s, f)| s.saturating_add(*f))
+        .collect();
     (calls, fast.to_vec())
 }
 
@@ -194,9 +291,10 @@ pub(crate) fn total_of(op: usize, ops: usize) -> u64 {
 #[cfg(all(test, loom))]
 pub(crate) fn register_for_model(rec: &'static ThreadRecord, on: bool) {
     let mut records = lock_std(&RECORDS);
-    records.live.retain(|r| !std::ptr::eq(*r, rec));
     if on {
-        records.live.push(rec);
+        records.add_live(rec);
+    } else {
+        records.remove_live(rec);
     }
 }
 
@@ -208,14 +306,70 @@ pub(crate) fn pins_of(module: u32) -> usize {
         .map(|r| {
             r.pins
                 .iter()
-                .filter(|p| p.load(Relaxed) == module + 1)
+                .filter(|p| Some(p.load(Relaxed)) == module.checked_add(1))
                 .count()
         })
         .sum()
 }
 
 /// Whether any thread may be inside a fast-path call on `module`. Call only after the
-/// module's slots were emptied and [`crate::zafp::heavy_fence`] ran.
+/// module's slots were emptied and [`crate::fence::heavy_fence`] ran.
 pub(crate) fn any_pins(module: u32) -> bool {
     lock_std(&RECORDS).live.iter().any(|r| r.pins(module))
+}
+
+/// Records allocated so far (tests: they are bounded by the threads alive at once).
+#[cfg(test)]
+pub(crate) fn allocated_records() -> usize {
+    lock_std(&RECORDS).allocated
+}
+
+/// A hold pinned on the calling thread's record (slow and fast path). Not `Send`: the pin
+/// belongs to this thread. Dropping it unpins. Crate-private: pins nest, so they must be
+/// dropped in reverse order of pinning, which the runtime's scoped calls guarantee.
+pub(crate) struct Pinned<T> {
+    value: *const T,
+    depth: usize,
+    rec: &'static ThreadRecord,
+}
+
+impl<T> Pinned<T> {
+    /// Pins module `index` on `rec`, light fence, loads `from`. `None` (unpinned) if it is
+    /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
+    /// process, so the caller's side must be a full fence ([`crate::fence::strong_fences`]).
+    #[inline(always)]
+    pub(crate) fn pin(
+        from: &AtomicPtr<T>,
+        rec: &'static ThreadRecord,
+        index: u32,
+        strong_fence: bool,
+    ) -> Option<Self> {
+        let depth = rec.pin(index)?;
+        crate::fence::light_fence(strong_fence);
+        let value = from.load(Acquire);
+        if value.is_null() {
+            rec.unpin(depth);
+            return None;
+        }
+        Some(Pinned { value, depth, rec })
+    }
+}
+
+impl<T> std::ops::Deref for Pinned<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the value was loaded non-null after this thread pinned its module behind
+        // a light fence. An unload stores null (and empties the fast-path slots), runs the
+        // heavy fence and backs off while any thread pins the module (see this module's
+        // docs), so the value stays alive until `drop` clears the pin with `Release`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> Drop for Pinned<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.unpin(self.depth);
+    }
 }

@@ -323,7 +323,7 @@ impl Gateway {
                 }
             })
             .ok();
-        *lock_std(&self.sweeper) = handle.map(|h| Sweeper {
+        *lock_std(&self.sweeper) = handle.map(|h| crate::gateway::Sweeper {
             stop: tx,
             handle: h,
         });
@@ -337,9 +337,4 @@ impl Gateway {
             let _ = s.handle.join();
         }
     }
-}
-
-pub(crate) struct Sweeper {
-    stop: mpsc::Sender<()>,
-    handle: std::thread::JoinHandle<()>,
 }

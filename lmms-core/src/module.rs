@@ -1,14 +1,13 @@
-//! What a module is to the runtime: the traits that build it ([`Init`], [`AsyncInit`]), the
-//! one `#[lmms::module]` implements ([`Module`]), its unload [`Policy`] and the
-//! [`Protection`]s that keep it resident. Its lifecycle lives in [`crate::cell`] (the state
+//! What a module is to the runtime: the traits that build it ([`Init`], [`AsyncInit`]), how
+//! generated code says which ([`Builder`]), its unload [`Policy`] and the [`Protection`]s
+//! that keep it resident. The trait `#[lmms::module]` implements, `Module`, lives with the
+//! cell it names ([`crate::cell`]). Its lifecycle lives in [`crate::cell`] (the state
 //! machine and the holds a call takes) and [`crate::build`] (building, waiting, handing the
 //! build to its waiters).
 
 use crate::error::{Error, InitError};
 use std::future::Future;
 use std::pin::Pin;
-
-pub use crate::cell::ModuleCell;
 
 /// Builds a module's value the first time one of its operations is called.
 ///
@@ -99,17 +98,6 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub enum Builder<T> {
     Sync(fn() -> Result<T, InitError>),
     Async(fn() -> BoxFuture<Result<T, InitError>>),
-}
-
-/// Implemented by `#[lmms::module]`; not meant to be implemented by hand.
-#[doc(hidden)]
-pub trait Module: Sized + Send + Sync + 'static {
-    const NAME: &'static str;
-    const POLICY: Policy;
-    const FILE: &'static str;
-    const LINE: u32;
-    fn builder() -> Builder<Self>;
-    fn cell() -> &'static ModuleCell<Self>;
 }
 
 /// Why an unload did not happen, in the order the protections are checked.

@@ -1,11 +1,9 @@
 //! The compile-time description of an operation and its per-operation runtime state
 //! (registry index, fast-path slot), as statics emitted by `#[lmms::operation]`.
 
-use crate::cell::ModuleCell;
+use crate::cell::Module;
 use crate::error::Error;
-use crate::module::Module;
-use crate::registry::ModuleHandle;
-use crate::sync::AtomicU32;
+use crate::sync::{maybe_const, AtomicU32};
 use crate::zafp::FastSlot;
 use serde_json::Value;
 use std::future::Future;
@@ -49,15 +47,6 @@ pub struct OpCommon {
     pub(crate) cache_misses: AtomicU64,
     /// Live result-cache entries (kept exact by `crate::cache`).
     pub(crate) cache_entries: std::sync::atomic::AtomicUsize,
-}
-
-macro_rules! maybe_const {
-    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
-        #[cfg(not(loom))]
-        $(#[$m])* pub const fn $name($($arg: $ty),*) -> $ret $body
-        #[cfg(loom)]
-        $(#[$m])* pub fn $name($($arg: $ty),*) -> $ret $body
-    };
 }
 
 impl OpCommon {
@@ -106,54 +95,5 @@ impl StatelessOperation {
         fn new(meta: OpMeta) -> Self {
             Self { common: OpCommon::new(meta) }
         }
-    }
-}
-
-/// Type-erased access to an operation static, for the registry and sweeps.
-#[doc(hidden)]
-pub trait OpHandle: Sync + 'static {
-    fn common(&self) -> &OpCommon;
-    fn module(&self) -> Option<&'static dyn ModuleHandle>;
-    /// Fills the fast-path slot from the resident module (under the sweep lock).
-    fn fill_slot(&self) -> bool;
-    /// Empties the fast-path slot.
-    fn empty_slot(&self) -> bool;
-    fn slot_filled(&self) -> bool;
-}
-
-impl<T: Module> OpHandle for Operation<T> {
-    fn common(&self) -> &OpCommon {
-        &self.common
-    }
-    fn module(&self) -> Option<&'static dyn ModuleHandle> {
-        let cell: &'static ModuleCell<T> = T::cell();
-        Some(cell)
-    }
-    fn fill_slot(&self) -> bool {
-        self.slot.fill()
-    }
-    fn empty_slot(&self) -> bool {
-        self.slot.empty()
-    }
-    fn slot_filled(&self) -> bool {
-        self.slot.is_filled()
-    }
-}
-
-impl OpHandle for StatelessOperation {
-    fn common(&self) -> &OpCommon {
-        &self.common
-    }
-    fn module(&self) -> Option<&'static dyn ModuleHandle> {
-        None
-    }
-    fn fill_slot(&self) -> bool {
-        false
-    }
-    fn empty_slot(&self) -> bool {
-        false
-    }
-    fn slot_filled(&self) -> bool {
-        false
     }
 }

@@ -184,7 +184,7 @@ impl Rule {
                 continue;
             }
             picks.push(pick);
-            resident -= 1;
+            resident = resident.saturating_sub(1);
             if emergency {
                 // One a step: pressure is measured again before the next.
                 break;

@@ -11,6 +11,18 @@ pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Atomi
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
+/// A `pub const fn`, or a plain `pub fn` under loom (whose atomics and mutexes have no
+/// const constructors): the constructors of the statics generated code declares.
+macro_rules! maybe_const {
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        #[cfg(not(loom))]
+        $(#[$m])* pub const fn $name($($arg: $ty),*) -> $ret $body
+        #[cfg(loom)]
+        $(#[$m])* pub fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+pub(crate) use maybe_const;
+
 /// Locks a mutex, ignoring poisoning: every critical section in the runtime leaves its
 /// state consistent before anything that can panic (user code runs outside the locks).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

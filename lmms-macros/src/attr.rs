@@ -159,26 +159,36 @@ impl Arg {
         }
     }
 
-    /// A bare flag (`async_init`), or `flag = true/false`.
-    pub fn flag(&self, errors: &mut Errors) -> bool {
+    /// A bare flag (`async_init`), or `flag = true/false`; `None` when the value was
+    /// rejected.
+    pub fn flag(&self, errors: &mut Errors) -> Option<bool> {
         match &self.value {
-            None => true,
-            Some(_) => self.bool(errors).is_some_and(|b| b.value),
+            None => Some(true),
+            Some(_) => self.bool(errors).map(|b| b.value),
         }
     }
 }
 
-/// Identifier that is a valid name in snake case (for module and operation names).
-pub(crate) fn check_name(lit: &LitStr, what: &str, errors: &mut Errors) {
-    let v = lit.value();
-    if v.is_empty()
-        || !v
+/// What a module, interface or operation name may hold, for the messages.
+pub(crate) const NAME_RULE: &str = "ASCII letters, digits, `_` or `-`";
+
+/// Whether `name` is a valid module, interface or operation name: non-empty, of
+/// [`NAME_RULE`]. ASCII only: names are typed into `execute` calls, JSON requests and
+/// logs, where two spellings of one accented letter would look the same and differ.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+}
+
+/// Reports `lit` unless it is a valid name (see [`is_valid_name`]).
+pub(crate) fn check_name(lit: &LitStr, what: &str, errors: &mut Errors) {
+    let v = lit.value();
+    if !is_valid_name(&v) {
         errors.at(
             lit.span(),
-            format!("{what} must be a non-empty name of letters, digits, `_` or `-`, got {v:?}"),
+            format!("{what} must be a non-empty name of {NAME_RULE}, got {v:?}"),
         );
     }
 }
@@ -265,9 +275,12 @@ mod tests {
         );
         let p = arg(quote!(op = crate::Weather)).path(&mut errors).unwrap();
         assert_eq!(quote!(#p).to_string(), "crate :: Weather");
-        assert!(arg(quote!(async_init)).flag(&mut errors));
-        assert!(arg(quote!(async_init = true)).flag(&mut errors));
-        assert!(!arg(quote!(async_init = false)).flag(&mut errors));
+        assert_eq!(arg(quote!(async_init)).flag(&mut errors), Some(true));
+        assert_eq!(arg(quote!(async_init = true)).flag(&mut errors), Some(true));
+        assert_eq!(
+            arg(quote!(async_init = false)).flag(&mut errors),
+            Some(false)
+        );
         assert!(messages(errors).is_empty());
     }
 
@@ -278,7 +291,7 @@ mod tests {
         assert!(arg(quote!(dynamic = "no")).bool(&mut errors).is_none());
         assert!(arg(quote!(op = "Weather")).path(&mut errors).is_none());
         assert!(arg(quote!(op = <T as X>::Y)).path(&mut errors).is_none());
-        assert!(!arg(quote!(async_init = 1)).flag(&mut errors));
+        assert_eq!(arg(quote!(async_init = 1)).flag(&mut errors), None);
         assert!(arg(quote!(op)).str(&mut errors).is_none());
         assert_eq!(
             messages(errors),
@@ -319,7 +332,22 @@ mod tests {
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert_eq!(
             errs[1],
-            "a name must be a non-empty name of letters, digits, `_` or `-`, got \"two words\""
+            "a name must be a non-empty name of ASCII letters, digits, `_` or `-`, got \"two words\""
         );
+    }
+
+    /// The message says ASCII, and means it: letters and digits of other scripts, and an
+    /// accent written as a combining mark, are refused like punctuation.
+    #[test]
+    fn names_are_ascii() {
+        for bad in ["météo", "e\u{301}t\u{e9}", "天气", "٣", "ß", "Ⅻ"] {
+            assert!(!is_valid_name(bad), "{bad:?}");
+            let mut errors = Errors::default();
+            check_name(&LitStr::new(bad, Span::call_site()), "a name", &mut errors);
+            let errs = messages(errors);
+            assert_eq!(errs.len(), 1, "{bad:?}");
+            assert!(errs[0].contains("ASCII letters"), "{errs:?}");
+        }
+        assert!(is_valid_name("Meteo-2_x"));
     }
 }

@@ -315,3 +315,34 @@ fn module_misuse() {
     );
     assert!(out.contains("`policy` takes a string literal"), "{out}");
 }
+
+#[test]
+fn module_names_are_ascii_also_by_default() {
+    let out = module_errors(
+        quote!(),
+        quote!(
+            struct Météo;
+        ),
+    );
+    assert!(
+        out.contains("defaults to the type name in snake case, \\\"météo\\\""),
+        "{out}"
+    );
+    let out = module_errors(
+        quote!(name = "meteo"),
+        quote!(
+            struct Météo;
+        ),
+    );
+    assert!(
+        !out.contains("compile_error"),
+        "an explicit name is enough: {out}"
+    );
+    let out = module_errors(
+        quote!(name = "météo"),
+        quote!(
+            struct S;
+        ),
+    );
+    assert!(out.contains("ASCII letters"), "{out}");
+}

@@ -2,15 +2,20 @@
 //! crate: `#[lmms::module]` and `#[lmms::operation]`.
 //!
 //! The expansion logic lives in plain functions over `proc_macro2` (`module::expand`,
-//! `operation::expand`) so it can be unit tested and snapshotted; on an error the item is
-//! emitted unchanged next to the `compile_error!`, so IDEs keep working.
+//! `operation::expand`) so it can be unit tested and snapshotted. On an error the
+//! `compile_error!`s come with what callers expect, so each mistake is reported once, at
+//! the attribute: a module keeps its `Module` impl (with defaults for rejected values), an
+//! operation becomes a stand-in with the expanded signature and the user's body nested
+//! in it (`stand_in`), so IDEs keep working.
 
 use proc_macro::TokenStream;
 
 mod attr;
+mod cache;
 mod duration;
 mod module;
 mod operation;
+mod stand_in;
 
 #[cfg(test)]
 mod check_tests;

@@ -8,50 +8,56 @@ use syn::{Item, LitStr};
 
 const KEYS: &[&str] = &["name", "policy", "async_init"];
 
-/// Expands the attribute; on error, the item unchanged plus the errors.
+/// Expands the attribute. On error, the errors plus the item; when the item is a plain
+/// struct or enum, also its `Module` impl with the default for each rejected value, so the
+/// operations that name the module do not report it as "not a module" as well.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(args, item.clone()) {
-        Ok(ts) => ts,
+    let mut errors = Errors::default();
+    let out = expand_into(args, item, &mut errors);
+    match errors.finish() {
+        Ok(()) => out,
         Err(e) => {
             let err = e.to_compile_error();
-            quote!(#item #err)
+            quote!(#out #err)
         }
     }
 }
 
-fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let parsed = attr::parse(args, KEYS, &mut errors);
-    let item: Item = syn::parse2(item)?;
+/// The item and, unless it cannot have one, its `Module` impl; mistakes go to `errors`.
+fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors) -> TokenStream {
+    let parsed = attr::parse(args, KEYS, errors);
+    let item: Item = match syn::parse2(item_tokens.clone()) {
+        Ok(item) => item,
+        Err(e) => {
+            errors.push(e);
+            return item_tokens;
+        }
+    };
     let (ident, generics) = match &item {
         Item::Struct(s) => (&s.ident, &s.generics),
         Item::Enum(e) => (&e.ident, &e.generics),
         other => {
-            return Err(syn::Error::new(
+            errors.at(
                 item_span(other),
                 "#[lmms::module] goes on a struct or an enum that holds the module's state",
-            ))
+            );
+            return item_tokens;
         }
     };
-    if !generics.params.is_empty() {
-        errors.at(
-            generics.span(),
-            "a module cannot be generic: the gateway holds exactly one value of it",
-        );
-    }
     let mut name = LitStr::new(&snake_case(&ident.to_string()), ident.span());
     let mut policy = quote!(Utility);
-    let mut is_async = false;
+    // `None`: the `async_init` value was rejected, so neither init trait is required.
+    let mut is_async = Some(false);
     for a in &parsed {
         match a.key.to_string().as_str() {
             "name" => {
-                if let Some(s) = a.str(&mut errors) {
-                    attr::check_name(&s, "a module name", &mut errors);
+                if let Some(s) = a.str(errors) {
+                    attr::check_name(&s, "a module name", errors);
                     name = s;
                 }
             }
             "policy" => {
-                if let Some(s) = a.str(&mut errors) {
+                if let Some(s) = a.str(errors) {
                     policy = match s.value().as_str() {
                         "core" => quote!(Core),
                         "utility" => quote!(Utility),
@@ -63,19 +69,42 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     };
                 }
             }
-            _ => is_async = a.flag(&mut errors),
+            _ => is_async = a.flag(errors),
         }
     }
-    errors.finish()?;
+    if !parsed.iter().any(|a| a.key == "name") && !attr::is_valid_name(&name.value()) {
+        // Rust allows non-ASCII type names; module names are ASCII (see `attr::NAME_RULE`).
+        errors.at(
+            ident.span(),
+            format!(
+                "the module name defaults to the type name in snake case, {:?}, which is not a name of {}: set one with `name = \"...\"`",
+                name.value(),
+                attr::NAME_RULE
+            ),
+        );
+    }
+    if !generics.params.is_empty() {
+        // `impl Module for Name` would be one more error (missing generics): item alone.
+        errors.at(
+            generics.span(),
+            "a module cannot be generic: the gateway holds exactly one value of it",
+        );
+        return item_tokens;
+    }
 
     let p = quote!(::lmms::__private::v1);
-    let builder = if is_async {
-        quote_spanned!(ident.span()=> #p::Builder::Async(|| #p::box_init(<#ident as ::lmms::AsyncInit>::init())))
-    } else {
-        quote_spanned!(ident.span()=> #p::Builder::Sync(<#ident as ::lmms::Init>::init))
+    let builder = match is_async {
+        Some(true) => {
+            quote_spanned!(ident.span()=> #p::Builder::Async(|| #p::box_init(<#ident as ::lmms::AsyncInit>::init())))
+        }
+        Some(false) => {
+            quote_spanned!(ident.span()=> #p::Builder::Sync(<#ident as ::lmms::Init>::init))
+        }
+        // Never runs: this is emitted only next to a `compile_error!`.
+        None => quote!(#p::Builder::Sync(|| ::core::unreachable!())),
     };
     let module_impl = quote_spanned!(ident.span()=> impl #p::Module for #ident);
-    Ok(quote! {
+    quote! {
         #item
 
         const _: () = {
@@ -101,7 +130,7 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 #p::ModuleEntry(&CELL)
             }
         };
-    })
+    }
 }
 
 fn item_span(item: &Item) -> proc_macro2::Span {
@@ -158,7 +187,43 @@ mod tests {
         assert!(out.contains("takes a string literal"), "{out}");
         assert!(out.contains("unknown policy"), "{out}");
         assert!(out.contains("unknown key `color`"), "{out}");
-        // The item is still emitted, so the rest of the crate keeps compiling.
+        // The item is still emitted, so the rest of the crate keeps compiling, and so is
+        // its `Module` impl, so the operations of the module do not fail as well.
         assert!(out.contains("struct S"), "{out}");
+        assert!(out.contains("Module for S"), "{out}");
+        assert!(
+            out.contains("Policy :: Utility"),
+            "the default policy: {out}"
+        );
+    }
+
+    #[test]
+    fn a_rejected_async_init_requires_neither_init_trait() {
+        let out = expand(
+            quote!(async_init = "yes"),
+            quote!(
+                struct S;
+            ),
+        )
+        .to_string();
+        assert!(
+            out.contains("`async_init` takes `true` or `false`"),
+            "{out}"
+        );
+        assert!(out.contains("Module for S"), "{out}");
+        assert!(!out.contains("Init"), "{out}");
+    }
+
+    #[test]
+    fn a_generic_module_gets_no_impl() {
+        let out = expand(
+            quote!(),
+            quote!(
+                struct S<T>(T);
+            ),
+        )
+        .to_string();
+        assert!(out.contains("cannot be generic"), "{out}");
+        assert!(!out.contains("Module for"), "{out}");
     }
 }

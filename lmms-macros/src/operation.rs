@@ -6,7 +6,7 @@ use crate::duration;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
 const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
 
@@ -24,13 +24,15 @@ pub(crate) struct Spec {
     pub params: Vec<(syn::Ident, Type)>,
 }
 
-/// Expands the attribute; on error, the function unchanged plus the errors.
+/// Expands the attribute; on error, the errors plus a stand-in with the caller's view of
+/// the signature (see [`crate::stand_in`]).
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match parse(args, item.clone()).map(|spec| generate(&spec)) {
+    match parse(args.clone(), item.clone()).map(|spec| generate(&spec)) {
         Ok(ts) => ts,
         Err(e) => {
             let err = e.to_compile_error();
-            quote!(#item #err)
+            let stand_in = crate::stand_in::operation(args, item, KEYS);
+            quote!(#stand_in #err)
         }
     }
 }
@@ -106,7 +108,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
     if let Some(c) = &sig.constness {
         errors.at(c.span, "an operation cannot be a `const fn`");
     }
-    if let Some(u) = &sig.unsafety {
+    if let Safety::Unsafe(u) = &sig.safety {
         errors.at(u.span, "an operation cannot be an `unsafe fn`");
     }
     if let Some(v) = &sig.variadic {
@@ -228,26 +230,14 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let await_ = is_async.then(|| quote!(.await));
 
-    let (op_static, enter) = match &spec.module {
+    let op_static = match &spec.module {
         Some(m) => {
-            let enter_fn = if is_async {
-                quote!(enter_async)
-            } else {
-                quote!(enter)
-            };
-            (
-                quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);),
-                quote!(let __lmms_call = #p::#enter_fn(&__LMMS_OP) #await_ ?;),
-            )
+            quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);)
         }
-        None => (
-            quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);),
-            quote!(let __lmms_call = #p::enter_stateless(&__LMMS_OP)?;),
-        ),
+        None => {
+            quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);)
+        }
     };
-    let state_arg = spec.module.as_ref().map(|_| quote!(&*__lmms_call,));
-    let call_body = quote!(__lmms_body(#state_arg #(#param_names),*) #await_);
-    let blocking_with_module = spec.module.is_some() && !is_async;
 
     let ttl = match spec.cache_ttl_ms {
         Some(ms) => quote!(::core::option::Option::Some(#ms)),
@@ -289,28 +279,34 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     let meta_ident = format_ident!("__LMMS_META");
     let cache = spec
         .cache_ttl_ms
-        .map(|_| cache_parts(spec, &p))
+        .map(|_| crate::cache::parts(spec, &p))
         .unwrap_or_default();
     let (cache_items, cache_lookup, cache_store) = (&cache.items, &cache.lookup, &cache.store);
     // A blocking call on a module goes through `run`: the fast path inlined, the slow path
     // out of line, the body (and the cache store, while the module is still held) in a
     // closure both share. Async and stateless calls hold their module through a guard.
-    let call = if blocking_with_module {
+    let guarded = |enter: TokenStream, state_arg: Option<TokenStream>| {
         quote! {
+            let __lmms_call = #enter?;
+            let __lmms_result = __lmms_body(#state_arg #(#param_names),*) #await_;
+            #cache_store
+            ::core::mem::drop(__lmms_call);
+            #p::Result::Ok(__lmms_result)
+        }
+    };
+    let call = match (&spec.module, is_async) {
+        (Some(_), false) => quote! {
             #p::run(&__LMMS_OP, move |__lmms_state| {
                 let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
                 #cache_store
                 __lmms_result
             })
-        }
-    } else {
-        quote! {
-            #enter
-            let __lmms_result = #call_body;
-            #cache_store
-            ::core::mem::drop(__lmms_call);
-            #p::Result::Ok(__lmms_result)
-        }
+        },
+        (Some(_), true) => guarded(
+            quote!(#p::enter_async(&__LMMS_OP).await),
+            Some(quote!(&*__lmms_call,)),
+        ),
+        (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
     };
 
     let unique = unique_marker(spec);
@@ -394,81 +390,4 @@ pub(crate) fn marker_name(interface: &str, op: &str) -> String {
         clean(interface),
         clean(op)
     )
-}
-
-/// The result-cache parts of the wrapper (`cache_ttl`).
-#[derive(Default)]
-struct CacheParts {
-    /// The cache static and the compile-time checks on the key and result types.
-    items: TokenStream,
-    /// Looks the arguments up before the call is entered; returns on a hit.
-    lookup: TokenStream,
-    /// Stores the result (only the `Ok` value of a `Result`) before the call ends.
-    store: TokenStream,
-}
-
-/// The result cache: checked before the module is touched, filled on a miss. The key is
-/// the argument tuple; each argument type and the cached type must implement the runtime's
-/// `CacheKey` / `CacheValue`, whose `on_unimplemented` messages explain the requirement
-/// at the offending type.
-fn cache_parts(spec: &Spec, p: &TokenStream) -> CacheParts {
-    let sig = &spec.func.sig;
-    let names: Vec<_> = spec.params.iter().map(|(n, _)| n).collect();
-    let types: Vec<_> = spec.params.iter().map(|(_, t)| t).collect();
-    let (ret, ret_span) = match &sig.output {
-        ReturnType::Default => (quote!(()), Span::call_site()),
-        ReturnType::Type(_, t) => (quote!(#t), t.span()),
-    };
-    // A return type whose last path segment is `Result` caches only its `Ok` value.
-    let is_result = matches!(&sig.output, ReturnType::Type(_, t)
-        if matches!(&**t, Type::Path(tp) if tp.qself.is_none()
-            && tp.path.segments.last().is_some_and(|s| s.ident == "Result")));
-    let value = if is_result {
-        quote_spanned!(ret_span=> <#ret as #p::CacheOk>::Ok)
-    } else {
-        ret.clone()
-    };
-    let key_checks = types
-        .iter()
-        .map(|t| quote_spanned!(t.span()=> #p::assert_cache_key::<#t>();));
-    let value_check = quote_spanned!(ret_span=> #p::assert_cache_value::<#value>(););
-    let items = quote! {
-        const _: () = {
-            #(#key_checks)*
-            #value_check
-        };
-        static __LMMS_CACHE: #p::OpCache<(#(#types,)*), #value> = #p::OpCache::new();
-    };
-    let hit = if is_result {
-        quote!(<#ret as #p::CacheOk>::from_cached(__lmms_hit))
-    } else {
-        quote!(__lmms_hit)
-    };
-    let rebind = (!names.is_empty())
-        .then(|| quote!(let (#(#names,)*) = ::core::clone::Clone::clone(&__lmms_key);));
-    let lookup = quote! {
-        let __lmms_key = (#(#names,)*);
-        if let ::core::option::Option::Some(__lmms_hit) =
-            #p::OpCache::get(&__LMMS_CACHE, &__LMMS_OP.common, &__lmms_key)?
-        {
-            return #p::Result::Ok(#hit);
-        }
-        #rebind
-    };
-    let store = if is_result {
-        quote! {
-            if let ::core::option::Option::Some(__lmms_ok) = #p::CacheOk::cached_ok(&__lmms_result) {
-                #p::OpCache::insert(&__LMMS_CACHE, &__LMMS_OP, __lmms_key, ::core::clone::Clone::clone(__lmms_ok));
-            }
-        }
-    } else {
-        quote! {
-            #p::OpCache::insert(&__LMMS_CACHE, &__LMMS_OP, __lmms_key, ::core::clone::Clone::clone(&__lmms_result));
-        }
-    };
-    CacheParts {
-        items,
-        lookup,
-        store,
-    }
 }

@@ -105,6 +105,41 @@ fn operation_not_dynamic() {
     );
 }
 
+/// A cached operation returning `Result`: only the `Ok` value is cached (`CacheOk`), a hit
+/// is rebuilt as `Ok`, and the cache is filled inside `run` while the module is held.
+#[test]
+fn cached_operation_returning_result() {
+    operation(
+        "cached_operation_returning_result",
+        quote!(
+            interface = "geo",
+            op = "lookup",
+            module = Geo,
+            cache_ttl = "5m"
+        ),
+        quote! {
+            pub fn lookup(g: &Geo, city: String, zoom: u8) -> Result<Place, GeoError> {
+                g.find(&city, zoom)
+            }
+        },
+    );
+}
+
+/// A cached async operation without a module, returning a plain value: the whole value is
+/// cached, and the lookup comes before the call is entered.
+#[test]
+fn cached_async_stateless_operation() {
+    operation(
+        "cached_async_stateless_operation",
+        quote!(interface = "rates", op = "convert", cache_ttl = "30s"),
+        quote! {
+            pub async fn convert(from: String, to: String) -> f64 {
+                fetch_rate(&from, &to).await
+            }
+        },
+    );
+}
+
 #[test]
 fn module_with_default_keys() {
     module(

@@ -2,9 +2,10 @@
 
 use crate::cell::ModuleCell;
 use crate::error::InitError;
+use crate::fence::heavy_fence;
 use crate::local::ThreadRecord;
 use crate::module::Builder;
-use crate::zafp::{heavy_fence, FastSlot};
+use crate::zafp::FastSlot;
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
@@ -162,5 +163,38 @@ fn loom_pinned_call_versus_unload() {
         assert_eq!(unloaded.is_err(), cell.is_resident());
         let _ = cell.unload();
         assert_eq!(PINNED_LIVE.load(SeqCst), 0);
+    });
+}
+
+counted!(ServedValue, SERVED_LIVE);
+
+/// A call is served by the build it waited for: one caller builds while an unloader tries
+/// once. In every interleaving the caller's build is the only one — the unload either runs
+/// before the build (nothing to drop), is refused while the caller's ticket is out, or runs
+/// after the call. (Without tickets, an unload between publishing and the caller's hold
+/// makes the caller build twice.)
+#[test]
+fn loom_call_served_by_the_build_it_waited_for() {
+    model(|| {
+        SERVED_LIVE.store(0, SeqCst);
+        let cell: &'static ModuleCell<ServedValue> = leak(ModuleCell::new());
+        let caller = thread::spawn(move || {
+            let g = cell
+                .acquire("value", &Builder::Sync(ServedValue::build))
+                .unwrap();
+            assert_eq!(g.0, 42);
+        });
+        let unloader = thread::spawn(move || {
+            let _ = cell.unload();
+        });
+        caller.join().unwrap();
+        unloader.join().unwrap();
+        assert_eq!(
+            cell.builds.load(SeqCst),
+            1,
+            "the call was served by another build"
+        );
+        let _ = cell.unload();
+        assert_eq!(SERVED_LIVE.load(SeqCst), 0);
     });
 }

@@ -1,0 +1,36 @@
+//! Reading one environment value: exact (no whitespace trimmed away), an error naming the
+//! variable and the value when it does not parse.
+
+use crate::Error;
+
+/// Values are taken exactly: whitespace around one is refused, not trimmed, so the value
+/// in force is the value written (and a stray quote or newline is caught).
+fn untrimmed(name: &str, value: &str) -> Result<(), Error> {
+    if value.trim() == value {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{name}={value:?} has whitespace around the value (write {:?})",
+        value.trim()
+    )))
+}
+
+pub(crate) fn parse_bool(name: &str, value: &str) -> Result<bool, Error> {
+    untrimmed(name, value)?;
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::Config(format!(
+            "{name}={value:?} is not a boolean (expected true/false, 1/0, yes/no, on/off)"
+        ))),
+    }
+}
+
+pub(crate) fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
+    untrimmed(name, value)?;
+    value.parse::<u64>().map_err(|e| {
+        Error::Config(format!(
+            "{name}={value:?} is not a non-negative whole number ({e})"
+        ))
+    })
+}

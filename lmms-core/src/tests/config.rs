@@ -1,0 +1,119 @@
+//! Configuration: the budget's sources, the strategy settings, and every duration checked
+//! instead of wrapped.
+
+use crate::memory::BudgetSource;
+use crate::{Config, Error, UnloadStrategy, MAX_DURATION};
+use std::time::Duration;
+
+fn env(vars: &[(&str, &str)]) -> Result<Config, Error> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
+fn config_error(r: Result<Config, Error>) -> String {
+    match r {
+        Err(Error::Config(msg)) => msg,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn budget_comes_from_memory_budget_mb_else_lambda_memory_size() {
+    let c = env(&[]).unwrap();
+    assert_eq!((c.memory_budget_bytes, c.budget_source), (None, None));
+    let c = env(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")]).unwrap();
+    assert_eq!(c.memory_budget_bytes, Some(1024 << 20));
+    assert_eq!(
+        c.budget_source,
+        Some(BudgetSource::LambdaFunctionMemorySize)
+    );
+    let c = env(&[
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
+        ("MEMORY_BUDGET_MB", "300"),
+    ])
+    .unwrap();
+    assert_eq!(c.memory_budget_bytes, Some(300 << 20));
+    assert_eq!(c.budget_source, Some(BudgetSource::MemoryBudgetMb));
+}
+
+#[test]
+fn a_bad_budget_from_either_source_names_it() {
+    for (var, value) in [
+        ("MEMORY_BUDGET_MB", "lots"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "-128"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0"),
+        ("MEMORY_BUDGET_MB", "18446744073709551615"),
+    ] {
+        let msg = config_error(env(&[(var, value)]));
+        assert!(msg.contains(var), "{var}={value}: {msg}");
+    }
+    // The losing source is checked too: a bad value is never ignored.
+    let msg = config_error(env(&[
+        ("MEMORY_BUDGET_MB", "300"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "big"),
+    ]));
+    assert!(
+        msg.contains("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") && msg.contains("big"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn strategy_and_exchange_rate() {
+    assert_eq!(env(&[]).unwrap().unload_strategy, UnloadStrategy::Cost);
+    assert_eq!(env(&[]).unwrap().gb_seconds_per_cpu_second, 9.0);
+    let c = env(&[
+        ("UNLOAD_STRATEGY", "idle"),
+        ("GB_SECONDS_PER_CPU_SECOND", "4.5"),
+    ])
+    .unwrap();
+    assert_eq!(c.unload_strategy, UnloadStrategy::Idle);
+    assert_eq!(c.gb_seconds_per_cpu_second, 4.5);
+    let msg = config_error(env(&[("UNLOAD_STRATEGY", "lru")]));
+    assert!(
+        msg.contains("UNLOAD_STRATEGY") && msg.contains("lru"),
+        "{msg}"
+    );
+    for bad in ["0", "-1", "NaN", "inf", "nine"] {
+        let msg = config_error(env(&[("GB_SECONDS_PER_CPU_SECOND", bad)]));
+        assert!(msg.contains("GB_SECONDS_PER_CPU_SECOND"), "{bad}: {msg}");
+    }
+}
+
+#[test]
+fn durations_past_the_clock_range_are_refused_not_wrapped() {
+    let b = || Config::builder();
+    for (name, r) in [
+        (
+            "UNLOAD_GRACE_PERIOD",
+            b().grace_period(Duration::MAX).build(),
+        ),
+        ("HEAT_WINDOW", b().heat_window(Duration::MAX).build()),
+        (
+            "LMMS_SWEEP_INTERVAL_MS",
+            b().sweep_interval(Duration::MAX).build(),
+        ),
+    ] {
+        let msg = config_error(r);
+        assert!(msg.contains(name) && msg.contains("out of range"), "{msg}");
+    }
+    assert!(b().grace_period(MAX_DURATION).build().is_ok());
+    assert!(b()
+        .grace_period(MAX_DURATION + Duration::from_millis(1))
+        .build()
+        .is_err());
+    // From the environment: seconds that overflow the millisecond clock.
+    let msg = config_error(env(&[("HEAT_WINDOW", "18446744073709551615")]));
+    assert!(msg.contains("HEAT_WINDOW"), "{msg}");
+}
+
+#[test]
+fn manual_clock_saturates() {
+    let clock = crate::ManualClock::new();
+    clock.advance(Duration::MAX);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(clock.now_ms(), u64::MAX);
+}

@@ -1,0 +1,95 @@
+//! Per-thread records: recycled after their thread exits, clean when handed out again,
+//! their counts folded into the totals exactly once.
+
+use crate::local::{self, ThreadRecord};
+use std::sync::Mutex;
+
+/// Operations the records count in these tests (the unit-test binary builds no registry,
+/// so nothing else sets another count).
+const OPS: usize = 2;
+
+/// The tests below count the records the process allocates: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn on_new_thread<R: Send + 'static>(
+    f: impl FnOnce(&'static ThreadRecord) -> R + Send + 'static,
+) -> R {
+    std::thread::spawn(move || {
+        f(local::current().expect("a thread that is not exiting has a record"))
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn records_of_exited_threads_are_reused_clean_and_counted_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operation_count(OPS);
+    const THREADS: u64 = 500;
+    let allocated = local::allocated_records();
+    let (calls, fast) = local::totals(OPS);
+    for _ in 0..THREADS {
+        on_new_thread(|rec| {
+            assert!(rec.is_zeroed(), "a recycled record kept its pins or counts");
+            rec.count(0);
+            rec.count_fast(1);
+            let d = rec.pin(7).unwrap();
+            rec.unpin(d);
+        });
+    }
+    // Other tests of this binary run threads at the same time and may take a record each,
+    // but no more than run at once: far fewer than one per exited thread.
+    let new = local::allocated_records() - allocated;
+    assert!(
+        new <= 64,
+        "{new} records allocated for {THREADS} threads, one after another"
+    );
+    let (calls2, fast2) = local::totals(OPS);
+    assert_eq!(
+        calls2[0] - calls[0],
+        THREADS,
+        "slow-path calls of exited threads"
+    );
+    assert_eq!(
+        calls2[1] - calls[1],
+        THREADS,
+        "fast-path calls in the per-op total"
+    );
+    assert_eq!(
+        fast2[1] - fast[1],
+        THREADS,
+        "fast-path calls of exited threads"
+    );
+    assert_eq!(fast2[0], fast[0]);
+}
+
+#[test]
+fn a_record_left_pinned_at_exit_stays_visible_and_is_never_handed_out() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operation_count(OPS);
+    // A module index no other test pins.
+    const MODULE: u32 = 1_000_003;
+    let (rec, depth) = on_new_thread(|rec| (rec, rec.pin(MODULE).unwrap()));
+    // Its thread is gone, but the pin may still protect a value: unloads must see it.
+    assert!(local::any_pins(MODULE));
+    assert_eq!(local::pins_of(MODULE), 1);
+    for _ in 0..50 {
+        let handed_out = on_new_thread(|r| {
+            assert!(r.is_zeroed());
+            r as *const ThreadRecord as usize
+        });
+        assert_ne!(handed_out, rec as *const ThreadRecord as usize);
+    }
+    rec.unpin(depth);
+    assert!(!local::any_pins(MODULE));
+}
+
+#[test]
+fn a_module_without_an_index_is_never_seen_pinned() {
+    // `u32::MAX` marks a cell not yet in the registry; `+ 1` must not wrap onto the mark
+    // of an empty pin slot (0), which every fresh record holds.
+    let rec = crate::local::ThreadRecord::new(1);
+    assert!(!rec.pins(u32::MAX));
+    assert_eq!(crate::local::pins_of(u32::MAX), 0);
+    assert!(!crate::local::any_pins(u32::MAX));
+}
