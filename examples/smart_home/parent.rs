@@ -185,6 +185,23 @@ fn print_text(
                 m.hot_path_on_fast_path
             );
         }
+        for m in modes.iter().filter(|r| r.profile == p.name() && r.oom) {
+            if let Some(at) = &m.peak_at {
+                println!(
+                    "{:9}: OOM at {} MB: peak {:.0} MiB in invocation #{} ({}), with {} resident before it",
+                    m.mode,
+                    m.configured_memory_mb,
+                    at.peak_rss as f64 / 1048576.0,
+                    at.index,
+                    at.key,
+                    if at.big_resident_before.is_empty() {
+                        "no module of 32 MiB or more".to_string()
+                    } else {
+                        at.big_resident_before.join(", ")
+                    }
+                );
+            }
+        }
     }
     println!("\nRight-sizing from each mode's trace (lmms::memory::RightSizing, every size 128..=10240 MB):");
     print!("{}", targets::recommendations(modes));

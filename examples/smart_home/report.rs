@@ -4,7 +4,7 @@
 
 use crate::bill;
 use crate::child::Job;
-use crate::scenarios::{Replay, Sample, Unload};
+use crate::scenarios::{PeakAt, Replay, Sample, Unload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -144,6 +144,8 @@ pub struct ModeResult {
     /// Mean build time of each large module built in this run, ms.
     pub large_build_ms: BTreeMap<String, f64>,
     pub size_costs: Vec<SizePoint>,
+    /// The invocation with the highest peak RSS, and what big modules were resident then.
+    pub peak_at: Option<PeakAt>,
     /// This child's CPU time (user + system, whole process), s: what the run cost here.
     pub child_cpu_s: f64,
     /// This child's wall time, s.
@@ -280,6 +282,7 @@ impl ModeResult {
             module_bytes: raw.module_bytes,
             large_build_ms: raw.large_build_ms,
             size_costs: b.curve,
+            peak_at: r.peak_at.clone(),
             child_cpu_s: process_cpu_s(),
             child_wall_s: crate::scenarios::unix_ns().saturating_sub(raw.started_unix_ns) as f64
                 / 1e9,

@@ -68,6 +68,21 @@ pub struct Replay {
     per_stream: BTreeMap<String, u64>,
     /// CPU of sweeps that ran between invocations, billed with the next one.
     pending_cpu_ns: u64,
+    /// Modules of 32 MiB or more resident after the latest invocation.
+    big_resident: Vec<String>,
+    /// The invocation with the highest peak RSS so far.
+    pub peak_at: Option<PeakAt>,
+}
+
+/// Where the highest peak RSS of a replay happened.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PeakAt {
+    pub peak_rss: u64,
+    /// Index of the invocation in the replay.
+    pub index: usize,
+    pub key: String,
+    /// Modules of 32 MiB or more resident when it started.
+    pub big_resident_before: Vec<String>,
 }
 
 pub fn heap() -> u64 {
@@ -106,6 +121,8 @@ impl Replay {
             builds: BTreeMap::new(),
             per_stream: BTreeMap::new(),
             pending_cpu_ns: 0,
+            big_resident: Vec::new(),
+            peak_at: None,
         };
         r.count_rebuilds();
         r
@@ -114,7 +131,11 @@ impl Replay {
     /// Builds beyond each module's first since the last call.
     fn count_rebuilds(&mut self) -> u32 {
         let mut rebuilds = 0;
+        self.big_resident.clear();
         for m in lmms::gateway().modules() {
+            if m.resident && m.bytes.is_some_and(|b| b >= 32 << 20) {
+                self.big_resident.push(m.name.to_string());
+            }
             let seen = self.builds.insert(m.name, m.builds).unwrap_or(0);
             let new = m.builds.saturating_sub(seen);
             // The first build of a module is not a rebuild.
@@ -155,6 +176,14 @@ impl Replay {
         let sweep_ns = self.sweep_only();
         let cpu_ns = cpu_ns().saturating_sub(cpu0) + std::mem::take(&mut self.pending_cpu_ns);
         let peak_rss = lmms::memory::rss_high_water_bytes().unwrap_or(0);
+        if self.peak_at.as_ref().is_none_or(|p| peak_rss > p.peak_rss) {
+            self.peak_at = Some(PeakAt {
+                peak_rss,
+                index: self.requests.len(),
+                key: format!("{interface}.{op}"),
+                big_resident_before: self.big_resident.clone(),
+            });
+        }
         let rebuilds = self.count_rebuilds();
         self.requests.push(Request {
             scenario: scenario.into(),
