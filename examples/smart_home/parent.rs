@@ -144,8 +144,12 @@ fn print_text(
             continue;
         };
         let size = sizes.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
+        let empty = match p {
+            Profile::Small => format!(" ({} large ones empty here)", large::names().count()),
+            Profile::Large => String::new(),
+        };
         println!(
-            "\nsmart_home, {} profile: {} modules, {} operations; {} invocations per mode on the replay clock{quick}",
+            "\nsmart_home, {} profile: {} modules{empty}, {} operations; {} invocations per mode on the replay clock{quick}",
             p.name(),
             m.modules,
             m.operations,
