@@ -1,6 +1,8 @@
 //! Readings of memory and time: a [`Reading`], a named [`Snapshot`] and the per-operation
 //! figures a [`Tracker`](super::Tracker) accumulates ([`OpMemory`]).
 
+#[cfg(doc)]
+use super::Tracker;
 use super::{live_heap_bytes, rss_bytes};
 use serde::Serialize;
 use std::time::{Duration, Instant};
