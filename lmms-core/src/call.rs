@@ -1,25 +1,31 @@
 //! The data path of a call, top to bottom. Generated wrappers call these (through
 //! `lmms::__private`):
 //!
+//! 0. **Cache** (operations with `cache_ttl`): the wrapper looks the argument tuple up
+//!    first ([`crate::cache`]); a hit returns a clone and touches nothing below — the module
+//!    is not built, no heat is counted. A miss goes on, and stores the result while the
+//!    call still holds its module.
 //! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
 //!    is filled → pin the module on this thread, count one call, run the body on the
 //!    pre-resolved value, unpin.
 //! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
 //!    configuration or registration fault) → count heat → acquire the module (LIGS: build
-//!    it on first use, waiting for a concurrent builder) → run the same body closure.
-//! 3. **End of call** ([`Call`]'s `Drop`): record last use, release the module, and now
-//!    and then run a sweep (LUGS + ZAFP promotion).
+//!    it on first use, or wait for a concurrent builder, and take a hold on that build) →
+//!    run the same body closure.
+//! 3. **End of call** (`Call`'s `Drop`, `end_slow_call`): record last use, now and then
+//!    sweep or check the operation for promotion, then release the module.
 //!
 //! Async calls take [`enter_async`] (always the slow path, with a `Send` counted hold);
-//! stateless calls [`enter_stateless`]. A cached operation checks its cache before any of
-//! these (see [`crate::cache`]).
+//! stateless calls [`enter_stateless`]. **Dynamic calls** ([`Gateway::execute`], at the end
+//! of this file) find the operation by name, check the JSON arguments, and go through the
+//! operation's generated shim into the same typed call.
 
-use crate::cell::Module;
-use crate::cell::{Hold, ModuleCell, ModuleGuard};
+use crate::cell::{Hold, Module, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
 use crate::operation::{Operation, StatelessOperation};
+use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A blocking call in progress on module `T`'s value (slow path); derefs to it. Scoped by
@@ -156,5 +162,97 @@ impl Drop for StatelessCall {
     #[inline]
     fn drop(&mut self) {
         self.gw.after_call(self.op);
+    }
+}
+
+/// Dynamic calls: by name, JSON in and out. The arguments are checked (object, depth), the
+/// operation's generated shim deserializes them and makes the typed call above — the same
+/// cache, build, fast path and bookkeeping — and serializes the result.
+impl Gateway {
+    /// A call by name. `args` is a JSON object keyed by parameter name (or `null`); the
+    /// result comes back as JSON. It takes the same path as a typed call.
+    ///
+    /// ```
+    /// let err = lmms::gateway().execute("nowhere", "get", serde_json::json!(null)).unwrap_err();
+    /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
+    /// ```
+    pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        match meta.dynamic {
+            crate::operation::Dynamic::Sync(call) => {
+                self.tracked_sync(interface, op, || call(args))
+            }
+            crate::operation::Dynamic::Async(_) => Err(Error::AsyncOperation {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+        }
+    }
+
+    /// Like [`Gateway::execute`], and able to run async operations.
+    pub async fn execute_async(
+        &self,
+        interface: &str,
+        op: &str,
+        args: Value,
+    ) -> Result<Value, Error> {
+        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        match meta.dynamic {
+            crate::operation::Dynamic::Sync(call) => {
+                self.tracked(interface, op, async { call(args) }).await
+            }
+            crate::operation::Dynamic::Async(call) => self.tracked(interface, op, call(args)).await,
+            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
+                interface: interface.into(),
+                op: op.into(),
+            }),
+        }
+    }
+
+    #[inline]
+    fn find(
+        &self,
+        interface: &str,
+        op: &str,
+    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
+        if let Some(e) = &self.fault {
+            return Err(e.clone());
+        }
+        self.reg.find(interface, op)
+    }
+
+    fn tracked_sync(
+        &self,
+        interface: &str,
+        op: &str,
+        call: impl FnOnce() -> Result<Value, Error>,
+    ) -> Result<Value, Error> {
+        match self.tracker.get() {
+            None => call(),
+            Some(t) => t.measure(&format!("{interface}.{op}"), call),
+        }
+    }
+
+    async fn tracked(
+        &self,
+        interface: &str,
+        op: &str,
+        call: impl std::future::Future<Output = Result<Value, Error>>,
+    ) -> Result<Value, Error> {
+        let Some(t) = self.tracker.get() else {
+            return call.await;
+        };
+        let before = crate::memory::Reading::now();
+        let result = call.await;
+        t.record(
+            &format!("{interface}.{op}"),
+            &before,
+            &crate::memory::Reading::now(),
+        );
+        result
     }
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 pub struct Gateway {
     pub(crate) config: Config,
     /// A configuration or registration error: every call returns it.
-    fault: Option<Error>,
+    pub(crate) fault: Option<Error>,
     pub(crate) reg: Registry,
     pub(crate) counters: crate::stats::Counters,
     pub(crate) lugs: Mutex<SweepState>,
@@ -31,7 +31,7 @@ pub struct Gateway {
     ready_ns: u64,
     pub(crate) sweeper: Mutex<Option<Sweeper>>,
     /// Records per-operation memory deltas of dynamic calls, once set.
-    tracker: OnceLock<std::sync::Arc<crate::memory::Tracker>>,
+    pub(crate) tracker: OnceLock<std::sync::Arc<crate::memory::Tracker>>,
 }
 
 /// The background sweeper thread ([`Gateway::start_sweeper`]) and how to stop it.
@@ -210,37 +210,6 @@ impl Gateway {
         })
     }
 
-    fn tracked_sync(
-        &self,
-        interface: &str,
-        op: &str,
-        call: impl FnOnce() -> Result<Value, Error>,
-    ) -> Result<Value, Error> {
-        match self.tracker.get() {
-            None => call(),
-            Some(t) => t.measure(&format!("{interface}.{op}"), call),
-        }
-    }
-
-    async fn tracked(
-        &self,
-        interface: &str,
-        op: &str,
-        call: impl std::future::Future<Output = Result<Value, Error>>,
-    ) -> Result<Value, Error> {
-        let Some(t) = self.tracker.get() else {
-            return call.await;
-        };
-        let before = crate::memory::Reading::now();
-        let result = call.await;
-        t.record(
-            &format!("{interface}.{op}"),
-            &before,
-            &crate::memory::Reading::now(),
-        );
-        result
-    }
-
     /// Time it took to make the gateway ready (registry gathered, tables built), in ns.
     pub fn ready_time_ns(&self) -> u64 {
         self.ready_ns
@@ -248,62 +217,6 @@ impl Gateway {
 
     pub(crate) fn now_ms(&self) -> u64 {
         self.config.clock.now_ms()
-    }
-
-    /// A call by name. `args` is a JSON object keyed by parameter name (or `null`); the
-    /// result comes back as JSON. It takes the same path as a typed call.
-    ///
-    /// ```
-    /// let err = lmms::gateway().execute("nowhere", "get", serde_json::json!(null)).unwrap_err();
-    /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
-    /// ```
-    pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
-        match meta.dynamic {
-            crate::operation::Dynamic::Sync(call) => {
-                self.tracked_sync(interface, op, || call(args))
-            }
-            crate::operation::Dynamic::Async(_) => Err(Error::AsyncOperation {
-                interface: interface.into(),
-                op: op.into(),
-            }),
-            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
-                interface: interface.into(),
-                op: op.into(),
-            }),
-        }
-    }
-
-    /// Like [`Gateway::execute`], and able to run async operations.
-    pub async fn execute_async(
-        &self,
-        interface: &str,
-        op: &str,
-        args: Value,
-    ) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
-        match meta.dynamic {
-            crate::operation::Dynamic::Sync(call) => {
-                self.tracked(interface, op, async { call(args) }).await
-            }
-            crate::operation::Dynamic::Async(call) => self.tracked(interface, op, call(args)).await,
-            crate::operation::Dynamic::Off => Err(Error::NotDynamic {
-                interface: interface.into(),
-                op: op.into(),
-            }),
-        }
-    }
-
-    #[inline]
-    fn find(
-        &self,
-        interface: &str,
-        op: &str,
-    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
-        if let Some(e) = &self.fault {
-            return Err(e.clone());
-        }
-        self.reg.find(interface, op)
     }
 
     pub(crate) fn module_handle(&self, name: &str) -> Result<&'static dyn ModuleHandle, Error> {

@@ -20,7 +20,7 @@ pub const HEAT_PROFILE_MIN_CALLS_VAR: &str = "LMMS_HEAT_PROFILE_MIN_CALLS";
 pub const HEAT_PROFILE_MAX_MB_VAR: &str = "LMMS_HEAT_PROFILE_MAX_MB";
 
 /// What an instance learned about its modules, hottest first: exported by
-/// [`Gateway::heat_profile`], read by [`HeatProfile::from_json`] or from
+/// [`Gateway::heat_profile`](crate::Gateway::heat_profile), read by [`HeatProfile::from_json`] or from
 /// `LMMS_HEAT_PROFILE`, and used by a new instance to preload ([`HeatPreload`]).
 ///
 /// The JSON (version 1):
@@ -220,7 +220,7 @@ fn only_fields(object: &Map<String, Value>, known: &[&str], at: &str) -> Result<
 /// How a new instance preloads from a [`HeatProfile`]: the profile, plus which of its
 /// modules to build. Set it with `LMMS_HEAT_PROFILE` (and `LMMS_HEAT_PROFILE_MIN_CALLS`,
 /// `LMMS_HEAT_PROFILE_MAX_MB`) or [`ConfigBuilder::heat_preload`](crate::ConfigBuilder::heat_preload);
-/// the gateway then preloads when it starts. [`Gateway::preload_profile`] runs one by hand.
+/// the gateway then preloads when it starts. [`Gateway::preload_profile`](crate::Gateway::preload_profile) runs one by hand.
 ///
 /// Modules are taken hottest first; a module is built if it has at least `min_calls`
 /// calls in the profile and, with `max_bytes`, if its profiled bytes still fit.
