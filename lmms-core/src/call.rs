@@ -65,7 +65,12 @@ fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
     let gw = ready()?;
     let index = op.common.index();
     count(index);
-    let hold = T::cell().acquire(T::NAME, &T::builder())?;
+    let cell = T::cell();
+    if !cell.is_resident() {
+        // A build is coming: with a memory budget, make room for it first.
+        gw.make_room(cell.index.load(Relaxed));
+    }
+    let hold = cell.acquire(T::NAME, &T::builder())?;
     Ok(Call {
         hold,
         gw,
@@ -78,7 +83,11 @@ fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
 pub async fn enter_async<T: Module>(op: &'static Operation<T>) -> Result<AsyncCall<T>, Error> {
     let gw = ready()?;
     count(op.common.index());
-    let guard = T::cell().acquire_async(T::NAME, &T::builder()).await?;
+    let cell = T::cell();
+    if !cell.is_resident() {
+        gw.make_room(cell.index.load(Relaxed));
+    }
+    let guard = cell.acquire_async(T::NAME, &T::builder()).await?;
     Ok(AsyncCall {
         guard,
         gw,

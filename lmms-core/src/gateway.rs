@@ -233,6 +233,7 @@ impl Gateway {
     pub fn preload(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
         let m = self.module_handle(name)?;
+        self.make_room(m.cell_index());
         m.build()?;
         m.touch(self.now_ms());
         Ok(())
@@ -242,6 +243,7 @@ impl Gateway {
     pub async fn preload_async(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
         let m = self.module_handle(name)?;
+        self.make_room(m.cell_index());
         m.build_async().await?;
         m.touch(self.now_ms());
         Ok(())

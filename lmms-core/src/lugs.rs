@@ -58,7 +58,32 @@ impl Gateway {
     /// println!("unloaded {:?}, kept {:?}", report.unloaded, report.blocked);
     /// ```
     pub fn sweep(&self) -> SweepReport {
-        self.sweep_from(lock_std(&self.lugs))
+        self.sweep_from(lock_std(&self.lugs), 0)
+    }
+
+    /// Before module `index` is built: with a memory budget, if RSS plus what its latest
+    /// build allocated would reach HIGH pressure, sweep now, counting those bytes as already
+    /// there — so the pressure rule evicts *before* the build instead of at the next sweep,
+    /// after the process went over. A first build (bytes not yet known) counts nothing.
+    /// The cost strategy's: the idle rule (the seeds') evicts at sweeps only.
+    pub(crate) fn make_room(&self, index: u32) {
+        let (Some(budget), true, UnloadStrategy::Cost) = (
+            self.config.memory_budget_bytes,
+            self.config.unloading,
+            self.config.unload_strategy,
+        ) else {
+            return;
+        };
+        let Some(m) = self.reg.modules.get(index as usize) else {
+            return;
+        };
+        let expected = m.last_build_bytes().unwrap_or(0);
+        let Some(rss) = memory::rss_bytes() else {
+            return;
+        };
+        if Pressure::of(rss.saturating_add(expected), budget) >= Pressure::High {
+            self.sweep_from(lock_std(&self.lugs), expected);
+        }
     }
 
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
@@ -109,9 +134,12 @@ impl Gateway {
 
     /// A sweep, starting with the sweep state locked (by [`Gateway::sweep`], or by the
     /// end-of-call `try_lock`).
+    /// `headroom`: bytes about to be allocated (a build), counted as in use when pressure
+    /// is measured.
     pub(crate) fn sweep_from<'a>(
         &'a self,
         mut st: MutexGuard<'a, crate::heat::SweepState>,
+        headroom: u64,
     ) -> SweepReport {
         let mut report = SweepReport::default();
         let now = self.now_ms();
@@ -129,7 +157,7 @@ impl Gateway {
             return report;
         }
         let rule = self.rule(&mut report);
-        let mut pressure = self.pressure_settled();
+        let mut pressure = self.pressure_settled(headroom);
         report.pressure = pressure;
         let mut first = true;
         loop {
@@ -155,7 +183,7 @@ impl Gateway {
             if !stepwise {
                 break;
             }
-            pressure = self.pressure_settled();
+            pressure = self.pressure_settled(headroom);
             st = lock_std(&self.lugs);
         }
         if !report.unloaded.is_empty() && self.config.trim_on_unload {
@@ -299,11 +327,17 @@ impl Gateway {
 
     /// [`Gateway::pressure`], after returning freed pages to the OS when it reads HIGH or
     /// above: pages the allocator kept after an unload are not memory in use.
-    fn pressure_settled(&self) -> Option<Pressure> {
-        match self.pressure()? {
+    /// `headroom` bytes more are counted as in use (a build about to run).
+    fn pressure_settled(&self, headroom: u64) -> Option<Pressure> {
+        let with = |p: Option<u64>| {
+            let budget = self.config.memory_budget_bytes?;
+            Some(Pressure::of(p?.saturating_add(headroom), budget))
+        };
+        let used = || memory::rss_bytes().or_else(memory::live_heap_bytes);
+        match with(used())? {
             p if p >= Pressure::High => {
                 memory::trim();
-                self.pressure()
+                with(used())
             }
             p => Some(p),
         }
