@@ -64,7 +64,8 @@ impl Gateway {
     /// Before module `index` is built: with a memory budget, if RSS plus what its latest
     /// build allocated would reach HIGH pressure, sweep now, counting those bytes as already
     /// there — so the pressure rule evicts *before* the build instead of at the next sweep,
-    /// after the process went over. A first build (bytes not yet known) counts nothing.
+    /// after the process went over. A first build counts what the configured heat profile
+    /// says the module held in the instance that exported it, else nothing.
     /// The cost strategy's: the idle rule (the seeds') evicts at sweeps only.
     pub(crate) fn make_room(&self, index: u32) {
         let (Some(budget), true, UnloadStrategy::Cost) = (
@@ -77,7 +78,20 @@ impl Gateway {
         let Some(m) = self.reg.modules.get(index as usize) else {
             return;
         };
-        let expected = m.last_build_bytes().unwrap_or(0);
+        // Known from an earlier build here, else from the heat profile another instance
+        // exported (a first build's size is otherwise unknown).
+        let expected = m
+            .last_build_bytes()
+            .or_else(|| {
+                let preload = self.config.heat_preload.as_ref()?;
+                let entry = preload
+                    .profile
+                    .modules
+                    .iter()
+                    .find(|e| e.module == m.name())?;
+                entry.bytes
+            })
+            .unwrap_or(0);
         let Some(rss) = memory::rss_bytes() else {
             return;
         };
