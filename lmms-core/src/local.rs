@@ -1,5 +1,6 @@
-//! Per-thread records: call counts (heat) and fast-path pins, written only by their own
-//! thread (no shared cache line on the call path) and read by sweeps.
+//! Per-thread records: call counts (heat), result-cache hits and fast-path pins, written
+//! only by their own thread (no shared cache line on the call path) and read by sweeps
+//! and `stats()`.
 
 use crate::sync::{lock_std, AtomicU32, AtomicU64, AtomicUsize};
 use std::cell::Cell;
@@ -14,8 +15,8 @@ pub(crate) struct ThreadRecord {
     /// `module index + 1` of each fast-path call in progress on this thread, by depth.
     pins: [AtomicU32; MAX_PIN_DEPTH],
     depth: AtomicUsize,
-    /// Calls per operation index (monotonic): slow-path calls in the first half, fast-path
-    /// calls in the second, so each path bumps exactly one counter.
+    /// Counts per operation index (monotonic), in three runs of `ops`: slow-path calls,
+    /// fast-path calls (so each path bumps exactly one counter), result-cache hits.
     calls: Box<[AtomicU64]>,
     ops: usize,
 }
@@ -25,7 +26,7 @@ impl ThreadRecord {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
             depth: AtomicUsize::new(0),
-            calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
+            calls: (0..3 * ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
         }
     }
@@ -45,6 +46,17 @@ impl ThreadRecord {
         if let Some(c) = self.calls.get(self.ops + op) {
             c.store(c.load(Relaxed) + 1, Relaxed);
         }
+    }
+
+    /// Counts one result-cache hit of operation `op`; `false` if `op` is not one this
+    /// record counts (not registered).
+    #[inline]
+    pub(crate) fn count_cache_hit(&self, op: usize) -> bool {
+        let Some(c) = op.checked_add(2 * self.ops).and_then(|i| self.calls.get(i)) else {
+            return false;
+        };
+        c.store(c.load(Relaxed) + 1, Relaxed);
+        true
     }
 
     /// Pins `module` for a fast-path call; returns the depth to unpin, or `None` when
@@ -137,7 +149,7 @@ fn register() -> Option<&'static ThreadRecord> {
     REGISTRATION.try_with(|_| ()).ok()?;
     let ops = OPS.load(Acquire);
     let mut records = lock_std(&RECORDS);
-    let rec = match records.free.iter().position(|r| r.calls.len() == ops) {
+    let rec = match records.free.iter().position(|r| r.ops == ops) {
         Some(i) => records.free.swap_remove(i),
         None => Box::leak(Box::new(ThreadRecord::new(ops))),
     };
@@ -157,11 +169,26 @@ pub(crate) fn existing() -> Option<&'static ThreadRecord> {
 /// Total calls per operation over all threads, live and exited, and the fast-path share
 /// of them per operation.
 pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
+    let split = summed(ops);
+    // Slow-path counts first, then fast-path counts, then cache hits.
+    let (slow, rest) = split.split_at(ops);
+    let fast = &rest[..ops];
+    let calls = slow.iter().zip(fast).map(|(s, f)| s + f).collect();
+    (calls, fast.to_vec())
+}
+
+/// Result-cache hits per operation over all threads, live and exited (those counted in
+/// thread records: see `cache::count_hit`).
+pub(crate) fn cache_hits(ops: usize) -> Vec<u64> {
+    summed(ops).split_off(2 * ops)
+}
+
+/// Every record's counters (`3 * ops` of them), summed over live and exited threads.
+fn summed(ops: usize) -> Vec<u64> {
     let records = lock_std(&RECORDS);
-    // Slow-path counts in the first half, fast-path counts in the second.
-    let mut split = vec![0u64; 2 * ops];
+    let mut sum = vec![0u64; 3 * ops];
     let mut add = |counts: &mut dyn Iterator<Item = u64>| {
-        for (t, c) in split.iter_mut().zip(counts) {
+        for (t, c) in sum.iter_mut().zip(counts) {
             *t += c;
         }
     };
@@ -169,9 +196,7 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
     for rec in &records.live {
         add(&mut rec.calls.iter().map(|c| c.load(Relaxed)));
     }
-    let (slow, fast) = split.split_at(ops);
-    let calls = slow.iter().zip(fast).map(|(s, f)| s + f).collect();
-    (calls, fast.to_vec())
+    sum
 }
 
 /// Makes `rec` visible to unloads (the loom model registers its own records).
