@@ -270,6 +270,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 
     /// Enters a blocking call: a hold on the resident value, building it first if needed.
     /// `name` and `builder` describe the module for errors and the build.
+    #[inline]
     pub fn acquire(
         &'static self,
         name: &'static str,
