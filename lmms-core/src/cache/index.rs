@@ -101,3 +101,41 @@ pub(crate) fn purge_expired(now_ms: u64) -> usize {
     drop(garbage);
     expired.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::{Entry, Table};
+    use super::super::{hash_of, shard_of, OpCache};
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+
+    static CACHE: OpCache<(u64,), u64> = OpCache::new();
+
+    #[test]
+    fn a_hit_does_not_wait_for_the_index_lock() {
+        let key = (7u64,);
+        let hash = hash_of(&key);
+        let mut table = Table::default();
+        table.add(Arc::new(Entry {
+            hash,
+            key,
+            value: 49,
+            expires_ms: 100,
+            seq: 0,
+        }));
+        CACHE.shards[shard_of(hash)].store(Some(Arc::new(table)));
+        // Every writer is blocked from here on; a hit on another thread is not.
+        let held = super::lock();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(CACHE.lookup_at(&(7,), 99)).ok());
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(Some(49)),
+            "a hit waited for the index lock"
+        );
+        assert_eq!(CACHE.lookup_at(&(7,), 100), None, "served at its expiry");
+        assert_eq!(CACHE.lookup_at(&(8,), 0), None);
+        drop(held);
+        assert_eq!(CACHE.len(), 1);
+    }
+}
