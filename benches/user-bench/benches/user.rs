@@ -99,6 +99,11 @@ fn moka_get(cache: &moka::sync::Cache<(u64,), u64>, key: &(u64,)) -> Option<u64>
     cache.get(key)
 }
 
+/// A baseline: the body through one way of holding the table.
+type Baseline = (&'static str, fn(usize) -> u64);
+/// An lmms operation as the threads benchmark calls it.
+type Operation = (&'static str, fn(usize) -> Result<u64, lmms::Error>);
+
 fn setup() {
     if let Err(e) = user_app::setup() {
         panic!("user-app setup: {e}");
@@ -114,7 +119,7 @@ fn calls(c: &mut Criterion<BenchClock>) {
     setup();
     let mut g = c.benchmark_group("user_call");
     let mut i = 0usize;
-    let baselines: [(&str, fn(usize) -> u64); 7] = [
+    let baselines: [Baseline; 7] = [
         ("direct", direct),
         ("lazylock", lazylock),
         ("oncelock", oncelock),
@@ -182,8 +187,7 @@ fn cache(c: &mut Criterion<BenchClock>) {
 /// the time is the wall time, so throughput ratio = 2 × t(1) / t(2).
 fn threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("user_threads");
-    let variants: [(&str, fn(usize) -> Result<u64, lmms::Error>); 2] =
-        [("fast_path", user_app::hot), ("typed_warm", user_app::warm)];
+    let variants: [Operation; 2] = [("fast_path", user_app::hot), ("typed_warm", user_app::warm)];
     for (name, call) in variants {
         for n in [1usize, 2] {
             g.bench_function(format!("{name}_{n}"), |b| {
