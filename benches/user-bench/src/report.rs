@@ -19,7 +19,8 @@ const END: &str = "<!-- user-bench:end -->";
 
 /// The workspace root (two levels above this crate).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn criterion_dir() -> PathBuf {
