@@ -2,19 +2,20 @@
 //! only by their own thread (no shared cache line on the call path) and read by sweeps
 //! and `stats()`.
 
-use crate::sync::{lock_std, AtomicU32, AtomicU64, AtomicUsize};
+use crate::sync::{lock_std, AtomicU32, AtomicU64};
 use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Mutex;
 
-/// Nesting depth of fast-path calls one thread can pin at once; deeper calls take the
-/// slow path.
+/// Pinned calls one thread can have in progress at once (nested calls); more take a
+/// counted hold (slow path) instead.
 pub(crate) const MAX_PIN_DEPTH: usize = 8;
 
 pub(crate) struct ThreadRecord {
-    /// `module index + 1` of each fast-path call in progress on this thread, by depth.
+    /// `module index + 1` of each pinned call in progress on this thread, 0 = free. Calls
+    /// nest, so the slot in use is the first free one (slot 0 unless nested); no depth
+    /// counter, so a pin is one load and one store and an unpin one store.
     pins: [AtomicU32; MAX_PIN_DEPTH],
-    depth: AtomicUsize,
     /// Counts per operation index (monotonic), in three runs of `ops`: slow-path calls,
     /// fast-path calls (so each path bumps exactly one counter), result-cache hits.
     calls: Box<[AtomicU64]>,
@@ -25,7 +26,6 @@ impl ThreadRecord {
     pub(crate) fn new(ops: usize) -> Self {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
-            depth: AtomicUsize::new(0),
             calls: (0..3 * ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
         }
@@ -59,27 +59,35 @@ impl ThreadRecord {
         true
     }
 
-    /// Pins `module` for a fast-path call; returns the depth to unpin, or `None` when
-    /// nested too deep.
+    /// Pins `module` for a pinned call; returns the slot to unpin, or `None` when all
+    /// slots are in use (calls nested too deep).
     #[inline]
     pub(crate) fn pin(&self, module: u32) -> Option<usize> {
         // A cell not yet in the registry has no index to pin: it takes a counted hold.
         if module == u32::MAX {
             return None;
         }
-        let d = self.depth.load(Relaxed);
-        let slot = self.pins.get(d)?;
-        slot.store(module + 1, Relaxed);
-        self.depth.store(d + 1, Relaxed);
+        // Only this thread writes its pins, so a free slot stays free until the store.
+        let d = if self.pins[0].load(Relaxed) == 0 {
+            0
+        } else {
+            self.nested_slot()?
+        };
+        self.pins[d].store(module + 1, Relaxed);
         Some(d)
     }
 
-    /// Ends the fast-path call pinned at depth `d`. `Release`: everything the call did
-    /// with the module's value happens before a sweep that reads the pin as clear.
+    /// The first free slot after slot 0 (a pinned call inside another one).
+    #[cold]
+    fn nested_slot(&self) -> Option<usize> {
+        (1..MAX_PIN_DEPTH).find(|&d| self.pins[d].load(Relaxed) == 0)
+    }
+
+    /// Ends the pinned call in slot `d`. `Release`: everything the call did with the
+    /// module's value happens before a sweep that reads the pin as clear.
     #[inline]
     pub(crate) fn unpin(&self, d: usize) {
         self.pins[d].store(0, Release);
-        self.depth.store(d, Relaxed);
     }
 
     pub(crate) fn pins(&self, module: u32) -> bool {
@@ -227,4 +235,34 @@ pub(crate) fn pins_of(module: u32) -> usize {
 /// module's slots were emptied and [`crate::zafp::heavy_fence`] ran.
 pub(crate) fn any_pins(module: u32) -> bool {
     lock_std(&RECORDS).live.iter().any(|r| r.pins(module))
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_take_the_first_free_slot_and_run_out_at_the_limit() {
+        let rec = ThreadRecord::new(1);
+        assert_eq!(rec.pin(3), Some(0));
+        assert_eq!(rec.pin(4), Some(1), "a nested pin takes the next slot");
+        assert!(rec.pins(3) && rec.pins(4));
+        rec.unpin(0);
+        assert!(!rec.pins(3) && rec.pins(4));
+        assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
+        assert_eq!(
+            rec.pin(u32::MAX),
+            None,
+            "a module without an index cannot pin"
+        );
+        let nested: Vec<_> = (0..MAX_PIN_DEPTH - 2)
+            .map(|m| rec.pin(10 + m as u32))
+            .collect();
+        assert!(nested.iter().all(Option::is_some));
+        assert_eq!(rec.pin(99), None, "all slots in use");
+        for d in 0..MAX_PIN_DEPTH {
+            rec.unpin(d);
+        }
+        assert!((0..100).all(|m| !rec.pins(m)));
+    }
 }
