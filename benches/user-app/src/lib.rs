@@ -4,6 +4,15 @@
 //! crate would get: a call into this crate.
 //!
 //! Every operation runs the same body, `t.data[i & 63]`, as the baselines in the harness.
+//!
+//! ```
+//! user_app::setup().unwrap(); // configures the gateway, promotes `hot` and `cached`
+//! assert_eq!(user_app::hot(3).unwrap(), user_app::warm(3).unwrap());
+//! assert_eq!(user_app::cached(3).unwrap(), user_app::body(&user_app::Table::new(), 3));
+//! let (hits, _) = user_app::cached_hits_and_misses();
+//! user_app::cached(3).unwrap();
+//! assert_eq!(user_app::cached_hits_and_misses().0, hits + 1);
+//! ```
 
 use lmms::{Config, Init, InitError};
 use std::time::Duration;
