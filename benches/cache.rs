@@ -1,6 +1,6 @@
 //! Result-cache costs in one run: a hit of a cached operation, the same operation without
-//! a cache (plain typed call, module resident, slow path), and the bare lookup on the map
-//! structure a hit goes through (lock, hash, expiry check, clone), with no gateway.
+//! a cache (plain typed call, module resident, slow path), and the bare lookup a hit goes
+//! through (hash, shard table load, find, expiry check, clone; no lock), with no gateway.
 //!
 //! `cargo bench --bench cache -- --warm-up-time 1 --measurement-time 3`
 //!

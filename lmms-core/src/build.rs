@@ -49,7 +49,9 @@ enum Next<T: Send + Sync + 'static> {
 
 impl<T: Send + Sync + 'static> ModuleCell<T> {
     /// Enters a blocking call: a hold on the resident value, building it first if needed.
-    /// `name` and `builder` describe the module for errors and the build.
+    /// `name` and `builder` describe the module for errors and the build. Inlined: the
+    /// resident case (a warm call) is a pin and a load in the caller.
+    #[inline]
     pub(crate) fn acquire(
         &'static self,
         name: &'static str,

@@ -10,11 +10,24 @@
 //! its last use is not updated. A miss runs the normal path (fast path or slow path) and
 //! stores the result before the call ends.
 //!
-//! Each per-operation map is behind its own mutex, which is all a hit takes. Every live
-//! entry is also listed in one process-wide index, ordered by `(expiry, insertion
-//! sequence)`; inserts, evictions and purges take that index's lock first and the
-//! per-operation lock second (never the other way round), so the index and the maps always
-//! agree.
+//! # Hits take no lock and write nothing shared
+//!
+//! Each operation's cache is 64 shards, each an [`ArcSwapOption`] of an immutable table
+//! (`cache/table.rs`). A hit hashes the key, loads its shard's table (arc-swap's load: a
+//! store into this thread's own debt slot, no shared write, no lock), finds the entry,
+//! checks its expiry and clones the value, then counts the hit in this thread's record
+//! ([`crate::local`]), which sweeps and `stats()` sum. The key's `Hash` and `Eq` and the
+//! value's `Clone` run there, with no lock held.
+//!
+//! Writers (inserts, evictions, purges) serialize on one process-wide index lock
+//! (`cache/index.rs`) and publish a new table for each shard they change:
+//! copy-on-write, but a table holds `Arc`s of entries, so a copy clones pointers, and an
+//! entry is found by its stored hash and insertion sequence. No user `Hash`, `Eq`,
+//! `Clone` or `Drop` runs while the lock is held: an insert hashes its key and looks for
+//! the entry it replaces (user `Eq`) *before* taking the lock, then checks under the lock
+//! that the shard's table is still the one it searched (else it searches again); removed
+//! entries and replaced tables are dropped after the lock is released (or by the last
+//! reader holding them). An insert copies one shard, `1/64` of the operation's entries.
 //!
 //! # Exact dependencies (LUGS protection 3)
 //!
@@ -44,19 +57,21 @@
 //! the module at once. General-purpose caches (moka, for one) report estimated entry
 //! counts and expire lazily, so the part they would do (a hash map with a TTL) is smaller
 //! than the part they cannot (the exact cross-operation index): this module is that small
-//! structure, on `std` and `rustc-hash` only.
+//! structure, on `std`, `rustc-hash` and `arc-swap` (the published tables).
+
+mod index;
+mod table;
 
 use crate::error::Error;
-use crate::gateway::{ready, Gateway};
+use crate::gateway::ready;
 use crate::handle::OpHandle;
 use crate::operation::OpCommon;
-use crate::sync::lock_std;
-use rustc_hash::FxHashMap;
-use std::any::Any;
-use std::collections::BTreeMap;
-use std::hash::Hash;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::{Arc, Mutex};
+use arc_swap::ArcSwapOption;
+use index::{CacheHandle, Garbage, Slot};
+use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use table::{Entry, Table};
 
 /// What an argument of a cached operation must be: the cache key is the tuple of the
 /// arguments. Implemented for every `Hash + Eq + Clone + Send + Sync + 'static` type.
@@ -82,26 +97,27 @@ pub trait CacheKeyTuple: Hash + Eq + Clone + Send + Sync + 'static {}
 impl<T: Hash + Eq + Clone + Send + Sync + 'static> CacheKeyTuple for T {}
 
 /// What the result of a cached operation must be: each hit hands out a clone of the stored
-/// value. Implemented for every `Clone + Send + 'static` type.
+/// value, on whichever thread calls (hence `Sync`). Implemented for every
+/// `Clone + Send + Sync + 'static` type.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a cached result: the result of a `cache_ttl` operation must be `Clone + Send + 'static`",
-    label = "this result is stored in the cache and cloned on every hit, so it must be `Clone + Send + 'static`",
+    message = "`{Self}` cannot be a cached result: the result of a `cache_ttl` operation must be `Clone + Send + Sync + 'static`",
+    label = "this result is stored in the cache and cloned on every hit, so it must be `Clone + Send + Sync + 'static`",
     note = "derive or implement `Clone` for `{Self}` (or return an `Arc` of it), or remove `cache_ttl`"
 )]
-pub trait CacheValue: Clone + Send + 'static {}
+pub trait CacheValue: Clone + Send + Sync + 'static {}
 #[diagnostic::do_not_recommend]
-impl<T: Clone + Send + 'static> CacheValue for T {}
+impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// The cached type as the cache's methods see it: the same requirement as [`CacheValue`],
 /// reported at the attribute with a pointer to the error on the return type.
 #[diagnostic::on_unimplemented(
     message = "the result `{Self}` of this `cache_ttl` operation cannot be cached",
     label = "this operation caches its results",
-    note = "the result must be `Clone + Send + 'static` (see the error on the return type)"
+    note = "the result must be `Clone + Send + Sync + 'static` (see the error on the return type)"
 )]
-pub trait CachedResult: Clone + Send + 'static {}
+pub trait CachedResult: Clone + Send + Sync + 'static {}
 #[diagnostic::do_not_recommend]
-impl<T: Clone + Send + 'static> CachedResult for T {}
+impl<T: Clone + Send + Sync + 'static> CachedResult for T {}
 
 /// A return type spelled `…Result<…>`: only its `Ok` value is cached, never an error.
 #[diagnostic::on_unimplemented(
@@ -138,27 +154,35 @@ pub const fn assert_cache_key<T: CacheKey>() {}
 #[inline(always)]
 pub const fn assert_cache_value<T: CacheValue>() {}
 
-/// One stored result.
-struct Entry<V> {
-    value: V,
-    /// Clock time (ms) from which the entry is expired (live while `now < expires_ms`).
-    expires_ms: u64,
-    /// Position in the global index (unique, increasing with each insert).
-    seq: u64,
+/// Shards per operation: an insert copies one shard's table, so `1/SHARDS` of the
+/// operation's entries (pointer copies).
+const SHARDS: usize = 64;
+
+/// The key's hash (Fx, like the registry's lookup table). Runs the key's `Hash`.
+#[inline]
+fn hash_of<K: Hash>(key: &K) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+/// The shard of a key hash: middle bits (the tables use the low bits for the bucket and
+/// the top 7 as the tag, so both keep their spread within a shard).
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
 }
 
 /// The result cache of one operation: a static emitted by `#[lmms::operation]` when it
 /// has `cache_ttl`. `K` is the argument tuple, `V` the cached result.
 pub struct OpCache<K, V> {
-    /// `None` until the first insert (`HashMap::with_hasher` is not `const` on the MSRV).
-    map: Mutex<Option<FxHashMap<Arc<K>, Entry<V>>>>,
+    /// Published tables, by [`shard_of`] the key hash; `None` = no entry.
+    shards: [ArcSwapOption<Table<K, V>>; SHARDS],
 }
 
 impl<K, V> OpCache<K, V> {
     /// An empty cache (a `static` initializer).
     pub const fn new() -> Self {
         Self {
-            map: Mutex::new(None),
+            shards: [const { ArcSwapOption::const_empty() }; SHARDS],
         }
     }
 }
@@ -170,20 +194,23 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
     pub fn get(&self, op: &OpCommon, key: &K) -> Result<Option<V>, Error> {
         let gw = ready()?;
         let found = self.lookup_at(key, gw.now_ms());
-        let counter = match found {
-            Some(_) => &op.cache_hits,
-            None => &op.cache_misses,
-        };
-        counter.fetch_add(1, Relaxed);
+        match found {
+            // Per thread: no shared cache line written by a hit.
+            Some(_) => count_hit(op),
+            None => {
+                op.cache_misses.fetch_add(1, Relaxed);
+            }
+        }
         Ok(found)
     }
 
-    /// The bare map lookup: a clone of the value stored for `key` if it is live at
-    /// `now_ms`. Counts nothing and needs no gateway (benchmarks use it as the baseline).
+    /// The bare lookup: a clone of the value stored for `key` if it is live at `now_ms`.
+    /// Counts nothing and needs no gateway (benchmarks use it as the baseline).
     #[inline]
     pub fn lookup_at(&self, key: &K, now_ms: u64) -> Option<V> {
-        let map = lock_std(&self.map);
-        let entry = map.as_ref()?.get(key)?;
+        let hash = hash_of(key);
+        let table = self.shards[shard_of(hash)].load();
+        let entry = table.as_ref()?.find(hash, key)?;
         (entry.expires_ms > now_ms).then(|| entry.value.clone())
     }
 
@@ -198,53 +225,73 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
         if ttl == 0 || max == 0 {
             return;
         }
-        let key = Arc::new(key);
+        // User code first, no lock held: the key's `Hash`, then its `Eq` against the
+        // entries of the table this insert will replace.
+        let hash = hash_of(&key);
+        let s = shard_of(hash);
         let mut garbage = Garbage::default();
-        let mut index = lock_std(&INDEX);
-        let expires_ms = gw.now_ms().saturating_add(ttl);
-        let seq = index.next_seq;
-        index.next_seq += 1;
-        let old = lock_std(&self.map)
-            .get_or_insert_with(FxHashMap::default)
-            .insert(
-                Arc::clone(&key),
-                Entry {
-                    value,
-                    expires_ms,
-                    seq,
-                },
-            );
-        if let Some(old) = old {
-            if let Some(slot) = index.by_expiry.remove(&(old.expires_ms, old.seq)) {
-                release(slot.op);
-                garbage.slots.push(slot);
+        let (mut index, seen, replaced) = loop {
+            let seen = self.shards[s].load_full();
+            let replaced = seen
+                .as_ref()
+                .and_then(|t| t.find(hash, &key))
+                .map(|e| e.seq);
+            let index = index::lock();
+            if same_table(&*self.shards[s].load(), &seen) {
+                break (index, seen, replaced);
             }
-            garbage.values.push(Box::new(old));
+            // Another insert or removal published this shard meanwhile: search again.
+            drop(index);
+            garbage.push(seen);
+        };
+        let mut table = seen.as_deref().cloned().unwrap_or_default();
+        if let Some(old) = replaced.and_then(|seq| table.remove(hash, seq)) {
+            index::unlist(&mut index, &old);
+            garbage.push(old);
         }
         // Make room before listing the new entry, so that it is never its own victim.
         while index.by_expiry.len() >= max {
             let Some(((_, victim), slot)) = index.by_expiry.pop_first() else {
                 break;
             };
-            garbage.take(slot, victim);
+            index::release(slot.op);
+            let here = std::ptr::addr_eq(slot.cache, self as *const Self);
+            if here && shard_of(slot.hash) == s {
+                // In the table being built: remove it there.
+                if let Some(old) = table.remove(slot.hash, victim) {
+                    garbage.push(old);
+                }
+            } else {
+                slot.cache.remove(&[(slot.hash, victim)], &mut garbage);
+            }
         }
+        let expires_ms = gw.now_ms().saturating_add(ttl);
+        let seq = index.next_seq;
+        index.next_seq += 1;
+        table.add(Arc::new(Entry {
+            hash,
+            key,
+            value,
+            expires_ms,
+            seq,
+        }));
         let cache: &'static dyn CacheHandle = self;
-        index.by_expiry.insert(
-            (expires_ms, seq),
-            Slot {
-                op,
-                cache,
-                key: key as Arc<dyn Any + Send + Sync>,
-            },
-        );
-        retain(op);
+        index
+            .by_expiry
+            .insert((expires_ms, seq), Slot { op, cache, hash });
+        index::retain(op);
+        garbage.push(self.shards[s].swap(Some(Arc::new(table))));
         drop(index);
+        drop(seen);
         drop(garbage);
     }
 
     /// Live entries of this cache (including expired ones not yet purged).
     pub fn len(&self) -> usize {
-        lock_std(&self.map).as_ref().map_or(0, |m| m.len())
+        self.shards
+            .iter()
+            .map(|s| s.load().as_ref().map_or(0, |t| t.len()))
+            .sum()
     }
 
     /// Whether the cache holds no entry.
@@ -253,93 +300,51 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
     }
 }
 
-/// Type-erased removal, for evictions and purges driven by the global index.
-trait CacheHandle: Sync + 'static {
-    /// Removes the entry for `key` if it is the one inserted as `seq`; returns it (to be
-    /// dropped after the locks are released).
-    fn remove(&self, key: &(dyn Any + Send + Sync), seq: u64) -> Option<Box<dyn Send>>;
-}
-
 impl<K: CacheKeyTuple, V: CachedResult> CacheHandle for OpCache<K, V> {
-    fn remove(&self, key: &(dyn Any + Send + Sync), seq: u64) -> Option<Box<dyn Send>> {
-        let key = key.downcast_ref::<K>()?;
-        let mut map = lock_std(&self.map);
-        let map = map.as_mut()?;
-        if map.get(key)?.seq != seq {
-            return None;
+    fn remove(&self, victims: &[(u64, u64)], garbage: &mut Garbage) {
+        let mut shards: Vec<usize> = victims.iter().map(|&(h, _)| shard_of(h)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        for s in shards {
+            let Some(old) = self.shards[s].load_full() else {
+                continue;
+            };
+            let mut table = (*old).clone();
+            for &(hash, seq) in victims.iter().filter(|&&(h, _)| shard_of(h) == s) {
+                if let Some(entry) = table.remove(hash, seq) {
+                    garbage.push(entry);
+                }
+            }
+            let new = (table.len() > 0).then(|| Arc::new(table));
+            garbage.push(self.shards[s].swap(new));
+            garbage.push(old);
         }
-        map.remove(key).map(|e| Box::new(e) as Box<dyn Send>)
     }
 }
 
-/// One live entry in the global index.
-struct Slot {
-    op: &'static dyn OpHandle,
-    cache: &'static dyn CacheHandle,
-    key: Arc<dyn Any + Send + Sync>,
-}
-
-/// Every live entry of every operation, soonest expiry first.
-struct Index {
-    /// `(expires_ms, seq)` → entry. The first key is the next to expire (and to evict).
-    by_expiry: BTreeMap<(u64, u64), Slot>,
-    next_seq: u64,
-}
-
-static INDEX: Mutex<Index> = Mutex::new(Index {
-    by_expiry: BTreeMap::new(),
-    next_seq: 0,
-});
-
-/// Removed entries, dropped once the locks are released (a value's `Drop` may be user
-/// code: it must not run under the cache's locks).
-#[derive(Default)]
-struct Garbage {
-    slots: Vec<Slot>,
-    values: Vec<Box<dyn Send>>,
-}
-
-impl Garbage {
-    /// Removes `slot`'s entry from its map and releases its dependency.
-    fn take(&mut self, slot: Slot, seq: u64) {
-        if let Some(value) = slot.cache.remove(&*slot.key, seq) {
-            self.values.push(value);
-        }
-        release(slot.op);
-        self.slots.push(slot);
+/// Whether `current` is the table `seen` (both absent, or the same allocation).
+fn same_table<T>(current: &Option<Arc<T>>, seen: &Option<Arc<T>>) -> bool {
+    match (current, seen) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
-/// An entry of `op` went live: count it on the operation and on its module.
-fn retain(op: &dyn OpHandle) {
-    op.common().cache_entries.fetch_add(1, SeqCst);
-    if let Some(m) = op.module() {
-        m.cache_deps_counter().fetch_add(1, SeqCst);
-    }
-}
-
-/// An entry of `op` is gone: the exact inverse of [`retain`].
-fn release(op: &dyn OpHandle) {
-    op.common().cache_entries.fetch_sub(1, SeqCst);
-    if let Some(m) = op.module() {
-        m.cache_deps_counter().fetch_sub(1, SeqCst);
+/// Counts a hit of `op` in this thread's record; on the shared counter only when the
+/// thread has none (it is being torn down) or the operation is not registered.
+#[inline]
+fn count_hit(op: &OpCommon) {
+    let counted = crate::local::current().is_some_and(|rec| rec.count_cache_hit(op.index()));
+    if !counted {
+        op.cache_hits.fetch_add(1, Relaxed);
     }
 }
 
 /// Drops every entry whose expiry is at or before `now_ms`, in all operations, releasing
 /// their modules' dependencies; returns how many. Runs at the start of every sweep.
-pub(crate) fn purge_expired(_gw: &Gateway, now_ms: u64) -> usize {
-    let mut garbage = Garbage::default();
-    let mut index = lock_std(&INDEX);
-    while let Some(first) = index.by_expiry.first_entry() {
-        if first.key().0 > now_ms {
-            break;
-        }
-        let ((_, seq), slot) = first.remove_entry();
-        garbage.take(slot, seq);
-    }
-    drop(index);
-    garbage.slots.len()
+pub(crate) fn purge_expired(_gw: &crate::gateway::Gateway, now_ms: u64) -> usize {
+    index::purge_expired(now_ms)
 }
 
 /// Live entries of one operation (including expired ones not yet purged).

@@ -48,15 +48,18 @@ pub fn run<T: Module, R>(
     if let Some(pinned) = op.slot.enter(&op.common.index) {
         return Ok(body(&pinned));
     }
-    run_slow(op, body)
+    // The out-of-line slow path returns its (rare) error boxed: `Result<R, Box<Error>>`
+    // comes back in registers for a register-sized `R`, where a `Result<R, Error>` would
+    // live in memory and make the fast branch above store its result there too.
+    run_slow(op, body).map_err(|e| *e)
 }
 
 #[inline(never)]
 fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
-) -> Result<R, Error> {
-    let call = enter_slow(op)?;
+) -> Result<R, Box<Error>> {
+    let call = enter_slow(op).map_err(Box::new)?;
     Ok(body(&call))
 }
 

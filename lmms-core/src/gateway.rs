@@ -215,6 +215,7 @@ impl Gateway {
         self.ready_ns
     }
 
+    #[inline]
     pub(crate) fn now_ms(&self) -> u64 {
         self.config.clock.now_ms()
     }

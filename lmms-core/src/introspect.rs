@@ -60,6 +60,7 @@ impl Gateway {
     /// ```
     pub fn operations(&self) -> Vec<OperationInfo> {
         let (totals, _) = crate::local::totals(self.reg.ops.len());
+        let hits = crate::local::cache_hits(self.reg.ops.len());
         let mut ops = self
             .reg
             .ops
@@ -76,7 +77,7 @@ impl Gateway {
                     calls_in_window: calls,
                     total_calls: totals[i],
                     fast_path: op.slot_filled(),
-                    cache_hits: c.cache_hits.load(Relaxed),
+                    cache_hits: c.cache_hits.load(Relaxed).saturating_add(hits[i]),
                     cache_misses: c.cache_misses.load(Relaxed),
                     cache_entries: crate::cache::entries_of(*op),
                     dynamic: !matches!(c.meta.dynamic, crate::operation::Dynamic::Off),

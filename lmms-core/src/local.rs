@@ -13,9 +13,9 @@
 //! 2. A thread's counts move into `retired_calls` (and are zeroed) in the critical section
 //!    where its thread exits: [`totals`] counts every call exactly once, before and after.
 //! 3. A record enters `free` only from its own thread's exit, after `CURRENT` was cleared
-//!    (no later call on that thread can reach it) and only with no pin and depth 0 (no call
+//!    (no later call on that thread can reach it) and only with no pin (no call
 //!    of that thread in progress). So every record in `free` — and every record a new
-//!    thread gets — has zero pins, depth 0 and zero counts. A record still pinned at exit
+//!    thread gets — has zero pins and zero counts. A record still pinned at exit
 //!    stays in `live` and is never recycled.
 //! 4. Records are never freed. The number allocated is bounded by the most threads alive
 //!    at once (plus the few made before the operation count was set, which are not reused).
@@ -23,19 +23,20 @@
 //! The call path (`existing`, `count`, `count_fast`, `pin`, `unpin`) touches only the
 //! thread's own record and never takes the lock.
 
-use crate::sync::{lock_std, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use crate::sync::{lock_std, AtomicPtr, AtomicU32, AtomicU64};
 use std::cell::Cell;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Mutex;
 
-/// Nesting depth of fast-path calls one thread can pin at once; deeper calls take the
-/// slow path.
+/// Pinned calls one thread can have in progress at once (nested calls); more take a
+/// counted hold (slow path) instead.
 pub(crate) const MAX_PIN_DEPTH: usize = 8;
 
 pub(crate) struct ThreadRecord {
-    /// `module index + 1` of each fast-path call in progress on this thread, by depth.
+    /// `module index + 1` of each pinned call in progress on this thread, 0 = free. Calls
+    /// nest, so the slot in use is the first free one (slot 0 unless nested); no depth
+    /// counter, so a pin is one load and one store and an unpin one store.
     pins: [AtomicU32; MAX_PIN_DEPTH],
-    depth: AtomicUsize,
     /// Calls per operation index (monotonic): slow-path calls in the first half, fast-path
     /// calls in the second, so each path bumps exactly one counter.
     calls: Box<[AtomicU64]>,
@@ -53,8 +54,7 @@ impl ThreadRecord {
     pub(crate) fn new(ops: usize) -> Self {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
-            depth: AtomicUsize::new(0),
-            calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
+            calls: (0..3 * ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
             live_slot: std::sync::atomic::AtomicUsize::new(NOT_LIVE),
         }
@@ -77,34 +77,52 @@ impl ThreadRecord {
         }
     }
 
-    /// Pins `module` for a fast-path call; returns the depth to unpin, or `None` when
-    /// nested too deep.
+    /// Counts one result-cache hit of operation `op`; `false` if `op` is not one this
+    /// record counts (not registered).
+    #[inline]
+    pub(crate) fn count_cache_hit(&self, op: usize) -> bool {
+        let Some(c) = op.checked_add(2 * self.ops).and_then(|i| self.calls.get(i)) else {
+            return false;
+        };
+        c.store(c.load(Relaxed).saturating_add(1), Relaxed);
+        true
+    }
+
+    /// Pins `module` for a pinned call; returns the slot to unpin, or `None` when all
+    /// slots are in use (calls nested too deep).
     #[inline]
     pub(crate) fn pin(&self, module: u32) -> Option<usize> {
         // A cell not yet in the registry has no index to pin: it takes a counted hold.
         if module == u32::MAX {
             return None;
         }
-        let d = self.depth.load(Relaxed);
-        let slot = self.pins.get(d)?;
-        slot.store(module + 1, Relaxed);
-        self.depth.store(d + 1, Relaxed);
+        // Only this thread writes its pins, so a free slot stays free until the store.
+        let d = if self.pins[0].load(Relaxed) == 0 {
+            0
+        } else {
+            self.nested_slot()?
+        };
+        self.pins[d].store(module + 1, Relaxed);
         Some(d)
     }
 
-    /// Ends the fast-path call pinned at depth `d`. `Release`: everything the call did
-    /// with the module's value happens before a sweep that reads the pin as clear.
+    /// The first free slot after slot 0 (a pinned call inside another one).
+    #[cold]
+    fn nested_slot(&self) -> Option<usize> {
+        (1..MAX_PIN_DEPTH).find(|&d| self.pins[d].load(Relaxed) == 0)
+    }
+
+    /// Ends the pinned call in slot `d`. `Release`: everything the call did with the
+    /// module's value happens before a sweep that reads the pin as clear.
     #[inline]
     pub(crate) fn unpin(&self, d: usize) {
         self.pins[d].store(0, Release);
-        self.depth.store(d, Relaxed);
     }
 
-    /// No pin, depth 0 and every count zero: the state a new or recycled record starts in.
+    /// No pin and every count zero: the state a new or recycled record starts in.
     #[cfg(test)]
     pub(crate) fn is_zeroed(&self) -> bool {
-        self.depth.load(Relaxed) == 0
-            && self.pins.iter().all(|p| p.load(Relaxed) == 0)
+        self.pins.iter().all(|p| p.load(Relaxed) == 0)
             && self.calls.iter().all(|c| c.load(Relaxed) == 0)
     }
 
@@ -192,8 +210,8 @@ impl Drop for Registration {
         let Some(rec) = CURRENT.with(|c| c.take()) else {
             return;
         };
-        // Only this thread writes `depth` and `pins`: plain loads see their final values.
-        let idle = rec.depth.load(Relaxed) == 0 && rec.pins.iter().all(|p| p.load(Relaxed) == 0);
+        // Only this thread writes its pins: plain loads see their final values.
+        let idle = rec.pins.iter().all(|p| p.load(Relaxed) == 0);
         let mut records = lock_std(&RECORDS);
         records.retire_counts(rec);
         if idle {
@@ -223,7 +241,7 @@ fn register() -> Option<&'static ThreadRecord> {
     // set once, so there are few): it is dropped from the list, never handed out.
     let reused = loop {
         match records.free.pop() {
-            Some(r) if r.calls.len() != 2 * ops => continue,
+            Some(r) if r.ops != ops => continue,
             other => break other,
         }
     };
@@ -250,11 +268,30 @@ pub(crate) fn existing() -> Option<&'static ThreadRecord> {
 /// Total calls per operation over all threads, live and exited, and the fast-path share
 /// of them per operation.
 pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
+    let sum = summed(ops);
+    // Slow-path counts first, then fast-path counts, then cache hits.
+    let (slow, rest) = sum.split_at(ops);
+    let fast = &rest[..ops];
+    let calls = slow
+        .iter()
+        .zip(fast)
+        .map(|(s, f)| s.saturating_add(*f))
+        .collect();
+    (calls, fast.to_vec())
+}
+
+/// Result-cache hits per operation over all threads, live and exited (those counted in
+/// thread records: see `cache::count_hit`).
+pub(crate) fn cache_hits(ops: usize) -> Vec<u64> {
+    summed(ops).split_off(2 * ops)
+}
+
+/// Every record's counters (`3 * ops` of them), summed over live and exited threads.
+fn summed(ops: usize) -> Vec<u64> {
     let records = lock_std(&RECORDS);
-    // Slow-path counts in the first half, fast-path counts in the second.
-    let mut split = vec![0u64; 2 * ops];
+    let mut sum = vec![0u64; 3 * ops];
     let mut add = |counts: &mut dyn Iterator<Item = u64>| {
-        for (t, c) in split.iter_mut().zip(counts) {
+        for (t, c) in sum.iter_mut().zip(counts) {
             *t = t.saturating_add(c);
         }
     };
@@ -262,13 +299,7 @@ pub(crate) fn totals(ops: usize) -> (Vec<u64>, Vec<u64>) {
     for rec in &records.live {
         add(&mut rec.calls.iter().map(|c| c.load(Relaxed)));
     }
-    let (slow, fast) = split.split_at(ops);
-    let calls = slow
-        .iter()
-        .zip(fast)
-        .map(|(s, f)| s.saturating_add(*f))
-        .collect();
-    (calls, fast.to_vec())
+    sum
 }
 
 /// Total calls of operation `op` over all threads, live and exited (`ops` operations in
@@ -329,7 +360,7 @@ pub(crate) fn allocated_records() -> usize {
 /// dropped in reverse order of pinning, which the runtime's scoped calls guarantee.
 pub(crate) struct Pinned<T> {
     value: *const T,
-    depth: usize,
+    slot: usize,
     rec: &'static ThreadRecord,
 }
 
@@ -344,14 +375,14 @@ impl<T> Pinned<T> {
         index: u32,
         strong_fence: bool,
     ) -> Option<Self> {
-        let depth = rec.pin(index)?;
+        let slot = rec.pin(index)?;
         crate::fence::light_fence(strong_fence);
         let value = from.load(Acquire);
         if value.is_null() {
-            rec.unpin(depth);
+            rec.unpin(slot);
             return None;
         }
-        Some(Pinned { value, depth, rec })
+        Some(Pinned { value, slot, rec })
     }
 }
 
@@ -370,6 +401,32 @@ impl<T> std::ops::Deref for Pinned<T> {
 impl<T> Drop for Pinned<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.rec.unpin(self.depth);
+        self.rec.unpin(self.slot);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_take_the_first_free_slot_and_run_out_at_the_limit() {
+        let rec = ThreadRecord::new(1);
+        assert_eq!(rec.pin(3), Some(0));
+        assert_eq!(rec.pin(4), Some(1), "a nested pin takes the next slot");
+        assert!(rec.pins(3) && rec.pins(4));
+        rec.unpin(0);
+        assert!(!rec.pins(3) && rec.pins(4));
+        assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
+        assert_eq!(rec.pin(u32::MAX), None, "a module without an index cannot pin");
+        let nested: Vec<_> = (0..MAX_PIN_DEPTH - 2)
+            .map(|m| rec.pin(10 + m as u32))
+            .collect();
+        assert!(nested.iter().all(Option::is_some));
+        assert_eq!(rec.pin(99), None, "all slots in use");
+        for d in 0..MAX_PIN_DEPTH {
+            rec.unpin(d);
+        }
+        assert!((0..100).all(|m| !rec.pins(m)));
     }
 }

@@ -58,6 +58,7 @@ impl OpCommon {
     }
 
     /// Index in the registry (`u32::MAX` before the gateway starts).
+    #[inline]
     pub(crate) fn index(&self) -> usize {
         self.index.load(Relaxed) as usize
     }

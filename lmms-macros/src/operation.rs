@@ -309,10 +309,18 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
     };
 
+    // A blocking call on a module is mostly its fast path, a few instructions around one
+    // out-of-line call: `#[inline]` lets a caller in another crate inline it, as it would
+    // a `LazyLock` read of its own (without it, each call from another crate also pays a
+    // call, a prologue saving registers and the result returned through memory). A user's
+    // own inline attribute wins.
+    let inline = (blocking_with_module && !attrs.iter().any(|a| a.path().is_ident("inline")))
+        .then(|| quote!(#[inline]));
     let unique = unique_marker(spec);
     quote! {
         #unique
         #(#attrs)*
+        #inline
         #vis #asyncness fn #name(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
             #body_fn
 

@@ -1,0 +1,230 @@
+//! lmms as a user's crate sees it: the operations live in `user-app`, a separate crate
+//! that depends only on `lmms`; this harness calls them across the crate boundary, as a
+//! user's handler crate does, and runs the hand-written baselines in the same run, written
+//! here as a user would write them in their own crate. Every variant is a direct call the
+//! loop may inline (the shared body, `user_app::body`, never is).
+//!
+//! ```sh
+//! cargo bench -p user-bench --bench user -- --warm-up-time 1 --measurement-time 3
+//! # on a loaded machine, single-thread figures on this thread's CPU time instead:
+//! LMMS_BENCH_CLOCK=thread-cpu cargo bench -p user-bench --bench user -- --warm-up-time 1 --measurement-time 3
+//! cargo run --release -p user-bench --bin user_report   # ratios → docs/benchmarks.md
+//! ```
+
+mod clock;
+
+use arc_swap::{ArcSwapOption, Cache};
+use clock::BenchClock;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Barrier, LazyLock, Mutex, OnceLock};
+use std::time::Instant;
+use user_app::{body, Table};
+
+// --- baselines: the same body on the same table, held the ways a user might hold it ----
+
+static EAGER: Table = Table::filled(7);
+static LAZY: LazyLock<Table> = LazyLock::new(Table::new);
+static ONCE: OnceLock<Table> = OnceLock::new();
+static ONCE_CELL: once_cell::sync::Lazy<Table> = once_cell::sync::Lazy::new(Table::new);
+/// A resettable slot (what unloading needs): `None` = not built.
+static SWAP: ArcSwapOption<Table> = ArcSwapOption::const_empty();
+static MUTEX: Mutex<Option<Arc<Table>>> = Mutex::new(None);
+
+thread_local! {
+    /// `arc_swap::Cache`: a per-thread copy of `SWAP`'s `Arc`, revalidated on each load.
+    static SWAP_CACHE: RefCell<Cache<&'static ArcSwapOption<Table>, Option<Arc<Table>>>> =
+        RefCell::new(Cache::new(&SWAP));
+}
+
+#[inline]
+fn direct(i: usize) -> u64 {
+    body(&EAGER, i)
+}
+
+#[inline]
+fn lazylock(i: usize) -> u64 {
+    body(&LAZY, i)
+}
+
+#[inline]
+fn oncelock(i: usize) -> u64 {
+    body(ONCE.get_or_init(Table::new), i)
+}
+
+#[inline]
+fn once_cell_lazy(i: usize) -> u64 {
+    body(&ONCE_CELL, i)
+}
+
+#[cold]
+fn swap_build() -> Arc<Table> {
+    let t = Arc::new(Table::new());
+    SWAP.store(Some(t.clone()));
+    t
+}
+
+#[inline]
+fn arc_swap_slot(i: usize) -> u64 {
+    match &*SWAP.load() {
+        Some(t) => body(t, i),
+        None => body(&swap_build(), i),
+    }
+}
+
+#[inline]
+fn arc_swap_cache(i: usize) -> u64 {
+    SWAP_CACHE.with(|c| match c.borrow_mut().load() {
+        Some(t) => body(t, i),
+        None => body(&swap_build(), i),
+    })
+}
+
+#[inline]
+fn mutex_arc(i: usize) -> u64 {
+    let t = {
+        let mut slot = MUTEX.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| Arc::new(Table::new())).clone()
+    };
+    body(&t, i)
+}
+
+#[inline]
+fn hashmap_get(map: &HashMap<(u64,), u64>, key: &(u64,)) -> Option<u64> {
+    map.get(key).copied()
+}
+
+#[inline]
+fn moka_get(cache: &moka::sync::Cache<(u64,), u64>, key: &(u64,)) -> Option<u64> {
+    cache.get(key)
+}
+
+/// An lmms operation as the threads benchmark calls it.
+type Operation = (&'static str, fn(usize) -> Result<u64, lmms::Error>);
+
+fn setup() {
+    if let Err(e) = user_app::setup() {
+        panic!("user-app setup: {e}");
+    }
+    eprintln!(
+        "membarrier fast-path fence active: {}; single-thread clock: {}",
+        lmms::membarrier_active(),
+        clock::from_env().name()
+    );
+}
+
+fn calls(c: &mut Criterion<BenchClock>) {
+    setup();
+    let mut g = c.benchmark_group("user_call");
+    let mut i = 0usize;
+    // A direct call each (no function pointer), so every variant inlines into the loop as
+    // it would into a user's handler.
+    macro_rules! bench {
+        ($name:literal, $f:expr) => {
+            g.bench_function($name, |b| {
+                b.iter(|| {
+                    i += 1;
+                    $f(black_box(i))
+                })
+            })
+        };
+    }
+    bench!("direct", direct);
+    bench!("lazylock", lazylock);
+    bench!("oncelock", oncelock);
+    bench!("once_cell_lazy", once_cell_lazy);
+    bench!("arc_swap_slot", arc_swap_slot);
+    bench!("arc_swap_cache", arc_swap_cache);
+    bench!("mutex_option_arc", mutex_arc);
+    g.bench_function("lmms_fast_path", |b| {
+        b.iter(|| {
+            i += 1;
+            user_app::hot(black_box(i)).unwrap()
+        })
+    });
+    g.bench_function("lmms_typed_warm", |b| {
+        b.iter(|| {
+            i += 1;
+            user_app::warm(black_box(i)).unwrap()
+        })
+    });
+    g.bench_function("lmms_execute_no_json", |b| {
+        b.iter(|| lmms::execute("user", "noop", serde_json::Value::Null).unwrap())
+    });
+    g.finish();
+}
+
+fn cache(c: &mut Criterion<BenchClock>) {
+    let key = (7u64,);
+    let expected = user_app::cached(key.0).unwrap();
+    let map: HashMap<(u64,), u64> = (0..100u64)
+        .map(|k| ((k,), k * 3))
+        .chain([(key, expected)])
+        .collect();
+    let moka = moka::sync::Cache::new(10_000);
+    for k in 0..100u64 {
+        moka.insert((k,), k * 3);
+    }
+    moka.insert(key, expected);
+    let (_, misses) = user_app::cached_hits_and_misses();
+
+    let mut g = c.benchmark_group("user_cache");
+    g.bench_function("lmms_cache_hit", |b| {
+        b.iter(|| user_app::cached(black_box(key.0)).unwrap())
+    });
+    g.bench_function("hashmap_get", |b| {
+        b.iter(|| hashmap_get(&map, black_box(&key)).unwrap())
+    });
+    g.bench_function("moka_get", |b| {
+        b.iter(|| moka_get(&moka, black_box(&key)).unwrap())
+    });
+    g.finish();
+    let (hits, misses_after) = user_app::cached_hits_and_misses();
+    assert_eq!(misses_after, misses, "the hit loop missed ({hits} hits)");
+}
+
+/// Throughput of one operation on one thread and on two: each thread makes `iters` calls,
+/// the time is the wall time, so throughput ratio = 2 × t(1) / t(2).
+fn threads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("user_threads");
+    let variants: [Operation; 2] = [("fast_path", user_app::hot), ("typed_warm", user_app::warm)];
+    for (name, call) in variants {
+        for n in [1usize, 2] {
+            g.bench_function(format!("{name}_{n}"), |b| {
+                b.iter_custom(|iters| {
+                    let barrier = Arc::new(Barrier::new(n + 1));
+                    let workers: Vec<_> = (0..n)
+                        .map(|_| {
+                            let barrier = barrier.clone();
+                            std::thread::spawn(move || {
+                                // A first slow call registers this thread's record.
+                                call(0).unwrap();
+                                barrier.wait();
+                                let mut acc = 0u64;
+                                for i in 0..iters as usize {
+                                    acc = acc.wrapping_add(call(black_box(i)).unwrap());
+                                }
+                                black_box(acc);
+                            })
+                        })
+                        .collect();
+                    barrier.wait();
+                    let t0 = Instant::now();
+                    workers.into_iter().for_each(|w| w.join().unwrap());
+                    t0.elapsed()
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = single_thread;
+    config = Criterion::default().with_measurement(clock::from_env());
+    targets = calls, cache
+}
+// Scaling is wall time by definition (two threads' throughput against one's).
+criterion_group!(scaling, threads);
+criterion_main!(single_thread, scaling);
