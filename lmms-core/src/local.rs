@@ -418,7 +418,11 @@ mod tests {
         rec.unpin(0);
         assert!(!rec.pins(3) && rec.pins(4));
         assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
-        assert_eq!(rec.pin(u32::MAX), None, "a module without an index cannot pin");
+        assert_eq!(
+            rec.pin(u32::MAX),
+            None,
+            "a module without an index cannot pin"
+        );
         let nested: Vec<_> = (0..MAX_PIN_DEPTH - 2)
             .map(|m| rec.pin(10 + m as u32))
             .collect();

@@ -314,6 +314,7 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     // a `LazyLock` read of its own (without it, each call from another crate also pays a
     // call, a prologue saving registers and the result returned through memory). A user's
     // own inline attribute wins.
+    let blocking_with_module = spec.module.is_some() && !is_async;
     let inline = (blocking_with_module && !attrs.iter().any(|a| a.path().is_ident("inline")))
         .then(|| quote!(#[inline]));
     let unique = unique_marker(spec);
