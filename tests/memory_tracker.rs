@@ -48,7 +48,9 @@ fn the_high_water_mark_catches_a_spike_between_readings() {
         after.heap_bytes.unwrap()
     );
     assert!(sampled < before.heap_bytes.unwrap() + (32 << 20));
-    assert!(high_water >= before.heap_bytes.unwrap() + (32 << 20));
+    // The harness's own threads may free a little meanwhile: 64 KiB of slack, far below the
+    // 32 MiB spike the sampled figure misses.
+    assert!(high_water + (64 << 10) >= before.heap_bytes.unwrap() + (32 << 20));
 }
 
 #[test]
