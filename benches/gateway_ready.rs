@@ -1,4 +1,4 @@
-//! Gateway ready time with 1 000 operations in 100 modules (SPEC section 8: ≤ 100 µs):
+//! Gateway ready time with 1 000 operations in 100 modules (target: ≤ 100 µs):
 //! gathering the registry and building the lookup tables, no module built.
 //! `cargo bench --bench gateway_ready`.
 

@@ -85,10 +85,7 @@ fn main() -> Result<(), String> {
     let mut out = String::new();
     let _ = writeln!(out, "{BEGIN}");
     let _ = writeln!(out, "Machine: {}.\n", machine());
-    let _ = writeln!(
-        out,
-        "| path | mean | against the baseline | SPEC target | |"
-    );
+    let _ = writeln!(out, "| path | mean | against the baseline | target | |");
     let _ = writeln!(out, "|---|---:|---:|---|---|");
     let _ = writeln!(
         out,

@@ -1,4 +1,4 @@
-//! The result cache (SPEC section 3): opt-in per operation with `cache_ttl`.
+//! The result cache: opt-in per operation with `cache_ttl`.
 //!
 //! # Shape
 //!
