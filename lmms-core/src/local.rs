@@ -141,6 +141,9 @@ impl ThreadRecord {
 struct Records {
     live: Vec<&'static ThreadRecord>,
     free: Vec<&'static ThreadRecord>,
+    /// Free records of another size (made before the operation count was set): never
+    /// handed out again, kept here so they stay reachable (not leaked).
+    stale: Vec<&'static ThreadRecord>,
     retired_calls: Vec<u64>,
     #[cfg(test)]
     allocated: usize,
@@ -149,6 +152,7 @@ struct Records {
 static RECORDS: Mutex<Records> = Mutex::new(Records {
     live: Vec::new(),
     free: Vec::new(),
+    stale: Vec::new(),
     retired_calls: Vec::new(),
     #[cfg(test)]
     allocated: 0,
@@ -238,10 +242,10 @@ fn register() -> Option<&'static ThreadRecord> {
     let ops = OPS.load(Acquire);
     let mut records = lock_std(&RECORDS);
     // A free record of another size was made before the operation count was set (it is
-    // set once, so there are few): it is dropped from the list, never handed out.
+    // set once, so there are few): it moves to `stale`, never handed out.
     let reused = loop {
         match records.free.pop() {
-            Some(r) if r.ops != ops => continue,
+            Some(r) if r.ops != ops => records.stale.push(r),
             other => break other,
         }
     };
