@@ -343,10 +343,9 @@ impl Gateway {
     /// above: pages the allocator kept after an unload are not memory in use.
     /// `headroom` bytes more are counted as in use (a build about to run).
     fn pressure_settled(&self, headroom: u64) -> Option<Pressure> {
-        let with = |p: Option<u64>| {
-            let budget = self.config.memory_budget_bytes?;
-            Some(Pressure::of(p?.saturating_add(headroom), budget))
-        };
+        // No budget, no pressure: nothing to read.
+        let budget = self.config.memory_budget_bytes?;
+        let with = |p: Option<u64>| Some(Pressure::of(p?.saturating_add(headroom), budget));
         let used = || memory::rss_bytes().or_else(memory::live_heap_bytes);
         match with(used())? {
             p if p >= Pressure::High => {
