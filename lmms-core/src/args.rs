@@ -40,46 +40,58 @@ pub const MAX_ARGUMENT_DEPTH: usize = 128;
 /// The operation `found` for a dynamic call and its arguments, once they are no deeper
 /// than [`MAX_ARGUMENT_DEPTH`]. On any error the arguments are taken apart without
 /// recursion.
+#[inline]
 pub(crate) fn accept(
     found: Result<&'static dyn OpHandle, Error>,
     args: Value,
 ) -> Result<(&'static OpMeta, Value), Error> {
-    let op = match found {
-        Ok(op) => op,
-        Err(e) => {
-            dismantle(args);
-            return Err(e);
+    match found {
+        // The object holding the arguments is one level more.
+        Ok(op) if !exceeds(&args, MAX_ARGUMENT_DEPTH + 1) => Ok((&op.common().meta, args)),
+        found => Err(refuse(found, args)),
+    }
+}
+
+/// The error for arguments [`accept`] turns away (or the lookup's own), after taking the
+/// arguments apart.
+#[cold]
+fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
+    let err = match found {
+        Err(e) => e,
+        Ok(op) => {
+            let meta = &op.common().meta;
+            match &args {
+                Value::Object(map) => Error::ArgumentTooDeep {
+                    interface: meta.interface.into(),
+                    op: meta.op.into(),
+                    param: map
+                        .iter()
+                        .find(|(_, v)| exceeds(v, MAX_ARGUMENT_DEPTH))
+                        .map_or_else(String::new, |(k, _)| shorten(k)),
+                    limit: MAX_ARGUMENT_DEPTH,
+                },
+                other => Error::ArgumentsNotObject {
+                    interface: meta.interface.into(),
+                    op: meta.op.into(),
+                    got: kind(other).into(),
+                },
+            }
         }
     };
-    let meta = &op.common().meta;
-    // The object holding the arguments is one level more.
-    if !exceeds(&args, MAX_ARGUMENT_DEPTH + 1) {
-        return Ok((meta, args));
-    }
-    let err = match &args {
-        Value::Object(map) => Error::ArgumentTooDeep {
-            interface: meta.interface.into(),
-            op: meta.op.into(),
-            param: map
-                .iter()
-                .find(|(_, v)| exceeds(v, MAX_ARGUMENT_DEPTH))
-                .map_or_else(String::new, |(k, _)| shorten(k)),
-            limit: MAX_ARGUMENT_DEPTH,
-        },
-        other => Error::ArgumentsNotObject {
-            interface: meta.interface.into(),
-            op: meta.op.into(),
-            got: kind(other).into(),
-        },
-    };
     dismantle(args);
-    Err(err)
+    err
 }
 
 /// Whether `v` nests arrays and objects more than `limit` deep. Iterative: a stack of the
 /// containers still to visit, each with its depth (the root container is depth 1). Only
 /// nested containers are pushed, so flat arguments cost no allocation.
+#[inline]
 fn exceeds(v: &Value, limit: usize) -> bool {
+    // `null` (no arguments) or a scalar: nothing to walk.
+    is_container(v) && exceeds_walk(v, limit)
+}
+
+fn exceeds_walk(v: &Value, limit: usize) -> bool {
     let mut stack = Vec::new();
     let mut next = Some((v, 1));
     while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
@@ -121,16 +133,24 @@ pub(crate) fn dismantle(v: Value) {
 #[doc(hidden)]
 pub struct Args {
     meta: &'static OpMeta,
-    map: Map<String, Value>,
+    /// `None` for `null`: no map to build or drop on a call without arguments.
+    map: Option<Map<String, Value>>,
 }
 
 impl Args {
     /// Checks the shape: an object (or `null` for no arguments) whose keys are all
     /// parameters of the operation.
+    #[inline]
     pub fn new(meta: &'static OpMeta, args: Value) -> Result<Self, Error> {
+        match args {
+            Value::Null => Ok(Self { meta, map: None }),
+            args => Self::from_object(meta, args),
+        }
+    }
+
+    fn from_object(meta: &'static OpMeta, args: Value) -> Result<Self, Error> {
         let map = match args {
             Value::Object(map) => map,
-            Value::Null => Map::new(),
             other => {
                 return Err(Error::ArgumentsNotObject {
                     interface: meta.interface.into(),
@@ -151,14 +171,17 @@ impl Args {
                 },
             });
         }
-        Ok(Self { meta, map })
+        Ok(Self {
+            meta,
+            map: Some(map),
+        })
     }
 
     /// Takes parameter `name`. A missing parameter is an error unless its type accepts
     /// `null` (an `Option`).
     pub fn take<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<T, Error> {
         let meta = self.meta;
-        match self.map.remove(name) {
+        match self.map.as_mut().and_then(|m| m.remove(name)) {
             Some(v) => serde_json::from_value(v).map_err(|e| Error::BadArgument {
                 interface: meta.interface.into(),
                 op: meta.op.into(),
