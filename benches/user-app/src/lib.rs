@@ -68,7 +68,10 @@ pub fn hot(t: &UserTable, i: usize) -> u64 {
     body(&t.0, i)
 }
 
-/// Never promoted: the resident, not hot, typed call.
+/// Off the fast path: the resident, not hot, typed call. Under [`setup`] it is called once
+/// and stays WARM; the benchmark that loops on it runs in its own process under
+/// [`setup_warm`], with the fast path off, since any operation called in a loop turns HOT
+/// and is promoted within 64 calls.
 #[lmms::operation(interface = "user", op = "warm", module = UserTable)]
 pub fn warm(t: &UserTable, i: usize) -> u64 {
     body(&t.0, i)
@@ -108,6 +111,27 @@ pub fn setup() -> Result<(), String> {
         return Err(format!("fast paths not as expected: {report:?}"));
     }
     Ok(())
+}
+
+/// Configures the gateway with the fast path off (`ENABLE_FAST_PATH=false`) and no
+/// end-of-call sweeps, for the benchmark of a resident typed call that stays on the slow
+/// path however often it is called. Returns an error message if an operation has a fast
+/// path anyway.
+pub fn setup_warm() -> Result<(), String> {
+    let config = Config::builder()
+        .fast_path(false)
+        .sweep_interval(Duration::from_secs(1 << 40))
+        .build()
+        .map_err(|e| e.to_string())?;
+    lmms::configure(config).map_err(|e| e.to_string())?;
+    for i in 0..1_000 {
+        warm(i).map_err(|e| e.to_string())?;
+    }
+    lmms::gateway().sweep();
+    match lmms::gateway().operations().iter().find(|o| o.fast_path) {
+        Some(o) => Err(format!("{}.{} has a fast path", o.interface, o.op)),
+        None => Ok(()),
+    }
 }
 
 /// How many hits `cached` has served so far (the hit loop must not miss).
