@@ -52,7 +52,8 @@ impl RightSizeOptions {
     }
 
     /// A size runs out of memory when the trace's peak × `margin` exceeds it (default
-    /// 1.25; at least 1, checked by [`RightSizing::for_trace`]).
+    /// 1.25; at least 1, checked by
+    /// [`RightSizing::for_trace`](super::RightSizing::for_trace)).
     ///
     /// ```
     /// assert_eq!(lmms::memory::RightSizeOptions::new().safety_margin(1.1).margin(), 1.1);
