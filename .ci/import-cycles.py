@@ -4,6 +4,10 @@
 Reads `use crate::X` / `crate::X::` paths in lmms-core/src (tests excluded), builds the
 graph of top-level modules and prints every strongly connected component of more than one
 module. `lib.rs` (the root that declares them all) and `tests/` are not nodes.
+
+Also fails if a leaf reaches the call machinery: `cache` and `stats` must not import,
+directly or through other modules, any of `gateway`, `lugs` or `call` (the caller reads
+the clock and checks for faults, and hands them plain values).
 """
 import pathlib
 import re
@@ -54,4 +58,21 @@ if "-v" in sys.argv:
 for comp in sccs:
     edges = [f"{a}->{b}" for a in comp for b in sorted(graph[a]) if b in comp]
     print("import cycle:", ", ".join(edges))
-sys.exit(1 if sccs else 0)
+LEAVES = {"cache", "stats"}
+MACHINERY = {"gateway", "lugs", "call"}
+leaks = []
+for leaf in sorted(LEAVES & nodes):
+    seen, todo, via = {leaf}, [leaf], {}
+    while todo:
+        v = todo.pop()
+        for w in sorted(graph[v]):
+            if w not in seen:
+                seen.add(w); via[w] = v; todo.append(w)
+    for bad in sorted(seen & MACHINERY):
+        path, v = [bad], bad
+        while v != leaf:
+            v = via[v]; path.append(v)
+        leaks.append(" -> ".join(reversed(path)))
+for leak in leaks:
+    print("leaf imports the call machinery:", leak)
+sys.exit(1 if sccs or leaks else 0)

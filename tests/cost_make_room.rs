@@ -3,49 +3,25 @@
 //! the build does not take the process over its budget (a Lambda function is stopped when
 //! it goes over its configured memory; an eviction at the next sweep would come too late).
 
+#[path = "common/budget.rs"]
+mod budget;
+
+use budget::{budget_mb_high_above_rss, rss, sized_module, MIB};
 use lmms::memory::Pressure;
-use lmms::{Config, Init, InitError, ManualClock, UnloadReason};
+use lmms::{Config, ManualClock, UnloadReason};
 use std::time::Duration;
 
 #[global_allocator]
 static A: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
 
-const MIB: u64 = 1 << 20;
-
-#[lmms::module(name = "tiles", policy = "feature")]
-pub struct Tiles(Vec<u8>);
-impl Init for Tiles {
-    fn init() -> Result<Self, InitError> {
-        Ok(Tiles(vec![1; 24 << 20]))
-    }
-}
-#[lmms::operation(interface = "tiles", op = "get", module = Tiles)]
-pub fn tiles(t: &Tiles) -> usize {
-    t.0.len()
-}
-
-#[lmms::module(name = "model", policy = "feature")]
-pub struct Model(Vec<u8>);
-impl Init for Model {
-    fn init() -> Result<Self, InitError> {
-        Ok(Model(vec![2; 40 << 20]))
-    }
-}
-#[lmms::operation(interface = "model", op = "get", module = Model)]
-pub fn model(m: &Model) -> usize {
-    m.0.len()
-}
-
-fn rss() -> u64 {
-    lmms::memory::trim();
-    lmms::memory::rss_bytes().expect("RSS readable")
-}
+sized_module!(Tiles, "tiles", "tiles", tiles, 24);
+sized_module!(Model, "model", "model", model, 40);
 
 #[test]
 fn a_known_big_build_evicts_first_and_stays_under_the_budget() {
     let clock = ManualClock::new();
     // Either module fits under HIGH on its own; both together do not.
-    let budget_mb = (rss() + 52 * MIB).div_ceil(MIB) * 10 / 9;
+    let budget_mb = budget_mb_high_above_rss(52 * MIB);
     let config = Config::builder()
         .clock(lmms::Clock::manual(&clock))
         .memory_budget_mb(budget_mb)

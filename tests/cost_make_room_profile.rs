@@ -2,43 +2,22 @@
 //! instance carries it. With the profile configured, the first build of a big module
 //! already makes room (here the profile preloads nothing: it only lends the size).
 
-use lmms::{Config, HeatPreload, HeatProfile, Init, InitError, ModuleHeat, UnloadReason};
+#[path = "common/budget.rs"]
+mod budget;
+
+use budget::{budget_mb_high_above_rss, sized_module, MIB};
+use lmms::{Config, HeatPreload, HeatProfile, ModuleHeat, UnloadReason};
 use std::time::Duration;
 
 #[global_allocator]
 static A: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
 
-const MIB: u64 = 1 << 20;
-
-#[lmms::module(name = "resident_tiles", policy = "feature")]
-pub struct Tiles(Vec<u8>);
-impl Init for Tiles {
-    fn init() -> Result<Self, InitError> {
-        Ok(Tiles(vec![1; 24 << 20]))
-    }
-}
-#[lmms::operation(interface = "tiles", op = "get", module = Tiles)]
-pub fn tiles(t: &Tiles) -> usize {
-    t.0.len()
-}
-
-#[lmms::module(name = "profiled_model", policy = "feature")]
-pub struct Model(Vec<u8>);
-impl Init for Model {
-    fn init() -> Result<Self, InitError> {
-        Ok(Model(vec![2; 40 << 20]))
-    }
-}
-#[lmms::operation(interface = "model", op = "get", module = Model)]
-pub fn model(m: &Model) -> usize {
-    m.0.len()
-}
+sized_module!(Tiles, "resident_tiles", "tiles", tiles, 24);
+sized_module!(Model, "profiled_model", "model", model, 40);
 
 #[test]
 fn the_profiled_size_makes_room_before_a_first_build() {
-    lmms::memory::trim();
-    let rss = lmms::memory::rss_bytes().unwrap();
-    let budget_mb = (rss + 52 * MIB).div_ceil(MIB) * 10 / 9;
+    let budget_mb = budget_mb_high_above_rss(52 * MIB);
     let mut entry = ModuleHeat::new("profiled_model", 1);
     entry.bytes = Some(40 * MIB);
     let mut preload = HeatPreload::new(HeatProfile::new(3600, vec![entry]));

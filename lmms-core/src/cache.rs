@@ -62,8 +62,6 @@
 mod index;
 mod table;
 
-use crate::error::Error;
-use crate::gateway::ready;
 use crate::handle::OpHandle;
 use crate::operation::OpCommon;
 use arc_swap::ArcSwapOption;
@@ -188,12 +186,12 @@ impl<K, V> OpCache<K, V> {
 }
 
 impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
-    /// The cached result for `key`, counting a hit or a miss on `op`. Errs only when the
-    /// gateway has a fault (the same error entering the call would give).
+    /// The cached result for `key` if it is live at `now_ms`, counting a hit or a miss on
+    /// `op`. The call path's `OpCache::get` (in `call.rs`) checks the gateway for a fault
+    /// and reads its clock first.
     #[inline]
-    pub fn get(&self, op: &OpCommon, key: &K) -> Result<Option<V>, Error> {
-        let gw = ready()?;
-        let found = self.lookup_at(key, gw.now_ms());
+    pub fn get_at(&self, op: &OpCommon, key: &K, now_ms: u64) -> Option<V> {
+        let found = self.lookup_at(key, now_ms);
         match found {
             // Per thread: no shared cache line written by a hit.
             Some(_) => count_hit(op),
@@ -201,11 +199,11 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
                 op.cache_misses.fetch_add(1, Relaxed);
             }
         }
-        Ok(found)
+        found
     }
 
     /// The bare lookup: a clone of the value stored for `key` if it is live at `now_ms`.
-    /// Counts nothing and needs no gateway (benchmarks use it as the baseline).
+    /// Counts nothing (benchmarks use it as the baseline).
     #[inline]
     pub fn lookup_at(&self, key: &K, now_ms: u64) -> Option<V> {
         let hash = hash_of(key);
@@ -214,14 +212,21 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
         (entry.expires_ms > now_ms).then(|| entry.value.clone())
     }
 
-    /// Stores `value` for `key`, expiring `cache_ttl` from now; `op` is the operation this
-    /// cache belongs to (its entry count and its module's dependency count follow the
-    /// entry). Replaces an entry with the same key; when the cache is full, evicts first
-    /// the entry that expires soonest (see the module docs).
-    pub fn insert(&'static self, op: &'static dyn OpHandle, key: K, value: V) {
-        let gw = crate::gateway::gateway();
+    /// Stores `value` for `key`, expiring `cache_ttl` after `now_ms`; `op` is the operation
+    /// this cache belongs to (its entry count and its module's dependency count follow the
+    /// entry). Replaces an entry with the same key; when the cache holds `max` entries
+    /// (across all operations), evicts first the entry that expires soonest (see the module
+    /// docs). The call path's `OpCache::insert` (in `call.rs`) passes the gateway's clock
+    /// and `cache_max_entries`.
+    pub fn insert_at(
+        &'static self,
+        op: &'static dyn OpHandle,
+        key: K,
+        value: V,
+        now_ms: u64,
+        max: usize,
+    ) {
         let ttl = op.common().meta.cache_ttl_ms.unwrap_or(0);
-        let max = gw.config.cache_max_entries;
         if ttl == 0 || max == 0 {
             return;
         }
@@ -265,7 +270,7 @@ impl<K: CacheKeyTuple, V: CachedResult> OpCache<K, V> {
                 slot.cache.remove(&[(slot.hash, victim)], &mut garbage);
             }
         }
-        let expires_ms = gw.now_ms().saturating_add(ttl);
+        let expires_ms = now_ms.saturating_add(ttl);
         let seq = index.next_seq;
         index.next_seq += 1;
         table.add(Arc::new(Entry {
@@ -341,11 +346,7 @@ fn count_hit(op: &OpCommon) {
     }
 }
 
-/// Drops every entry whose expiry is at or before `now_ms`, in all operations, releasing
-/// their modules' dependencies; returns how many. Runs at the start of every sweep.
-pub(crate) fn purge_expired(_gw: &crate::gateway::Gateway, now_ms: u64) -> usize {
-    index::purge_expired(now_ms)
-}
+pub(crate) use index::purge_expired;
 
 /// Live entries of one operation (including expired ones not yet purged).
 pub(crate) fn entries_of(op: &dyn OpHandle) -> usize {

@@ -2,9 +2,9 @@
 //! `lmms::__private`):
 //!
 //! 0. **Cache** (operations with `cache_ttl`): the wrapper looks the argument tuple up
-//!    first ([`crate::cache`]); a hit returns a clone and touches nothing below — the module
-//!    is not built, no heat is counted. A miss goes on, and stores the result while the
-//!    call still holds its module.
+//!    first ([`crate::cache`], through `OpCache::get` below); a hit returns a clone and
+//!    touches nothing below — the module is not built, no heat is counted. A miss goes on,
+//!    and stores the result while the call still holds its module (`OpCache::insert`).
 //! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
 //!    is filled → pin the module on this thread, count one call, run the body on the
 //!    pre-resolved value, unpin.
@@ -174,6 +174,31 @@ impl Drop for StatelessCall {
     #[inline]
     fn drop(&mut self) {
         self.gw.after_call(self.op);
+    }
+}
+
+/// Step 0, for operations with `cache_ttl`: what the generated wrapper calls. The gateway
+/// (its fault check, its clock, its `cache_max_entries` bound) is read here and handed to
+/// the cache, which knows nothing of it.
+impl<K, V> crate::cache::OpCache<K, V>
+where
+    K: crate::cache::CacheKeyTuple,
+    V: crate::cache::CachedResult,
+{
+    /// The cached result for `key` now, counting a hit or a miss on `op` (a hit takes no
+    /// lock and writes nothing shared). Errs only when the gateway has a fault (the same
+    /// error entering the call would give).
+    #[inline]
+    pub fn get(&self, op: &crate::operation::OpCommon, key: &K) -> Result<Option<V>, Error> {
+        let gw = ready()?;
+        Ok(self.get_at(op, key, gw.now_ms()))
+    }
+
+    /// Stores `value` for `key` on a miss, while the call still holds the module: expiring
+    /// `cache_ttl` from now, within the configured `cache_max_entries`.
+    pub fn insert(&'static self, op: &'static dyn crate::handle::OpHandle, key: K, value: V) {
+        let gw = crate::gateway::gateway();
+        self.insert_at(op, key, value, gw.now_ms(), gw.config.cache_max_entries);
     }
 }
 

@@ -164,7 +164,7 @@ impl Gateway {
         self.counters.sweeps.fetch_add(1, Relaxed);
         let totals = self.refresh_heat(&mut st, now, &mut report);
         st.note_builds(&self.reg, &totals);
-        report.expired_cache_entries = crate::cache::purge_expired(self, now);
+        report.expired_cache_entries = crate::cache::purge_expired(now);
         if !self.config.unloading {
             drop(st);
             self.emit_heat_events(&report);

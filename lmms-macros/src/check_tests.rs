@@ -2,7 +2,8 @@
 //! misuse gives, that independent mistakes are all reported at once, and that one mistake
 //! gives one error. The spans are covered by the UI tests in `ui-tests/`.
 
-use crate::operation::{self, marker_name};
+use crate::marker::marker_name;
+use crate::operation;
 use proc_macro2::TokenStream;
 use quote::quote;
 

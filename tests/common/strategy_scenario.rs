@@ -8,14 +8,16 @@
 //! whatever it costs to rebuild (and, still at HIGH, the other one after it); the cost rule
 //! drops the one that is cheapest to rebuild per byte it frees, and only that one.
 
+#[path = "budget.rs"]
+mod budget;
+
+use budget::{budget_mb_high_above_rss, sized_module, MIB};
 use lmms::memory::Pressure;
 use lmms::{Config, Init, InitError, ManualClock, SweepReport, UnloadStrategy};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
 static A: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
-
-const MIB: u64 = 1 << 20;
 
 #[lmms::module(name = "old_small", policy = "feature")]
 pub struct OldSmall(Vec<u64>);
@@ -36,29 +38,14 @@ pub fn old_small(m: &OldSmall) -> usize {
     m.0.len()
 }
 
-#[lmms::module(name = "old_cheap", policy = "feature")]
-pub struct OldCheap(Vec<u8>);
-impl Init for OldCheap {
-    fn init() -> Result<Self, InitError> {
-        Ok(OldCheap(vec![3; 24 << 20]))
-    }
-}
-#[lmms::operation(interface = "old_cheap", op = "get", module = OldCheap)]
-pub fn old_cheap(m: &OldCheap) -> usize {
-    m.0.len()
-}
-
-fn rss() -> u64 {
-    lmms::memory::trim();
-    lmms::memory::rss_bytes().expect("RSS readable")
-}
+sized_module!(OldCheap, "old_cheap", "old_cheap", old_cheap, 24);
 
 /// Runs the scenario under `strategy`; returns the sweep's report.
 pub fn run(strategy: UnloadStrategy) -> SweepReport {
     let clock = ManualClock::new();
     // HIGH with both (base + 25 MiB), below HIGH without old_cheap (base + 1 MiB), still
     // HIGH without old_small (base + 24 MiB): 0.9 × budget = base + 13 MiB.
-    let budget_mb = (rss() + 13 * MIB).div_ceil(MIB) * 10 / 9;
+    let budget_mb = budget_mb_high_above_rss(13 * MIB);
     let config = Config::builder()
         .clock(lmms::Clock::manual(&clock))
         .unload_strategy(strategy)

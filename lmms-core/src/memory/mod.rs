@@ -9,6 +9,7 @@ mod lambda;
 mod leak;
 mod recommend;
 mod right_size;
+mod right_size_options;
 mod snapshot;
 mod trace;
 mod tracker;
@@ -22,7 +23,8 @@ pub use lambda::{
 };
 pub use leak::{InvocationSample, LeakBasis, LeakReport};
 pub use recommend::{RecommendOptions, Recommendation};
-pub use right_size::{RightSizeError, RightSizeOptions, RightSizing, SizeCost};
+pub use right_size::{RightSizing, SizeCost};
+pub use right_size_options::{RightSizeError, RightSizeOptions};
 pub use snapshot::{OpMemory, Reading, Snapshot};
 pub use trace::{Trace, TracedInvocation};
 pub use tracker::{Tracker, TrackerReport};

@@ -1,4 +1,7 @@
 use super::*;
+use crate::memory::lambda::{
+    LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S,
+};
 use std::time::Duration;
 
 fn ms(x: f64) -> Duration {

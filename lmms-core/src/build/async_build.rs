@@ -1,0 +1,173 @@
+//! Builds for async callers: [`ModuleCell::acquire_async`] takes a counted hold (a task may
+//! move between threads) and awaits the build. Waiters await a [`Wait`]; the builder is
+//! guarded by [`AbortBuild`], so a cancelled build ends its attempt and its waiters retry;
+//! [`CatchUnwind`] polls an async `init`, marking the cell "in init" on the polling thread
+//! and turning a panic into an error. The state machine and the tickets are the parent
+//! module's, shared with blocking builds.
+
+use super::{InInit, Next, Ticket};
+use crate::cell::{ModuleCell, ModuleGuard, Phase};
+use crate::error::{Error, InitError};
+use crate::memory;
+use crate::module::Builder;
+use crate::sync::lock;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+impl<T: Send + Sync + 'static> ModuleCell<T> {
+    /// Like [`ModuleCell::acquire`] for async calls: a counted hold (`Send`), awaiting an
+    /// async build.
+    pub(crate) async fn acquire_async(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<ModuleGuard<T>, Error> {
+        loop {
+            if let Some(guard) = self.try_count() {
+                return Ok(guard);
+            }
+            let ticket = self.build_async(name, builder).await?;
+            let guard = self.try_count();
+            drop(ticket);
+            if let Some(guard) = guard {
+                return Ok(guard);
+            }
+        }
+    }
+
+    async fn build_async(
+        &'static self,
+        name: &'static str,
+        builder: &Builder<T>,
+    ) -> Result<Ticket<T>, Error> {
+        let attempt = loop {
+            let next = self.next(&mut lock(&self.state), name, false)?;
+            match next {
+                Next::Resident(ticket) => return Ok(ticket),
+                Next::Build(attempt) => break attempt,
+                Next::WaitBuild(attempt) => {
+                    let wait = Wait {
+                        cell: self,
+                        build: Some(attempt),
+                        done: false,
+                    };
+                    if let Some(result) = wait.await {
+                        return result;
+                    }
+                }
+                Next::WaitDrop => {
+                    let wait = Wait {
+                        cell: self,
+                        build: None,
+                        done: false,
+                    };
+                    wait.await;
+                }
+            }
+        };
+        // From here on this task is the builder; if it is dropped mid-build (cancelled),
+        // the guard ends the attempt so that waiters retry.
+        let mut abort = AbortBuild {
+            cell: self,
+            armed: true,
+        };
+        let t0 = Instant::now();
+        let (result, bytes) = match builder {
+            Builder::Sync(build) => memory::attribute_to(|| {
+                let _busy = InInit::enter(self);
+                catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
+            }),
+            Builder::Async(build) => {
+                let (r, bytes) = CatchUnwind(self, memory::Attributed::new(build())).await;
+                (r.map(|r| r.map(Box::new)), bytes)
+            }
+        };
+        abort.armed = false;
+        self.finish_build(name, attempt, result, bytes, t0)
+    }
+}
+
+/// An async wait for the running build `build` (its outcome), or for a drop to end.
+struct Wait<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+    build: Option<u64>,
+    done: bool,
+}
+
+impl<T: Send + Sync + 'static> Future for Wait<T> {
+    type Output = Option<Result<Ticket<T>, Error>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let mut st = lock(&this.cell.state);
+        let pending = match this.build {
+            Some(attempt) => st.phase != Phase::Idle && st.attempt == attempt,
+            None => matches!(st.phase, Phase::Dropping(_)),
+        };
+        if pending {
+            st.wakers.push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        this.done = true;
+        Poll::Ready(this.build.and_then(|a| this.cell.outcome_of(&st, a)))
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for Wait<T> {
+    /// A waiter cancelled before it saw the outcome gives back what the builder counted
+    /// for it: its place among the waiters, or its ticket.
+    fn drop(&mut self) {
+        let (Some(attempt), false) = (self.build, self.done) else {
+            return;
+        };
+        let mut st = lock(&self.cell.state);
+        if st.phase != Phase::Idle && st.attempt == attempt {
+            st.waiting -= 1;
+        } else if matches!(&st.outcome, Some((a, Ok(()))) if *a == attempt) {
+            st.tickets -= 1;
+        }
+    }
+}
+
+/// Ends an async build attempt that was cancelled, so its waiters retry.
+struct AbortBuild<T: Send + Sync + 'static> {
+    cell: &'static ModuleCell<T>,
+    armed: bool,
+}
+
+impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // The waiters' places are void: they see no outcome for their attempt and retry.
+        self.cell.settle(|st| {
+            st.phase = Phase::Idle;
+            st.waiting = 0;
+        });
+    }
+}
+
+/// Polls an async init with the cell marked "in init" on this thread, turning a panic into
+/// an error value (and reporting attributed bytes).
+struct CatchUnwind<T: Send + Sync + 'static, F>(&'static ModuleCell<T>, memory::Attributed<F>);
+
+impl<T, F> Future for CatchUnwind<T, F>
+where
+    T: Send + Sync + 'static,
+    F: Future<Output = Result<T, InitError>> + Unpin,
+{
+    type Output = (std::thread::Result<Result<T, InitError>>, Option<u64>);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let cell = self.0;
+        let inner = &mut self.1;
+        let _busy = InInit::enter(cell);
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready((r, bytes))) => Poll::Ready((Ok(r), bytes)),
+            Err(panic) => Poll::Ready((Err(panic), inner.bytes())),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Memory-budget scenarios, shared by `cost_make_room.rs`, `cost_make_room_profile.rs` and
+//! `common/strategy_scenario.rs`: modules that hold a known number of MiB, the process's
+//! RSS, and a budget whose HIGH pressure starts a given amount above it. Each test binary
+//! installs its own global allocator and configures its own gateway (one per process).
+
+// Not every binary uses every helper.
+#![allow(dead_code)]
+
+pub const MIB: u64 = 1 << 20;
+
+/// The process's resident set size, after handing freed memory back to the OS.
+pub fn rss() -> u64 {
+    lmms::memory::trim();
+    lmms::memory::rss_bytes().expect("RSS readable")
+}
+
+/// A memory budget, in MB, whose HIGH pressure (90 % of it) is `above` bytes over the RSS
+/// now: modules adding up to less stay below HIGH, more reach it.
+pub fn budget_mb_high_above_rss(above: u64) -> u64 {
+    (rss() + above).div_ceil(MIB) * 10 / 9
+}
+
+/// `sized_module!(Type, "module", "interface", op_fn, mib)`: a `feature` module `Type`
+/// whose value holds `mib` MiB of touched (non-zero) bytes, and its operation
+/// `op_fn() -> usize` (`interface.get`, the bytes held).
+macro_rules! sized_module {
+    ($ty:ident, $name:literal, $interface:literal, $op:ident, $mib:expr) => {
+        #[lmms::module(name = $name, policy = "feature")]
+        pub struct $ty(Vec<u8>);
+        impl lmms::Init for $ty {
+            fn init() -> Result<Self, lmms::InitError> {
+                // Non-zero: every page is written, so the RSS grows by the size.
+                Ok($ty(vec![1; $mib << 20]))
+            }
+        }
+        #[lmms::operation(interface = $interface, op = "get", module = $ty)]
+        pub fn $op(m: &$ty) -> usize {
+            m.0.len()
+        }
+    };
+}
+pub(crate) use sized_module;
