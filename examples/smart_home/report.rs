@@ -102,6 +102,12 @@ pub struct ModeResult {
     pub end_rss_bytes: u64,
     /// Invocations billed (every scenario's requests).
     pub requests: usize,
+    /// Requests of the mixed workload (`lmms_idle` replays a prefix of the sequence).
+    #[serde(default)]
+    pub mixed_requests: usize,
+    /// Where the heat profile it started from came from (set by the parent), if any.
+    #[serde(default)]
+    pub heat_profile_from: Option<String>,
     pub non_200: usize,
     pub avg_response_us: f64,
     pub morning_avg_response_us: f64,
@@ -240,6 +246,8 @@ impl ModeResult {
             end_heap_bytes: raw.end_heap,
             end_rss_bytes: raw.end_rss,
             requests: r.requests.len(),
+            mixed_requests: mixed.len(),
+            heat_profile_from: None,
             non_200: r.requests.iter().filter(|q| q.status != 200).count(),
             avg_response_us: mean(mixed.iter().map(|q| us(q.dur_ns))),
             morning_avg_response_us: mean(
