@@ -198,6 +198,12 @@ pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
                 .map(|m| m.builds.saturating_sub(1))
                 .sum(),
             budget_bytes: stats.memory_budget_bytes,
+            module_rebuilds: stats
+                .modules
+                .iter()
+                .filter(|m| m.builds > 1)
+                .map(|m| (m.name.to_string(), m.builds - 1))
+                .collect(),
             module_bytes: stats
                 .modules
                 .iter()

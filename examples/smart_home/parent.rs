@@ -293,6 +293,29 @@ fn print_text(
                 m.hot_path_on_fast_path
             );
         }
+        for m in modes
+            .iter()
+            .filter(|r| r.profile == p.name() && r.rebuilds > 0)
+        {
+            let mut most: Vec<(&String, &u64)> = m.module_rebuilds.iter().collect();
+            most.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let of_large: u64 = most
+                .iter()
+                .filter(|(n, _)| large::names().any(|l| l == n.as_str()))
+                .map(|(_, k)| **k)
+                .sum();
+            let top: Vec<String> = most
+                .iter()
+                .take(4)
+                .map(|(n, k)| format!("{n} {k}"))
+                .collect();
+            println!(
+                "{:9}: rebuilds of large modules {of_large}, of small ones {}; most: {}",
+                m.mode,
+                m.rebuilds.saturating_sub(of_large),
+                top.join(", ")
+            );
+        }
         for m in modes.iter().filter(|r| r.profile == p.name() && r.oom) {
             if let Some(at) = &m.peak_at {
                 println!(

@@ -59,6 +59,7 @@ pub struct Raw {
     pub rebuilds: u64,
     pub budget_bytes: Option<u64>,
     pub module_bytes: BTreeMap<String, u64>,
+    pub module_rebuilds: BTreeMap<String, u64>,
     pub large_build_ms: BTreeMap<String, f64>,
 }
 
@@ -147,6 +148,9 @@ pub struct ModeResult {
     pub operations: usize,
     pub resident_modules_at_end: usize,
     pub module_bytes: BTreeMap<String, u64>,
+    /// Rebuilds (builds beyond the first) of each module rebuilt at least once.
+    #[serde(default)]
+    pub module_rebuilds: BTreeMap<String, u64>,
     /// Mean build time of each large module built in this run, ms.
     pub large_build_ms: BTreeMap<String, f64>,
     pub size_costs: Vec<SizePoint>,
@@ -288,6 +292,7 @@ impl ModeResult {
             operations: raw.operations,
             resident_modules_at_end: raw.resident_at_end,
             module_bytes: raw.module_bytes,
+            module_rebuilds: raw.module_rebuilds,
             large_build_ms: raw.large_build_ms,
             size_costs: b.curve,
             peak_at: r.peak_at.clone(),
