@@ -14,7 +14,28 @@ pub struct Job {
     pub quick: bool,
     /// The Lambda size an adaptive mode runs at (its budget derives from it).
     pub memory_mb: Option<u32>,
+    /// A warm-up instance: replays [`WARMUP_MIXED`] requests on another seed and prints
+    /// its heat profile instead of a result.
+    pub warmup: bool,
+    /// A heat profile exported by an earlier instance (a JSON file), as
+    /// `LMMS_HEAT_PROFILE` would give it.
+    pub heat_profile: Option<String>,
 }
+
+/// Mixed requests of the full replay.
+pub const MIXED: usize = 5_000;
+/// Mixed requests `lmms_idle` replays: the first 1 750 of the same sequence (five of its
+/// idle gaps). The seeds' clock rule rebuilds a module on most of its calls, which made it
+/// most of the run's time; its figures are per request (average response, GB-s per 1 000
+/// calls, rebuilds per request), so the prefix keeps them comparable.
+pub const MIXED_IDLE: usize = 1_750;
+/// Mixed requests of the warm-up instance that exports the heat profile.
+pub const WARMUP_MIXED: usize = 1_500;
+/// The warm-up instance's seed: its requests are not those of the measured replay.
+pub const WARMUP_SEED: &str = "warm-up ";
+/// The warm-up instance counts heat over a day (`HEAT_WINDOW`), so its export covers its
+/// whole life rather than its last hour.
+const WARMUP_HEAT_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// The settings of each mode; all on the replay clock, sweeping only at invocation
 /// boundaries (an end-of-call sweep would fire inside a handler as the clock jumps).
@@ -38,7 +59,64 @@ pub fn config(job: &Job, clock: &ManualClock) -> Result<Config, String> {
             .trim_on_unload(true),
         (m, None) => return Err(format!("{} needs --memory-mb", m.name())),
     };
+    let b = if job.warmup {
+        b.heat_window(WARMUP_HEAT_WINDOW)
+    } else {
+        b
+    };
+    let b = match &job.heat_profile {
+        // The profile gives first builds their sizes (LUGS makes room before building);
+        // nothing is preloaded (a threshold above any count), so INIT stays LIGS'.
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let profile = lmms::HeatProfile::from_json(&text).map_err(|e| e.to_string())?;
+            b.heat_preload(lmms::HeatPreload::new(profile).min_calls(u64::MAX))
+        }
+        None => b,
+    };
     b.build().map_err(|e| e.to_string())
+}
+
+/// Mixed requests a mode replays.
+pub fn mixed_requests(job: &Job) -> usize {
+    let n = if job.mode == Mode::LmmsIdle {
+        MIXED_IDLE
+    } else {
+        MIXED
+    };
+    scaled(n, job.quick)
+}
+
+/// `--quick` replays 400 of the full 5 000 mixed requests, and the others in proportion.
+pub fn scaled(n: usize, quick: bool) -> usize {
+    if quick {
+        n * 400 / MIXED
+    } else {
+        n
+    }
+}
+
+/// What a warm-up instance hands on: its heat profile, and what it served.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Warmup {
+    pub heat_profile: serde_json::Value,
+    pub requests: usize,
+    pub peak_rss_bytes: u64,
+}
+
+/// An earlier instance of the same function at the same size: serves [`WARMUP_MIXED`]
+/// mixed requests of another seed and exports what it learned (`Gateway::heat_profile`).
+pub fn warm_up(job: &Job) -> Result<Warmup, String> {
+    let clock = ManualClock::new();
+    lmms::configure(config(job, &clock)?).map_err(|e| e.to_string())?;
+    let mut r = Replay::new(clock);
+    scenarios::mixed_workload(&mut r, scaled(WARMUP_MIXED, job.quick), WARMUP_SEED);
+    let profile = lmms::gateway().heat_profile().to_json();
+    Ok(Warmup {
+        heat_profile: serde_json::from_str(&profile).map_err(|e| e.to_string())?,
+        requests: r.requests.len(),
+        peak_rss_bytes: r.requests.iter().map(|q| q.peak_rss).max().unwrap_or(0),
+    })
 }
 
 pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
@@ -72,8 +150,8 @@ pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
     scenarios::idle_two_minutes(&mut r);
     let (after_idle_heap, after_idle_rss) = (heap(), rss());
 
-    let n_mixed = if job.quick { 400 } else { 5_000 };
-    scenarios::mixed_workload(&mut r, n_mixed);
+    let n_mixed = mixed_requests(job);
+    scenarios::mixed_workload(&mut r, n_mixed, "");
     let (hot_path_ns, hot_path_filled) =
         scenarios::hot_path(if job.quick { 20_000 } else { 300_000 });
     // The last idle: after the mixed workload, 2 minutes again.
@@ -120,6 +198,12 @@ pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
                 .map(|m| m.builds.saturating_sub(1))
                 .sum(),
             budget_bytes: stats.memory_budget_bytes,
+            module_rebuilds: stats
+                .modules
+                .iter()
+                .filter(|m| m.builds > 1)
+                .map(|m| (m.name.to_string(), m.builds - 1))
+                .collect(),
             module_bytes: stats
                 .modules
                 .iter()

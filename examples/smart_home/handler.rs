@@ -20,7 +20,7 @@ pub fn handle(event: &Value) -> Value {
     let (Some(interface), Some(op)) = (event["interface"].as_str(), event["op"].as_str()) else {
         return json!({"statusCode": 400, "body": "event needs `interface` and `op`"});
     };
-    match platform::authorize(TOKEN.into(), interface.into(), op.into()) {
+    match platform::access::authorize(TOKEN.into(), interface.into(), op.into()) {
         Ok(true) => {}
         Ok(false) => return json!({"statusCode": 403, "body": "forbidden"}),
         Err(e) => return json!({"statusCode": 500, "body": e.to_string()}),
@@ -38,6 +38,6 @@ pub fn handle(event: &Value) -> Value {
         2,
         format!("{interface}.{op} -> {status}"),
     );
-    let _ = platform::record("request".into(), start.elapsed().as_micros() as u64);
+    let _ = platform::access::record("request".into(), start.elapsed().as_micros() as u64);
     json!({"statusCode": status, "body": body})
 }

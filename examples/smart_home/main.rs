@@ -22,7 +22,9 @@
 //!
 //! Internally the binary re-runs itself as `--profile P --mode M --child` (one process per
 //! mode and profile, so each starts cold); the child prints its figures as JSON on stdout
-//! and its `[LMMS_STATS]` line on stderr. How sizes and bills are computed: `sizing.rs`,
+//! and its `[LMMS_STATS]` line on stderr. Before the large profile's `lmms`, a warm-up
+//! instance (`--warmup`, another seed) exports the heat profile that `lmms` starts from
+//! (`--heat-profile FILE`); `lmms_idle` replays a prefix of the mixed workload. How sizes and bills are computed: `sizing.rs`,
 //! `bill.rs`, `wait.rs` and `docs/smart_home.md`.
 
 mod bill;
@@ -66,12 +68,17 @@ fn parse_args() -> Result<Args, String> {
         child: None,
     };
     let (mut mode, mut profile, mut memory_mb, mut child) = (None, None, None, false);
+    let (mut warmup, mut heat_profile) = (false, None);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => args.json = true,
             "--quick" => args.quick = true,
             "--child" => child = true,
+            "--warmup" => warmup = true,
+            "--heat-profile" => {
+                heat_profile = Some(it.next().ok_or("--heat-profile needs a file name")?)
+            }
             "--plot" => args.plot = Some(it.next().ok_or("--plot needs a file name")?),
             "--mode" => mode = Some(Mode::parse(&it.next().ok_or("--mode needs a mode")?)?),
             "--profile" => {
@@ -101,6 +108,8 @@ fn parse_args() -> Result<Args, String> {
             profile: profile.ok_or("--child needs --profile")?,
             quick: args.quick,
             memory_mb,
+            warmup,
+            heat_profile,
         });
     }
     Ok(args)
@@ -131,17 +140,21 @@ fn run_child(job: &child::Job, started_unix_ns: u64) -> i32 {
     };
     data::set_large_permille(large);
     let name = format!("{}/{}", job.profile.name(), job.mode.name());
-    match child::run(job, started_unix_ns) {
-        Ok(result) => match serde_json::to_string(&result) {
-            Ok(s) => {
-                println!("{s}");
-                0
-            }
-            Err(e) => {
-                eprintln!("{name}: cannot serialize the result: {e}");
-                1
-            }
-        },
+    if job.warmup {
+        return print_json(&format!("{name} warm-up"), child::warm_up(job));
+    }
+    print_json(&name, child::run(job, started_unix_ns))
+}
+
+/// A child's answer on stdout as one line of JSON; the exit code.
+fn print_json<T: serde::Serialize>(name: &str, result: Result<T, String>) -> i32 {
+    match result.and_then(|r| {
+        serde_json::to_string(&r).map_err(|e| format!("cannot serialize the result: {e}"))
+    }) {
+        Ok(s) => {
+            println!("{s}");
+            0
+        }
         Err(e) => {
             eprintln!("{name}: {e}");
             1

@@ -4,17 +4,19 @@
 
 use crate::report::ModeResult;
 use crate::sizing::{self, Mode, Profile, MARGIN};
-use crate::{large, plot, scenarios, table, targets, wait, Args, QUICK_LARGE_PERMILLE};
+use crate::{child, large, plot, scenarios, table, targets, wait, Args, QUICK_LARGE_PERMILLE};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-fn run_mode(
+/// One child process: its stdout and the parent's spawn time.
+fn spawn(
+    name: &str,
     profile: Profile,
     mode: Mode,
     memory_mb: Option<u32>,
     quick: bool,
-) -> Result<ModeResult, String> {
-    let name = format!("{}/{}", profile.name(), mode.name());
+    extra: &[&str],
+) -> Result<(Vec<u8>, u64), String> {
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut cmd = Command::new(exe);
     cmd.args([
@@ -30,6 +32,7 @@ fn run_mode(
     if quick {
         cmd.arg("--quick");
     }
+    cmd.args(extra);
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     // Cold start is measured from here to the child's first response (same wall clock).
     let spawn_unix_ns = scenarios::unix_ns();
@@ -40,14 +43,86 @@ fn run_mode(
     if !out.status.success() {
         return Err(format!("{name}: child exited with {}", out.status));
     }
-    let mut result: ModeResult = serde_json::from_slice(&out.stdout)
+    Ok((out.stdout, spawn_unix_ns))
+}
+
+/// One mode's run in a fresh child, from a heat profile file if given.
+fn run_mode(
+    profile: Profile,
+    mode: Mode,
+    memory_mb: Option<u32>,
+    quick: bool,
+    heat: Option<&Heat>,
+) -> Result<ModeResult, String> {
+    let name = format!("{}/{}", profile.name(), mode.name());
+    let extra: Vec<&str> = heat.map_or(vec![], |h| vec!["--heat-profile", h.path.as_str()]);
+    let (stdout, spawn_unix_ns) = spawn(&name, profile, mode, memory_mb, quick, &extra)?;
+    let mut result: ModeResult = serde_json::from_slice(&stdout)
         .map_err(|e| format!("{name}: child output is not a result: {e}"))?;
     result.set_spawn(spawn_unix_ns);
+    result.heat_profile_from = heat.map(|h| h.from.clone());
     eprintln!(
         "smart_home: {name} done in {:.1} s ({:.1} s CPU)",
         result.child_wall_s, result.child_cpu_s
     );
     Ok(result)
+}
+
+/// A heat profile exported by a warm-up instance: the file it was written to, and a line
+/// saying where it came from.
+pub struct Heat {
+    path: String,
+    from: String,
+}
+
+/// Runs the warm-up instance (the same function at the same size, earlier, on requests of
+/// another seed) and writes the heat profile it exported to a file.
+fn warm_up(profile: Profile, memory_mb: u32, quick: bool) -> Result<Heat, String> {
+    let name = format!("{}/lmms warm-up", profile.name());
+    let started = Instant::now();
+    let (stdout, _) = spawn(
+        &name,
+        profile,
+        Mode::Lmms,
+        Some(memory_mb),
+        quick,
+        &["--warmup"],
+    )?;
+    let w: child::Warmup = serde_json::from_slice(&stdout)
+        .map_err(|e| format!("{name}: child output is not a warm-up: {e}"))?;
+    let path = std::env::temp_dir().join(format!(
+        "smart_home_heat_{}_{}.json",
+        profile.name(),
+        std::process::id()
+    ));
+    std::fs::write(&path, w.heat_profile.to_string())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let modules = w.heat_profile["modules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sized = |large: bool| {
+        modules
+            .iter()
+            .filter(|m| m["bytes"].is_u64())
+            .filter(|m| large == large::names().any(|n| m["module"] == n))
+            .count()
+    };
+    eprintln!(
+        "smart_home: {name} done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Heat {
+        path: path.display().to_string(),
+        from: format!(
+            "a heat profile exported by a warm-up instance at {memory_mb} MB ({} requests on another seed, peak RSS {:.0} MiB): sizes of {} small and {} of {} large modules",
+            w.requests,
+            w.peak_rss_bytes as f64 / 1048576.0,
+            sized(false),
+            sized(true),
+            large::names().count()
+        ),
+    })
 }
 
 fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
@@ -65,7 +140,7 @@ fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
     let mut sizes = Vec::new();
     for profile in Profile::ALL {
         for mode in [Mode::Eager, Mode::Ligs] {
-            modes.push(run_mode(profile, mode, None, quick)?);
+            modes.push(run_mode(profile, mode, None, quick, None)?);
         }
         // Measured above, before any adaptive mode runs: the small application's working
         // set and this profile's largest data module.
@@ -82,9 +157,24 @@ fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
         };
         let size = sizing::adaptive_size_mb(small_ligs.peak_rss_bytes, largest);
         sizes.push((profile, size));
-        for mode in [Mode::Lmms, Mode::LmmsIdle] {
-            modes.push(run_mode(profile, mode, Some(size), quick)?);
+        // The large profile's lmms starts as a new Lambda instance would: from the heat
+        // profile an earlier instance exported, which gives LUGS the size of a module's
+        // first build (it makes room before building). The idle rule does not use it.
+        let heat = match profile {
+            Profile::Small => None,
+            Profile::Large => Some(warm_up(profile, size, quick)?),
+        };
+        modes.push(run_mode(
+            profile,
+            Mode::Lmms,
+            Some(size),
+            quick,
+            heat.as_ref(),
+        )?);
+        if let Some(h) = &heat {
+            let _ = std::fs::remove_file(&h.path);
         }
+        modes.push(run_mode(profile, Mode::LmmsIdle, Some(size), quick, None)?);
     }
     Ok((modes, sizes))
 }
@@ -159,6 +249,20 @@ fn print_text(
             "lmms and lmms_idle run at {size} MB (budget {} MB); eager and ligs at the smallest size that holds 1.25 × their peak.",
             sizing::budget_mb(size)
         );
+        if let Some(idle) = find(modes, p, Mode::LmmsIdle) {
+            println!(
+                "lmms_idle replays the first {} of the {} mixed requests ({} of {} invocations of the mixed workload here): the seeds' clock rule rebuilds on most calls; its figures are per request.",
+                child::scaled(child::MIXED_IDLE, args.quick),
+                child::scaled(child::MIXED, args.quick),
+                idle.mixed_requests,
+                m.mixed_requests
+            );
+        }
+        for r in modes.iter().filter(|r| r.profile == p.name()) {
+            if let Some(from) = &r.heat_profile_from {
+                println!("{} starts from {from}; nothing preloaded.", r.mode);
+            }
+        }
         if p == Profile::Large {
             if let Some(l) = find(modes, p, Mode::Ligs) {
                 let parts: Vec<String> = large::names()
@@ -187,6 +291,29 @@ fn print_text(
                 m.modules,
                 m.non_200,
                 m.hot_path_on_fast_path
+            );
+        }
+        for m in modes
+            .iter()
+            .filter(|r| r.profile == p.name() && r.rebuilds > 0)
+        {
+            let mut most: Vec<(&String, &u64)> = m.module_rebuilds.iter().collect();
+            most.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let of_large: u64 = most
+                .iter()
+                .filter(|(n, _)| large::names().any(|l| l == n.as_str()))
+                .map(|(_, k)| **k)
+                .sum();
+            let top: Vec<String> = most
+                .iter()
+                .take(4)
+                .map(|(n, k)| format!("{n} {k}"))
+                .collect();
+            println!(
+                "{:9}: rebuilds of large modules {of_large}, of small ones {}; most: {}",
+                m.mode,
+                m.rebuilds.saturating_sub(of_large),
+                top.join(", ")
             );
         }
         for m in modes.iter().filter(|r| r.profile == p.name() && r.oom) {

@@ -59,6 +59,7 @@ pub struct Raw {
     pub rebuilds: u64,
     pub budget_bytes: Option<u64>,
     pub module_bytes: BTreeMap<String, u64>,
+    pub module_rebuilds: BTreeMap<String, u64>,
     pub large_build_ms: BTreeMap<String, f64>,
 }
 
@@ -102,6 +103,12 @@ pub struct ModeResult {
     pub end_rss_bytes: u64,
     /// Invocations billed (every scenario's requests).
     pub requests: usize,
+    /// Requests of the mixed workload (`lmms_idle` replays a prefix of the sequence).
+    #[serde(default)]
+    pub mixed_requests: usize,
+    /// Where the heat profile it started from came from (set by the parent), if any.
+    #[serde(default)]
+    pub heat_profile_from: Option<String>,
     pub non_200: usize,
     pub avg_response_us: f64,
     pub morning_avg_response_us: f64,
@@ -141,6 +148,9 @@ pub struct ModeResult {
     pub operations: usize,
     pub resident_modules_at_end: usize,
     pub module_bytes: BTreeMap<String, u64>,
+    /// Rebuilds (builds beyond the first) of each module rebuilt at least once.
+    #[serde(default)]
+    pub module_rebuilds: BTreeMap<String, u64>,
     /// Mean build time of each large module built in this run, ms.
     pub large_build_ms: BTreeMap<String, f64>,
     pub size_costs: Vec<SizePoint>,
@@ -240,6 +250,8 @@ impl ModeResult {
             end_heap_bytes: raw.end_heap,
             end_rss_bytes: raw.end_rss,
             requests: r.requests.len(),
+            mixed_requests: mixed.len(),
+            heat_profile_from: None,
             non_200: r.requests.iter().filter(|q| q.status != 200).count(),
             avg_response_us: mean(mixed.iter().map(|q| us(q.dur_ns))),
             morning_avg_response_us: mean(
@@ -280,6 +292,7 @@ impl ModeResult {
             operations: raw.operations,
             resident_modules_at_end: raw.resident_at_end,
             module_bytes: raw.module_bytes,
+            module_rebuilds: raw.module_rebuilds,
             large_build_ms: raw.large_build_ms,
             size_costs: b.curve,
             peak_at: r.peak_at.clone(),

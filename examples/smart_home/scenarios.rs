@@ -314,9 +314,10 @@ pub fn idle_two_minutes(r: &mut Replay) {
 /// Scenario 4: `n` requests, 0.2–3 s apart, with an idle gap of 1–20 min every ~350. In the
 /// large profile, after about one request in [`LARGE_ONE_IN`], 0.2–3 s later, a request for
 /// a large module (its own generator: the other requests are those of the small profile).
-pub fn mixed_workload(r: &mut Replay, n: usize) {
-    let mut rng = Rng::for_name("mixed workload");
-    let mut large_rng = Rng::for_name("large requests");
+/// `seed` prefixes the generators' names ("" for the measured replay).
+pub fn mixed_workload(r: &mut Replay, n: usize, seed: &str) {
+    let mut rng = Rng::for_name(&format!("{seed}mixed workload"));
+    let mut large_rng = Rng::for_name(&format!("{seed}large requests"));
     for i in 0..n {
         let ev = mixed_event(&mut rng);
         r.invoke("mixed", ev);

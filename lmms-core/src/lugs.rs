@@ -232,6 +232,12 @@ impl Gateway {
         pressure: Option<Pressure>,
         report: &mut SweepReport,
     ) -> Vec<(crate::cell::Detached, Unload)> {
+        if rule == Rule::Pressure && !rule.emergency(pressure) {
+            // Below HIGH the pressure rule picks nothing and blocks nothing: skip gathering
+            // every resident module's figures (a sweep under a budget runs at every
+            // invocation boundary, and Lambda bills its CPU).
+            return Vec::new();
+        }
         let now = self.now_ms();
         let modules = &self.reg.modules;
         let resident = modules.iter().filter(|m| m.is_resident()).count();

@@ -87,9 +87,34 @@ pub fn rss_high_water_bytes() -> Option<u64> {
 /// }
 /// ```
 pub fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let statm = read_statm()?;
     let resident_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(resident_pages * page_size())
+}
+
+/// `/proc/self/statm`, read through a descriptor kept open: a sweep under a memory budget
+/// reads it at every invocation boundary, and opening a `/proc` path is most of the cost
+/// (open, stat, read, read, close: ~30 µs measured on a 2-core EPYC VM, against ~2 µs for
+/// one positional read). The kernel regenerates the file on each read at offset 0.
+/// Reopened when the process id changed (a forked child must not read its parent's).
+#[cfg(unix)]
+fn read_statm() -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    static STATM: std::sync::Mutex<Option<(u32, std::fs::File)>> = std::sync::Mutex::new(None);
+    let pid = std::process::id();
+    let mut file = STATM.lock().unwrap_or_else(|e| e.into_inner());
+    if !matches!(&*file, Some((p, _)) if *p == pid) {
+        *file = Some((pid, std::fs::File::open("/proc/self/statm").ok()?));
+    }
+    let (_, f) = file.as_ref()?;
+    let mut buf = [0u8; 256];
+    let n = f.read_at(&mut buf, 0).ok()?;
+    String::from_utf8(buf[..n].to_vec()).ok()
+}
+
+#[cfg(not(unix))]
+fn read_statm() -> Option<String> {
+    std::fs::read_to_string("/proc/self/statm").ok()
 }
 
 fn page_size() -> u64 {
