@@ -22,6 +22,8 @@ const BOXES: usize = 2_000_000;
 
 /// A module whose value is two million separately allocated 8-byte boxes.
 #[lmms::module(name = "index", policy = "feature")]
+// Boxed on purpose: one small allocation each, the point of the module.
+#[allow(clippy::vec_box)]
 pub struct Index(Vec<Box<u64>>);
 
 impl lmms::Init for Index {
