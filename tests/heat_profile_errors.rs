@@ -73,6 +73,13 @@ fn each_bad_input_is_a_configuration_error() {
         (
             vec![(
                 var,
+                profile(r#"{"module": "a", "calls_in_window": 1, "rss_growth_bytes": "2 MiB"}"#),
+            )],
+            r#"module "a": `rss_growth_bytes` must be a non-negative whole number, got "2 MiB""#,
+        ),
+        (
+            vec![(
+                var,
                 profile(r#"{"module": "a", "calls_in_window": 1, "build_ns": 1.5}"#),
             )],
             "`build_ns` must be a non-negative whole number, got 1.5",

@@ -21,13 +21,13 @@
 mod async_build;
 
 use crate::cell::{BuildState, Hold, ModuleCell, Phase};
+use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
 use crate::sync::{current_thread, lock, MutexGuard};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::time::Instant;
 
 /// Proof that the holder waited for (or made) the resident build: while any ticket is out
 /// the value cannot be detached. Dropping it gives the value back to LUGS.
@@ -140,7 +140,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         let Builder::Sync(build) = builder else {
             unreachable!("`next` refuses a blocking build of an async init")
         };
-        let t0 = Instant::now();
+        let t0 = BuildStart::now();
         let (outcome, bytes) = memory::attribute_to(|| {
             let _busy = InInit::enter(self);
             catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
@@ -168,12 +168,12 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         attempt: u64,
         outcome: std::thread::Result<Result<Box<T>, InitError>>,
         bytes: Option<u64>,
-        started: Instant,
+        started: BuildStart,
     ) -> Result<Ticket<T>, Error> {
         let result = match outcome {
             Ok(Ok(value)) => {
-                let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                self.costs.record_build(ns, bytes);
+                let (ns, rss_growth) = started.finish();
+                self.costs.record_build(ns, bytes, rss_growth);
                 self.bytes.store(bytes.unwrap_or(u64::MAX), Relaxed);
                 self.builds.fetch_add(1, Relaxed);
                 // Still BUILDING: no detach can run before the tickets below are counted.

@@ -34,7 +34,8 @@
 //! It is deterministic and never pays more than twice what the best offline choice (one
 //! that knew when the next call would come) pays.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 /// 1 GB as AWS bills memory: 1 024 MiB.
 pub const GIB: f64 = (1u64 << 30) as f64;
@@ -52,6 +53,8 @@ pub(crate) struct Costs {
     total_build_ns: AtomicU64,
     /// Heap bytes the latest build allocated (`u64::MAX`: unknown); kept after a drop.
     last_build_bytes: AtomicU64,
+    /// How much the process's RSS grew across the latest build (`u64::MAX`: unknown).
+    last_build_rss_growth: AtomicU64,
     /// Gaps between uses: [1 s, 10 s), [10 s, 1 min), [1 min, 10 min), [10 min, 1 h), ≥ 1 h.
     gaps: [AtomicU64; 5],
 }
@@ -62,16 +65,19 @@ impl Costs {
             last_build_ns: AtomicU64::new(0),
             total_build_ns: AtomicU64::new(0),
             last_build_bytes: AtomicU64::new(u64::MAX),
+            last_build_rss_growth: AtomicU64::new(u64::MAX),
             gaps: [const { AtomicU64::new(0) }; 5],
         }
     }
 
     /// Records a finished build of `ns` nanoseconds (wall clock: what the caller waited
-    /// and Lambda billed).
-    pub(crate) fn record_build(&self, ns: u64, bytes: Option<u64>) {
+    /// and Lambda billed), the heap bytes it allocated and the RSS growth across it.
+    pub(crate) fn record_build(&self, ns: u64, bytes: Option<u64>, rss_growth: Option<u64>) {
         self.last_build_ns.store(ns, Relaxed);
         self.last_build_bytes
             .store(bytes.unwrap_or(u64::MAX), Relaxed);
+        self.last_build_rss_growth
+            .store(rss_growth.unwrap_or(u64::MAX), Relaxed);
         // Saturating: a counter the runtime keeps never wraps.
         let _ = self
             .total_build_ns
@@ -100,6 +106,14 @@ impl Costs {
         }
     }
 
+    /// How much RSS grew across the latest build, if measured (with a memory budget only).
+    pub(crate) fn last_build_rss_growth(&self) -> Option<u64> {
+        match self.last_build_rss_growth.load(Relaxed) {
+            u64::MAX => None,
+            b => Some(b),
+        }
+    }
+
     /// The mean build time over `builds` builds.
     pub(crate) fn mean_build_ns(&self, builds: u64) -> Option<u64> {
         (builds > 0).then(|| self.total_build_ns.load(Relaxed) / builds)
@@ -115,6 +129,65 @@ impl Costs {
             over_1h: g(4),
         }
     }
+}
+
+/// Whether builds measure the RSS growth across them: set when a gateway starts with a
+/// memory budget. Off otherwise, so that no build reads `/proc` without a budget (miri's
+/// isolation forbids it, and nothing would use the figure).
+static MEASURE_RSS_GROWTH: AtomicBool = AtomicBool::new(false);
+
+/// Has every build from now on measure the RSS growth across it.
+pub(crate) fn measure_rss_growth() {
+    MEASURE_RSS_GROWTH.store(true, Relaxed);
+}
+
+/// When a build started: its clock, and the RSS then (with a memory budget).
+///
+/// The RSS is read because a build can grow it by more than the heap bytes it allocates:
+/// every small allocation carries the allocator's chunk overhead (on glibc, two million
+/// 8-byte boxes count 30.5 MiB with their pointers and take 76 MiB of pages). Two reads of
+/// `/proc/self/statm` through a kept-open descriptor (~2 µs each) per build, which is rare
+/// and slow anyway — never on a call's fast path.
+pub(crate) struct BuildStart {
+    at: Instant,
+    rss: Option<u64>,
+}
+
+impl BuildStart {
+    pub(crate) fn now() -> Self {
+        let rss = if MEASURE_RSS_GROWTH.load(Relaxed) {
+            crate::memory::rss_bytes()
+        } else {
+            None
+        };
+        Self {
+            rss,
+            at: Instant::now(),
+        }
+    }
+
+    /// The wall-clock time since the start, ns, and the RSS growth since (if measured).
+    pub(crate) fn finish(&self) -> (u64, Option<u64>) {
+        let ns = u64::try_from(self.at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let growth = self
+            .rss
+            .and_then(|before| Some(crate::memory::rss_bytes()?.saturating_sub(before)));
+        (ns, growth)
+    }
+}
+
+/// The memory a build of a module is expected to add: the larger of the heap bytes it
+/// allocated and the RSS growth measured across it, where known. The platform counts RSS,
+/// which outgrows the heap figure for builds of many small allocations; the RSS figure may
+/// in turn be inflated by builds or calls running on other threads at the same time (or
+/// deflated where the build reused pages freed earlier) — taking the larger is deliberately
+/// conservative: evicting a little too much costs a rebuild, too little costs the process.
+///
+/// ```text
+/// expected = max(heap bytes, RSS growth)   (either unknown: the other; both: None)
+/// ```
+pub(crate) fn expected_build_bytes(heap: Option<u64>, rss_growth: Option<u64>) -> Option<u64> {
+    heap.max(rss_growth)
 }
 
 /// How often a module sat idle, and for how long, between two uses (gaps under a second
@@ -220,15 +293,26 @@ mod tests {
     fn build_times_saturate_and_average() {
         let c = Costs::new();
         assert_eq!(c.mean_build_ns(0), None);
-        c.record_build(10, None);
-        c.record_build(30, Some(7));
+        c.record_build(10, None, None);
+        c.record_build(30, Some(7), Some(9));
         assert_eq!(c.last_build_bytes(), Some(7));
+        assert_eq!(c.last_build_rss_growth(), Some(9));
         assert_eq!(
             (c.last_build_ns(2), c.mean_build_ns(2)),
             (Some(30), Some(20))
         );
-        c.record_build(u64::MAX, None);
+        c.record_build(u64::MAX, None, None);
+        assert_eq!(c.last_build_rss_growth(), None);
         assert_eq!(c.total_build_ns.load(Relaxed), u64::MAX);
+    }
+
+    #[test]
+    fn the_larger_known_figure_is_expected() {
+        assert_eq!(expected_build_bytes(Some(126), Some(183)), Some(183));
+        assert_eq!(expected_build_bytes(Some(40), Some(12)), Some(40));
+        assert_eq!(expected_build_bytes(None, Some(5)), Some(5));
+        assert_eq!(expected_build_bytes(Some(5), None), Some(5));
+        assert_eq!(expected_build_bytes(None, None), None);
     }
 
     #[test]

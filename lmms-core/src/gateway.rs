@@ -140,6 +140,10 @@ impl Gateway {
             Err(e) => (Config::default(), Some(e)),
         };
         crate::fence::init_fences();
+        if config.memory_budget_bytes.is_some() {
+            // Builds measure their RSS growth, which making room before a build counts.
+            crate::cost::measure_rss_growth();
+        }
         let lugs = Mutex::new(SweepState::new(reg.ops.len(), reg.modules.len()));
         let eager = fault.is_none() && (!config.lazy_loading || config.heat_preload.is_some());
         let first_sweep_ms = config

@@ -29,6 +29,7 @@ pub trait ModuleHandle: Sync + 'static {
     fn last_build_ns(&self) -> Option<u64>;
     fn mean_build_ns(&self) -> Option<u64>;
     fn last_build_bytes(&self) -> Option<u64>;
+    fn last_build_rss_growth_bytes(&self) -> Option<u64>;
     fn idle_gaps(&self) -> crate::cost::IdleGaps;
     /// Builds the value if it is not resident (blocking).
     fn build(&self) -> Result<(), Error>;
@@ -99,6 +100,9 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
     }
     fn last_build_bytes(&self) -> Option<u64> {
         self.costs.last_build_bytes()
+    }
+    fn last_build_rss_growth_bytes(&self) -> Option<u64> {
+        self.costs.last_build_rss_growth()
     }
     fn idle_gaps(&self) -> crate::cost::IdleGaps {
         self.costs.gaps()

@@ -41,6 +41,7 @@ impl Gateway {
                 last_build_ns: m.last_build_ns(),
                 mean_build_ns: m.mean_build_ns(),
                 last_build_bytes: m.last_build_bytes(),
+                last_build_rss_growth_bytes: m.last_build_rss_growth_bytes(),
                 uses_since_build: uses[i],
                 idle_ms: (m.builds() > 0).then(|| now.saturating_sub(m.last_use_ms())),
                 idle_gaps: m.idle_gaps(),

@@ -34,6 +34,7 @@ mod preload;
 mod profile;
 mod promote;
 mod registry;
+mod room;
 mod stats;
 mod strategy;
 mod sync;

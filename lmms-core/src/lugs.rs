@@ -61,45 +61,6 @@ impl Gateway {
         self.sweep_from(lock_std(&self.lugs), 0)
     }
 
-    /// Before module `index` is built: with a memory budget, if RSS plus what its latest
-    /// build allocated would reach HIGH pressure, sweep now, counting those bytes as already
-    /// there — so the pressure rule evicts *before* the build instead of at the next sweep,
-    /// after the process went over. A first build counts what the configured heat profile
-    /// says the module held in the instance that exported it, else nothing.
-    /// The cost strategy's: the idle rule (the seeds') evicts at sweeps only.
-    pub(crate) fn make_room(&self, index: u32) {
-        let (Some(budget), true, UnloadStrategy::Cost) = (
-            self.config.memory_budget_bytes,
-            self.config.unloading,
-            self.config.unload_strategy,
-        ) else {
-            return;
-        };
-        let Some(m) = self.reg.modules.get(index as usize) else {
-            return;
-        };
-        // Known from an earlier build here, else from the heat profile another instance
-        // exported (a first build's size is otherwise unknown).
-        let expected = m
-            .last_build_bytes()
-            .or_else(|| {
-                let preload = self.config.heat_preload.as_ref()?;
-                let entry = preload
-                    .profile
-                    .modules
-                    .iter()
-                    .find(|e| e.module == m.name())?;
-                entry.bytes
-            })
-            .unwrap_or(0);
-        let Some(rss) = memory::rss_bytes() else {
-            return;
-        };
-        if Pressure::of(rss.saturating_add(expected), budget) >= Pressure::High {
-            self.sweep_from(lock_std(&self.lugs), expected);
-        }
-    }
-
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
     /// period or the floor: only a call in flight keeps it (then the error names it).
     /// Returns whether it was resident.

@@ -270,8 +270,9 @@ impl<'a> Selection<'a> {
 
 impl Gateway {
     /// Exports what this instance learned: per module, the calls of its operations in the
-    /// heat window (as of the last sweep), its mean build time and the bytes its latest
-    /// build allocated (kept after an unload), hottest first. Modules without calls in the
+    /// heat window (as of the last sweep), its mean build time, the bytes its latest
+    /// build allocated and the RSS growth across that build (with a memory budget; both
+    /// kept after an unload), hottest first. Modules without calls in the
     /// window are left out. Hand it to a new instance
     /// through `LMMS_HEAT_PROFILE` ([`HeatProfile::to_json`] writes it).
     ///
@@ -296,6 +297,7 @@ impl Gateway {
                 m.build_ns = i.mean_build_ns;
                 // The latest build's figure: still known after the module was unloaded.
                 m.bytes = i.bytes.or(i.last_build_bytes);
+                m.rss_growth_bytes = i.last_build_rss_growth_bytes;
             }
         }
         HeatProfile::new(self.config.heat_window.as_secs(), modules)

@@ -27,7 +27,8 @@ pub const HEAT_PROFILE_MAX_MB_VAR: &str = "LMMS_HEAT_PROFILE_MAX_MB";
 ///
 /// ```json
 /// {"version": 1, "heat_window_s": 3600, "modules": [
-///   {"module": "i18n_core", "calls_in_window": 812, "build_ns": 3100000, "bytes": 2129498},
+///   {"module": "i18n_core", "calls_in_window": 812, "build_ns": 3100000, "bytes": 2129498,
+///    "rss_growth_bytes": 2875392},
 ///   {"module": "weather_core", "calls_in_window": 40, "build_ns": null, "bytes": null}]}
 /// ```
 ///
@@ -37,6 +38,7 @@ pub const HEAT_PROFILE_MAX_MB_VAR: &str = "LMMS_HEAT_PROFILE_MAX_MB";
 /// let profile = lmms::HeatProfile::from_json(text).unwrap();
 /// assert_eq!(profile.modules[0].module, "weather_core");
 /// assert_eq!(profile.modules[0].bytes, None);
+/// assert_eq!(profile.modules[0].rss_growth_bytes, None); // optional: older profiles lack it
 /// assert_eq!(lmms::HeatProfile::from_json(&profile.to_json()).unwrap(), profile);
 ///
 /// let err = lmms::HeatProfile::from_json(r#"{"version": 7, "modules": []}"#).unwrap_err();
@@ -73,6 +75,10 @@ pub struct ModuleHeat {
     pub build_ns: Option<u64>,
     /// Heap bytes its value held (counting allocator), if the exporter measured it.
     pub bytes: Option<u64>,
+    /// How much the exporter's RSS grew across its latest build, if measured (with a
+    /// memory budget). Making room before a first build expects the larger of this and
+    /// `bytes`.
+    pub rss_growth_bytes: Option<u64>,
 }
 
 impl ModuleHeat {
@@ -83,6 +89,7 @@ impl ModuleHeat {
             calls_in_window,
             build_ns: None,
             bytes: None,
+            rss_growth_bytes: None,
         }
     }
 }
@@ -184,7 +191,13 @@ fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
     let at = format!("module {module:?}");
     only_fields(
         entry,
-        &["module", "calls_in_window", "build_ns", "bytes"],
+        &[
+            "module",
+            "calls_in_window",
+            "build_ns",
+            "bytes",
+            "rss_growth_bytes",
+        ],
         &at,
     )?;
     let calls = entry
@@ -198,6 +211,7 @@ fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
         calls_in_window: count(calls, &format!("{at}: `calls_in_window`"))?,
         build_ns: optional("build_ns")?,
         bytes: optional("bytes")?,
+        rss_growth_bytes: optional("rss_growth_bytes")?,
         module,
     })
 }

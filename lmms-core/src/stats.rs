@@ -171,6 +171,11 @@ pub struct ModuleInfo {
     /// Heap bytes its latest build allocated, if measured — kept after an unload, unlike
     /// `bytes` (what the resident value holds).
     pub last_build_bytes: Option<u64>,
+    /// How much the process's RSS grew across its latest build, measured with a memory
+    /// budget only (`None` without one). It can exceed `last_build_bytes` — each small
+    /// allocation carries the allocator's overhead — and builds or calls on other threads
+    /// at the same time count in it too. Kept after an unload.
+    pub last_build_rss_growth_bytes: Option<u64>,
     /// Calls of its operations since its current build (counted off the call path: as of
     /// the last sweep).
     pub uses_since_build: u64,

@@ -7,6 +7,7 @@
 
 use super::{InInit, Next, Ticket};
 use crate::cell::{ModuleCell, ModuleGuard, Phase};
+use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
@@ -15,7 +16,6 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 impl<T: Send + Sync + 'static> ModuleCell<T> {
     /// Like [`ModuleCell::acquire`] for async calls: a counted hold (`Send`), awaiting an
@@ -74,7 +74,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             cell: self,
             armed: true,
         };
-        let t0 = Instant::now();
+        let t0 = BuildStart::now();
         let (result, bytes) = match builder {
             Builder::Sync(build) => memory::attribute_to(|| {
                 let _busy = InInit::enter(self);
