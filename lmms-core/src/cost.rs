@@ -17,7 +17,8 @@
 //! H = L + uses × build_time / bytes
 //! ```
 //!
-//! `L` is the `H` of the last module evicted, so modules that stopped being used age out
+//! `L` rises to the `H` of each module evicted, and a module's `H` takes the `L` in force
+//! at its last use (`cost/inflation.rs`), so modules that stopped being used age out
 //! behind ones still in use. A module that rebuilds in milliseconds per megabyte goes
 //! before a small one that takes 200 ms to build, whatever their recency.
 //!
@@ -36,6 +37,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+mod inflation;
+pub(crate) use inflation::Inflation;
 
 /// 1 GB as AWS bills memory: 1 024 MiB.
 pub const GIB: f64 = (1u64 << 30) as f64;

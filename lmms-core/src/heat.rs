@@ -13,8 +13,8 @@ pub(crate) struct SweepState {
     pub levels: Vec<Heat>,
     /// Fast-path calls per operation as of the last refresh.
     pub fast_seen: Vec<u64>,
-    /// GreedyDual-Size-Frequency inflation `L`: the priority of the last module evicted.
-    pub inflation: f64,
+    /// GreedyDual-Size-Frequency inflation `L` over time.
+    pub inflation: crate::cost::Inflation,
     /// Per module: calls of its operations at the last sweep, the builds seen then, and
     /// the call count its current build started from.
     module_calls: Vec<u64>,
@@ -28,7 +28,7 @@ impl SweepState {
             heat: (0..ops).map(|_| HeatWindow::default()).collect(),
             levels: vec![Heat::Cold; ops],
             fast_seen: vec![0; ops],
-            inflation: 0.0,
+            inflation: Default::default(),
             module_calls: vec![0; modules],
             builds_seen: vec![0; modules],
             uses_base: vec![0; modules],

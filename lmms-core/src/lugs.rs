@@ -211,7 +211,8 @@ impl Gateway {
             floor: self.config.min_resident_modules,
             r: self.config.gb_seconds_per_cpu_second,
         };
-        let (picks, blocked) = rule.pick(cands, pressure, now, resident, knobs, st.inflation);
+        let oldest_use = cands.iter().map(|c| c.last_use_ms).min().unwrap_or(now);
+        let (picks, blocked) = rule.pick(cands, pressure, now, resident, knobs);
         let mut out = Vec::new();
         for (i, p) in blocked {
             self.block(report, i, p);
@@ -232,7 +233,7 @@ impl Gateway {
                     self.counters.unload_attempts.fetch_add(1, Relaxed);
                     self.counters.reason(pick.reason);
                     if let Some(h) = pick.priority {
-                        st.inflation = h;
+                        st.inflation.raise(now, h, oldest_use);
                     }
                     let c = self.candidate(st, pick.index);
                     out.push((
@@ -280,6 +281,7 @@ impl Gateway {
             build_ns: m.mean_build_ns(),
             uses: st.uses_since_build(i),
             last_use_ms: m.last_use_ms(),
+            inflation: st.inflation.at(m.last_use_ms()),
             protected,
         }
     }

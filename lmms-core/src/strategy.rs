@@ -70,6 +70,8 @@ pub(crate) struct Candidate {
     pub build_ns: Option<u64>,
     pub uses: u64,
     pub last_use_ms: u64,
+    /// GDSF inflation `L` in force at its last use ([`crate::cost::Inflation::at`]).
+    pub inflation: f64,
     /// Protections 1–3 as seen now (the detach re-checks 1 and 3 exactly).
     pub protected: Option<Protection>,
 }
@@ -113,8 +115,7 @@ impl Rule {
     }
 
     /// The modules to try this step, in order, with the protection that keeps each of the
-    /// others. `resident` counts every resident module (for the floor); `l` is the GDSF
-    /// inflation.
+    /// others. `resident` counts every resident module (for the floor).
     pub fn pick(
         self,
         mut cands: Vec<Candidate>,
@@ -122,7 +123,6 @@ impl Rule {
         now: u64,
         resident: usize,
         k: Knobs,
-        l: f64,
     ) -> (Vec<Pick>, Vec<(usize, Protection)>) {
         let emergency = self.emergency(pressure);
         if self == Rule::Pressure && !emergency {
@@ -131,7 +131,7 @@ impl Rule {
         }
         let priority = |c: &Candidate| {
             gdsf_priority(
-                l,
+                c.inflation,
                 c.uses.max(1),
                 c.build_ns.unwrap_or(0),
                 c.bytes.unwrap_or(0),
@@ -212,6 +212,7 @@ mod tests {
             build_ns: Some(build_ms * 1_000_000),
             uses: 1,
             last_use_ms,
+            inflation: 0.0,
             protected: None,
         }
     }
@@ -221,24 +222,35 @@ mod tests {
         // A 64 MiB module that rebuilds in 5 ms vs. a 1 MiB one that takes 200 ms, used
         // longer ago: the big cheap one goes first.
         let cands = vec![cand(0, 1 << 20, 200, 0), cand(1, 64 << 20, 5, 50_000)];
-        let (picks, _) =
-            Rule::Pressure.pick(cands.clone(), Some(Pressure::Moderate), 60_000, 2, K, 0.0);
+        let (picks, _) = Rule::Pressure.pick(cands.clone(), Some(Pressure::Moderate), 60_000, 2, K);
         assert!(picks.is_empty());
-        let (picks, _) =
-            Rule::Pressure.pick(cands.clone(), Some(Pressure::High), 60_000, 2, K, 0.0);
+        let (picks, _) = Rule::Pressure.pick(cands.clone(), Some(Pressure::High), 60_000, 2, K);
         assert_eq!(picks.iter().map(|p| p.index).collect::<Vec<_>>(), [1]);
         // The idle rule in the same emergency goes least recently used first.
-        let (picks, _) = Rule::Idle.pick(cands, Some(Pressure::High), 60_000, 2, K, 0.0);
+        let (picks, _) = Rule::Idle.pick(cands, Some(Pressure::High), 60_000, 2, K);
         assert_eq!(picks.iter().map(|p| p.index).collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn a_module_unused_since_earlier_evictions_ages_out_first() {
+        // Same size and build time: the module last used before `L` rose to 40 goes first,
+        // though it has four times the uses of the one used since.
+        let mut old = cand(0, 1 << 20, 10, 1_000);
+        old.uses = 4;
+        let mut recent = cand(1, 1 << 20, 10, 50_000);
+        recent.inflation = 40.0;
+        let (picks, _) = Rule::Pressure.pick(vec![recent, old], Some(Pressure::High), 60_000, 2, K);
+        assert_eq!(picks[0].index, 0);
+        assert_eq!(picks[0].priority, Some(4.0 * 10e6 / (1 << 20) as f64));
     }
 
     #[test]
     fn break_even_needs_its_idle_time_and_the_grace_period() {
         // 10 ms for 10 MiB: T* = 9.216 s, under the 30 s grace period for utility.
         let c = cand(0, 10 << 20, 10, 0);
-        let (p, b) = Rule::BreakEven.pick(vec![c], None, 29_999, 1, K, 0.0);
+        let (p, b) = Rule::BreakEven.pick(vec![c], None, 29_999, 1, K);
         assert!(p.is_empty() && b == [(0, Protection::GracePeriod)]);
-        let (p, _) = Rule::BreakEven.pick(vec![c], None, 30_000, 1, K, 0.0);
+        let (p, _) = Rule::BreakEven.pick(vec![c], None, 30_000, 1, K);
         assert_eq!(
             (p[0].break_even_ms, p[0].reason),
             (Some(9_216), UnloadReason::BreakEven)
@@ -248,9 +260,9 @@ mod tests {
             policy: Policy::Feature,
             ..c
         };
-        let (p, b) = Rule::BreakEven.pick(vec![f], None, 9_215, 1, K, 0.0);
+        let (p, b) = Rule::BreakEven.pick(vec![f], None, 9_215, 1, K);
         assert!(p.is_empty() && b == [(0, Protection::BelowBreakEven)]);
-        let (p, _) = Rule::BreakEven.pick(vec![f], None, 9_216, 1, K, 0.0);
+        let (p, _) = Rule::BreakEven.pick(vec![f], None, 9_216, 1, K);
         assert_eq!(p.len(), 1);
     }
 
@@ -265,18 +277,10 @@ mod tests {
             60_000,
             3,
             k,
-            0.0,
         );
         assert_eq!(p.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(b, [(1, Protection::HotOperation)]);
-        let (p, b) = Rule::Idle.pick(
-            vec![cand(0, 1, 1, 0), cand(2, 1, 1, 0)],
-            None,
-            60_000,
-            2,
-            k,
-            0.0,
-        );
+        let (p, b) = Rule::Idle.pick(vec![cand(0, 1, 1, 0), cand(2, 1, 1, 0)], None, 60_000, 2, k);
         assert_eq!((p.len(), b), (1, vec![(2, Protection::ResidentFloor)]));
     }
 }
