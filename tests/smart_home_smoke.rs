@@ -31,7 +31,7 @@ fn example_binary() -> PathBuf {
 fn quick_replay_reports_both_profiles_and_all_modes() {
     let svg = std::env::temp_dir().join(format!("smart_home_smoke_{}.svg", std::process::id()));
     let out = Command::new(example_binary())
-        .args(["--quick", "--json", "--plot"])
+        .args(["--quick", "--json", "--size-sweep", "--plot"])
         .arg(&svg)
         .output()
         .expect("run the example");
@@ -133,6 +133,16 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
     assert!(p("large", "initial_heap_bytes") > p("small", "initial_heap_bytes") + (16 << 20));
     assert!(p("large", "requests") > p("small", "requests"));
     assert!(v["targets"].as_array().is_some_and(|t| t.len() == 8));
+    // `--size-sweep`: the large profile's lmms priced at candidate sizes, each measured.
+    let sweep = v["sizing"]["size_search"]["large"].as_array().unwrap();
+    assert!(!sweep.is_empty(), "{sweep:?}");
+    for c in sweep {
+        assert!(c["memory_mb"].as_u64().unwrap() >= 128, "{c}");
+        assert!(c["cost_per_million_usd"].as_f64().unwrap() > 0.0, "{c}");
+        assert!(c["requests"].as_u64().unwrap() > 0, "{c}");
+        assert!(c["oom"].is_boolean(), "{c}");
+    }
+    assert_eq!(v["sizing"]["size_search"]["small"], serde_json::json!([]));
 
     let plot = std::fs::read_to_string(&svg).expect("plot written");
     let _ = std::fs::remove_file(&svg);

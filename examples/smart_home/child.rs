@@ -14,9 +14,9 @@ pub struct Job {
     pub quick: bool,
     /// The Lambda size an adaptive mode runs at (its budget derives from it).
     pub memory_mb: Option<u32>,
-    /// A warm-up instance: replays [`WARMUP_MIXED`] requests on another seed and prints
-    /// its heat profile instead of a result.
-    pub warmup: bool,
+    /// A warm-up instance: replays this many mixed requests on another seed and prints
+    /// its heat profile and its bill instead of a result.
+    pub warmup: Option<usize>,
     /// A heat profile exported by an earlier instance (a JSON file), as
     /// `LMMS_HEAT_PROFILE` would give it.
     pub heat_profile: Option<String>,
@@ -29,8 +29,10 @@ pub const MIXED: usize = 5_000;
 /// most of the run's time; its figures are per request (average response, GB-s per 1 000
 /// calls, rebuilds per request), so the prefix keeps them comparable.
 pub const MIXED_IDLE: usize = 1_750;
-/// Mixed requests of the warm-up instance that exports the heat profile.
+/// Mixed requests of the first warm-up instance, whose heat profile the others start from.
 pub const WARMUP_MIXED: usize = 1_500;
+/// Mixed requests of each warm-up instance that prices a candidate size.
+pub const PRICING_MIXED: usize = 1_000;
 /// The warm-up instance's seed: its requests are not those of the measured replay.
 pub const WARMUP_SEED: &str = "warm-up ";
 /// The warm-up instance counts heat over a day (`HEAT_WINDOW`), so its export covers its
@@ -59,7 +61,7 @@ pub fn config(job: &Job, clock: &ManualClock) -> Result<Config, String> {
             .trim_on_unload(true),
         (m, None) => return Err(format!("{} needs --memory-mb", m.name())),
     };
-    let b = if job.warmup {
+    let b = if job.warmup.is_some() {
         b.heat_window(WARMUP_HEAT_WINDOW)
     } else {
         b
@@ -96,26 +98,44 @@ pub fn scaled(n: usize, quick: bool) -> usize {
     }
 }
 
-/// What a warm-up instance hands on: its heat profile, and what it served.
+/// What a warm-up instance hands on: its heat profile, what it served, and its bill at the
+/// size it ran at.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Warmup {
     pub heat_profile: serde_json::Value,
     pub requests: usize,
     pub peak_rss_bytes: u64,
+    pub memory_mb: u32,
+    /// Its invocations priced at its size (no INIT: each candidate starts the same way).
+    pub gb_s_per_1k_aws: f64,
+    pub cost_per_million_usd: f64,
+    /// Builds beyond each module's first.
+    pub rebuilds: u64,
+    /// Peak × the margin above its size.
+    pub oom: bool,
 }
 
-/// An earlier instance of the same function at the same size: serves [`WARMUP_MIXED`]
-/// mixed requests of another seed and exports what it learned (`Gateway::heat_profile`).
+/// An earlier instance of the same function: serves `job.warmup` mixed requests of another
+/// seed, exports what it learned (`Gateway::heat_profile`) and prices its invocations.
 pub fn warm_up(job: &Job) -> Result<Warmup, String> {
     let clock = ManualClock::new();
     lmms::configure(config(job, &clock)?).map_err(|e| e.to_string())?;
     let mut r = Replay::new(clock);
-    scenarios::mixed_workload(&mut r, scaled(WARMUP_MIXED, job.quick), WARMUP_SEED);
+    let n = job.warmup.ok_or("not a warm-up")?;
+    scenarios::mixed_workload(&mut r, scaled(n, job.quick), WARMUP_SEED);
     let profile = lmms::gateway().heat_profile().to_json();
+    let trace = crate::bill::trace(0, 0, &r.requests);
+    let bill = crate::bill::bill(job.mode, &trace, job.memory_mb)?;
+    let c = &bill.at_configured;
     Ok(Warmup {
         heat_profile: serde_json::from_str(&profile).map_err(|e| e.to_string())?,
         requests: r.requests.len(),
-        peak_rss_bytes: r.requests.iter().map(|q| q.peak_rss).max().unwrap_or(0),
+        peak_rss_bytes: bill.peak_bytes,
+        memory_mb: bill.configured_mb,
+        gb_s_per_1k_aws: c.gb_s_per_1k,
+        cost_per_million_usd: c.cost_per_million_usd,
+        rebuilds: r.requests.iter().map(|q| q.rebuilds as u64).sum(),
+        oom: c.oom,
     })
 }
 

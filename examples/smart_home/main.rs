@@ -18,6 +18,7 @@
 //! cargo run --release --example smart_home -- --json       # one JSON object
 //! cargo run --release --example smart_home -- --plot out.svg
 //! cargo run --release --example smart_home -- --quick      # small data, short replay
+//! cargo run --release --example smart_home -- --size-sweep # + lmms priced at candidate sizes
 //! ```
 //!
 //! Internally the binary re-runs itself as `--profile P --mode M --child` (one process per
@@ -38,6 +39,7 @@ mod plot;
 mod plot_cost;
 mod report;
 mod scenarios;
+mod size_search;
 mod sizing;
 mod table;
 mod targets;
@@ -57,6 +59,8 @@ pub struct Args {
     pub json: bool,
     pub plot: Option<String>,
     pub quick: bool,
+    /// Also price the large profile's lmms at candidate sizes (`size_search.rs`).
+    pub size_sweep: bool,
     child: Option<child::Job>,
 }
 
@@ -65,17 +69,25 @@ fn parse_args() -> Result<Args, String> {
         json: false,
         plot: None,
         quick: false,
+        size_sweep: false,
         child: None,
     };
     let (mut mode, mut profile, mut memory_mb, mut child) = (None, None, None, false);
-    let (mut warmup, mut heat_profile) = (false, None);
+    let (mut warmup, mut heat_profile) = (None, None);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => args.json = true,
             "--quick" => args.quick = true,
+            "--size-sweep" => args.size_sweep = true,
             "--child" => child = true,
-            "--warmup" => warmup = true,
+            "--warmup" => {
+                let v = it.next().ok_or("--warmup needs a number of requests")?;
+                let n: usize = v
+                    .parse()
+                    .map_err(|_| format!("--warmup {v:?}: not a number of requests"))?;
+                warmup = Some(n);
+            }
             "--heat-profile" => {
                 heat_profile = Some(it.next().ok_or("--heat-profile needs a file name")?)
             }
@@ -97,7 +109,9 @@ fn parse_args() -> Result<Args, String> {
                 memory_mb = Some(mb);
             }
             "-h" | "--help" => {
-                return Err("usage: smart_home [--json] [--plot FILE.svg] [--quick]".into())
+                return Err(
+                    "usage: smart_home [--json] [--plot FILE.svg] [--quick] [--size-sweep]".into(),
+                )
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -140,7 +154,7 @@ fn run_child(job: &child::Job, started_unix_ns: u64) -> i32 {
     };
     data::set_large_permille(large);
     let name = format!("{}/{}", job.profile.name(), job.mode.name());
-    if job.warmup {
+    if job.warmup.is_some() {
         return print_json(&format!("{name} warm-up"), child::warm_up(job));
     }
     print_json(&name, child::run(job, started_unix_ns))

@@ -4,12 +4,14 @@
 
 use crate::report::ModeResult;
 use crate::sizing::{self, Mode, Profile, MARGIN};
-use crate::{child, large, plot, scenarios, table, targets, wait, Args, QUICK_LARGE_PERMILLE};
+use crate::{
+    child, large, plot, scenarios, size_search, table, targets, wait, Args, QUICK_LARGE_PERMILLE,
+};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// One child process: its stdout and the parent's spawn time.
-fn spawn(
+pub fn spawn(
     name: &str,
     profile: Profile,
     mode: Mode,
@@ -52,7 +54,7 @@ fn run_mode(
     mode: Mode,
     memory_mb: Option<u32>,
     quick: bool,
-    heat: Option<&Heat>,
+    heat: Option<&size_search::Heat>,
 ) -> Result<ModeResult, String> {
     let name = format!("{}/{}", profile.name(), mode.name());
     let extra: Vec<&str> = heat.map_or(vec![], |h| vec!["--heat-profile", h.path.as_str()]);
@@ -68,89 +70,36 @@ fn run_mode(
     Ok(result)
 }
 
-/// A heat profile exported by a warm-up instance: the file it was written to, and a line
-/// saying where it came from.
-pub struct Heat {
-    path: String,
-    from: String,
-}
-
-/// Runs the warm-up instance (the same function at the same size, earlier, on requests of
-/// another seed) and writes the heat profile it exported to a file.
-fn warm_up(profile: Profile, memory_mb: u32, quick: bool) -> Result<Heat, String> {
-    let name = format!("{}/lmms warm-up", profile.name());
-    let started = Instant::now();
-    let (stdout, _) = spawn(
-        &name,
-        profile,
-        Mode::Lmms,
-        Some(memory_mb),
-        quick,
-        &["--warmup"],
-    )?;
-    let w: child::Warmup = serde_json::from_slice(&stdout)
-        .map_err(|e| format!("{name}: child output is not a warm-up: {e}"))?;
-    let path = std::env::temp_dir().join(format!(
-        "smart_home_heat_{}_{}.json",
-        profile.name(),
-        std::process::id()
-    ));
-    std::fs::write(&path, w.heat_profile.to_string())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let modules = w.heat_profile["modules"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let sized = |large: bool| {
-        modules
-            .iter()
-            .filter(|m| m["bytes"].is_u64())
-            .filter(|m| large == large::names().any(|n| m["module"] == n))
-            .count()
-    };
-    // Measured under the warm-up's budget: what make_room expects beside the heap bytes.
-    let grown = modules
-        .iter()
-        .filter(|m| m["rss_growth_bytes"].is_u64())
-        .count();
-    eprintln!(
-        "smart_home: {name} done in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(Heat {
-        path: path.display().to_string(),
-        from: format!(
-            "a heat profile exported by a warm-up instance at {memory_mb} MB ({} requests on another seed, peak RSS {:.0} MiB): sizes of {} small and {} of {} large modules, RSS growth of {}",
-            w.requests,
-            w.peak_rss_bytes as f64 / 1048576.0,
-            sized(false),
-            sized(true),
-            large::names().count(),
-            grown
-        ),
-    })
-}
-
 fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
     modes
         .iter()
         .find(|r| r.profile == p.name() && r.mode == m.name())
 }
 
-/// The size each profile's adaptive modes ran at.
-type Sizes = Vec<(Profile, u32)>;
+/// The size each profile's adaptive modes ran at, and how it was found.
+pub struct Sized {
+    pub profile: Profile,
+    pub size_mb: u32,
+    /// Each candidate size as its warm-up instance measured it (`--size-sweep`, the large
+    /// profile).
+    pub priced: Vec<size_search::Priced>,
+}
 
 /// Every profile and mode, in order; the adaptive modes' sizes as decided.
-fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
+fn run_all(quick: bool, size_sweep: bool) -> Result<(Vec<ModeResult>, Vec<Sized>), String> {
     let mut modes = Vec::new();
     let mut sizes = Vec::new();
     for profile in Profile::ALL {
         for mode in [Mode::Eager, Mode::Ligs] {
             modes.push(run_mode(profile, mode, None, quick, None)?);
         }
-        // Measured above, before any adaptive mode runs: the small application's working
-        // set and this profile's largest data module.
+        // Measured above, before any adaptive mode runs: one request's RSS and the small
+        // application's working set, and this profile's largest data module.
         let small_ligs = find(&modes, Profile::Small, Mode::Ligs).ok_or("small ligs missing")?;
+        let (one_request, small_set) = (
+            small_ligs.single_command_rss_bytes,
+            small_ligs.peak_rss_bytes,
+        );
         let largest = match profile {
             Profile::Small => 0,
             Profile::Large => {
@@ -161,14 +110,15 @@ fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
                     .unwrap_or(0)
             }
         };
-        let size = sizing::adaptive_size_mb(small_ligs.peak_rss_bytes, largest);
-        sizes.push((profile, size));
+        let size = sizing::adaptive_size_mb(small_set, largest);
         // The large profile's lmms starts as a new Lambda instance would: from the heat
         // profile an earlier instance exported, which gives LUGS the size of a module's
         // first build (it makes room before building). The idle rule does not use it.
         let heat = match profile {
             Profile::Small => None,
-            Profile::Large => Some(warm_up(profile, size, quick)?),
+            Profile::Large => {
+                Some(size_search::warm_up(profile, size, quick, child::WARMUP_MIXED, None)?.1)
+            }
         };
         modes.push(run_mode(
             profile,
@@ -177,17 +127,27 @@ fn run_all(quick: bool) -> Result<(Vec<ModeResult>, Sizes), String> {
             quick,
             heat.as_ref(),
         )?);
-        if let Some(h) = &heat {
-            let _ = std::fs::remove_file(&h.path);
-        }
         modes.push(run_mode(profile, Mode::LmmsIdle, Some(size), quick, None)?);
+        // What lmms would cost at other sizes, measured (on request).
+        let priced = match (&heat, size_sweep) {
+            (Some(h), true) => {
+                let candidates = sizing::candidate_sizes_mb(one_request, small_set, largest);
+                size_search::sweep(profile, &candidates, quick, h)?
+            }
+            _ => Vec::new(),
+        };
+        sizes.push(Sized {
+            profile,
+            size_mb: size,
+            priced,
+        });
     }
     Ok((modes, sizes))
 }
 
 pub fn run(args: &Args) -> i32 {
     let start = Instant::now();
-    let (modes, sizes) = match run_all(args.quick) {
+    let (modes, sizes) = match run_all(args.quick, args.size_sweep) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
@@ -207,8 +167,9 @@ pub fn run(args: &Args) -> i32 {
             "targets": checked,
             "sizing": {
                 "safety_margin": MARGIN,
-                "adaptive_size_mb": sizes.iter().map(|(p, s)| (p.name(), *s)).collect::<std::collections::BTreeMap<_, _>>(),
-                "adaptive_budget_mb": sizes.iter().map(|(p, s)| (p.name(), sizing::budget_mb(*s))).collect::<std::collections::BTreeMap<_, _>>(),
+                "adaptive_size_mb": sizes.iter().map(|s| (s.profile.name(), s.size_mb)).collect::<std::collections::BTreeMap<_, _>>(),
+                "adaptive_budget_mb": sizes.iter().map(|s| (s.profile.name(), sizing::budget_mb(s.size_mb))).collect::<std::collections::BTreeMap<_, _>>(),
+                "size_search": sizes.iter().map(|s| (s.profile.name(), &s.priced)).collect::<std::collections::BTreeMap<_, _>>(),
             },
             "wait_model": {"median_ms": wait::MEDIAN_MS, "sigma": wait::SIGMA},
             "whole_run_s": start.elapsed().as_secs_f64(),
@@ -221,12 +182,7 @@ pub fn run(args: &Args) -> i32 {
     0
 }
 
-fn print_text(
-    args: &Args,
-    modes: &[ModeResult],
-    sizes: &[(Profile, u32)],
-    checked: &[targets::Target],
-) {
+fn print_text(args: &Args, modes: &[ModeResult], sizes: &[Sized], checked: &[targets::Target]) {
     let quick = if args.quick {
         format!(
             " (--quick: 5 % data, short replay; large modules at {:.0} % of their full size)",
@@ -239,7 +195,8 @@ fn print_text(
         let Some(m) = find(modes, p, Mode::Eager) else {
             continue;
         };
-        let size = sizes.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
+        let sized = sizes.iter().find(|s| s.profile == p);
+        let size = sized.map_or(0, |s| s.size_mb);
         let empty = match p {
             Profile::Small => format!(" ({} large ones empty here)", large::names().count()),
             Profile::Large => String::new(),
@@ -255,6 +212,12 @@ fn print_text(
             "lmms and lmms_idle run at {size} MB (budget {} MB); eager and ligs at the smallest size that holds 1.25 × their peak.",
             sizing::budget_mb(size)
         );
+        if let Some(s) = sized.filter(|s| !s.priced.is_empty()) {
+            println!(
+                "lmms at other sizes (--size-sweep): {}.",
+                size_search::describe(&s.priced)
+            );
+        }
         if let Some(idle) = find(modes, p, Mode::LmmsIdle) {
             println!(
                 "lmms_idle replays the first {} of the {} mixed requests ({} of {} invocations of the mixed workload here): the seeds' clock rule rebuilds on most calls; its figures are per request.",

@@ -4,10 +4,11 @@
 //!   configured at the smallest size that holds its measured peak RSS × [`MARGIN`] (the
 //!   library's right-sizing of its trace, `smallest_fitting`).
 //! - `lmms` and `lmms_idle` unload under a memory budget, so what they hold depends on the
-//!   size: each runs at a candidate size chosen *before* it runs, from figures measured
-//!   earlier in the same run ([`adaptive_size_mb`]), with the budget [`budget_mb`] of that
-//!   size. If its measured peak × the margin exceeds the size, it is an OOM: shown as such,
-//!   never re-run at a size picked after the fact.
+//!   size they run at: each runs once at a size fixed *before* it runs, from figures
+//!   measured earlier in the same run ([`adaptive_size_mb`]), with the budget
+//!   [`budget_mb`] of that size. If its measured peak × the margin exceeds the size, it is
+//!   an OOM: shown as such, never re-run at a size picked after the fact.
+//!   `--size-sweep` prices it at other sizes too ([`candidate_sizes_mb`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -91,12 +92,56 @@ pub fn fitting_mb(bytes: u64) -> u32 {
     mb.clamp(128, 10_240) as u32
 }
 
-/// The candidate size of an adaptive mode: the smallest that holds, with the margin, every
-/// small module at once (`small_working_set`: the peak RSS of the small profile's `ligs`
-/// run) plus the largest data module of the profile (`largest_module`: its bytes as
-/// measured in this profile's `ligs` run; 0 in the small profile) — the least a request for
-/// that module needs while the rest of the application stays resident. Both figures are
-/// measured in this run before the adaptive modes start.
+/// LUGS evicts above this share of the budget (HIGH pressure).
+const HIGH: f64 = 0.9;
+/// Sizes `--size-sweep` prices, evenly spaced from the least an adaptive mode needs to its
+/// size.
+const CANDIDATES: u32 = 4;
+
+/// The size of an adaptive mode: the smallest that holds, with the margin, every small
+/// module at once (`small_working_set`: the peak RSS of the small profile's `ligs` run)
+/// plus the profile's largest data module (`largest_module`: its bytes in this profile's
+/// `ligs` run; 0 in the small profile) *under HIGH pressure*. LUGS evicts above HIGH, so at
+/// this size a request for the largest module finds room without evicting a small module;
+/// only the data modules, which cannot all be resident at once, are rebuilt.
 pub fn adaptive_size_mb(small_working_set: u64, largest_module: u64) -> u32 {
-    fitting_mb(small_working_set + largest_module)
+    fitting_mb(((small_working_set + largest_module) as f64 / HIGH).ceil() as u64)
+}
+
+/// The sizes `--size-sweep` prices an adaptive mode at, from three figures measured
+/// before it runs: `one_request` (the RSS after the first request of the small profile's
+/// `ligs` run: the runtime, the handler's modules and one feature) and the two figures of
+/// [`adaptive_size_mb`]. From the least — one request's RSS plus the largest module, with
+/// the margin: below it a request for that module cannot be served at all — to the
+/// adaptive size, [`CANDIDATES`] sizes evenly spaced (one if they agree).
+pub fn candidate_sizes_mb(
+    one_request: u64,
+    small_working_set: u64,
+    largest_module: u64,
+) -> Vec<u32> {
+    let most = adaptive_size_mb(small_working_set, largest_module);
+    let least = fitting_mb(one_request + largest_module).min(most);
+    let mut sizes: Vec<u32> = (0..CANDIDATES)
+        .map(|i| least + (most - least) * i / (CANDIDATES - 1))
+        .collect();
+    sizes.dedup();
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_span_one_request_to_the_adaptive_size() {
+        const MIB: u64 = 1 << 20;
+        // 13 MiB for one request, 70 MiB for every small module, a 150 MiB module.
+        let c = candidate_sizes_mb(13 * MIB, 70 * MIB, 150 * MIB);
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0], 204); // (13 + 150) × 1.25 = 203.75
+        assert_eq!(c[3], 306); // (70 + 150) / 0.9 × 1.25 = 305.6
+        assert_eq!(adaptive_size_mb(70 * MIB, 150 * MIB), 306);
+        // Everything fits in the smallest size: one candidate.
+        assert_eq!(candidate_sizes_mb(4 * MIB, 70 * MIB, 0), [128]);
+    }
 }

@@ -23,6 +23,7 @@ pub fn budget_mb_high_above_rss(above: u64) -> u64 {
 /// `sized_module!(Type, "module", "interface", op_fn, mib)`: a `feature` module `Type`
 /// whose value holds `mib` MiB of touched (non-zero) bytes, and its operation
 /// `op_fn() -> usize` (`interface.get`, the bytes held).
+#[allow(unused_macros)] // not every binary uses it
 macro_rules! sized_module {
     ($ty:ident, $name:literal, $interface:literal, $op:ident, $mib:expr) => {
         #[lmms::module(name = $name, policy = "feature")]
@@ -39,4 +40,5 @@ macro_rules! sized_module {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use sized_module;
