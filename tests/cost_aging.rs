@@ -7,45 +7,27 @@
 #[path = "common/budget.rs"]
 mod budget;
 
-use budget::{budget_mb_high_above_rss, MIB};
+use budget::{budget_mb_high_above_rss, sized_module, MIB};
 use lmms::{Config, ManualClock, UnloadReason};
 use std::time::Duration;
 
 #[global_allocator]
 static A: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
 
-/// `aging_module!(Type, "name", op_fn)`: a `feature` module holding 16 MiB of touched
-/// bytes that takes ~10 ms to build, so every module here has the same cost per byte.
-macro_rules! aging_module {
-    ($ty:ident, $name:literal, $op:ident) => {
-        #[lmms::module(name = $name, policy = "feature")]
-        pub struct $ty(Vec<u8>);
-        impl lmms::Init for $ty {
-            fn init() -> Result<Self, lmms::InitError> {
-                std::thread::sleep(Duration::from_millis(10));
-                Ok($ty(vec![1; 16 << 20]))
-            }
-        }
-        #[lmms::operation(interface = $name, op = "get", module = $ty)]
-        pub fn $op(m: &$ty) -> usize {
-            m.0.len()
-        }
-    };
-}
-
-aging_module!(Early, "early", early);
-aging_module!(M1, "m1", m1);
-aging_module!(M2, "m2", m2);
-aging_module!(M3, "m3", m3);
-aging_module!(M4, "m4", m4);
-aging_module!(M5, "m5", m5);
-aging_module!(M6, "m6", m6);
-aging_module!(M7, "m7", m7);
-aging_module!(M8, "m8", m8);
-aging_module!(M9, "m9", m9);
-aging_module!(M10, "m10", m10);
-aging_module!(M11, "m11", m11);
-aging_module!(M12, "m12", m12);
+// Every module: 16 MiB and a ~10 ms build, so all have the same cost per byte.
+sized_module!(Early, "early", "early", early, 16, 10);
+sized_module!(M1, "m1", "m1", m1, 16, 10);
+sized_module!(M2, "m2", "m2", m2, 16, 10);
+sized_module!(M3, "m3", "m3", m3, 16, 10);
+sized_module!(M4, "m4", "m4", m4, 16, 10);
+sized_module!(M5, "m5", "m5", m5, 16, 10);
+sized_module!(M6, "m6", "m6", m6, 16, 10);
+sized_module!(M7, "m7", "m7", m7, 16, 10);
+sized_module!(M8, "m8", "m8", m8, 16, 10);
+sized_module!(M9, "m9", "m9", m9, 16, 10);
+sized_module!(M10, "m10", "m10", m10, 16, 10);
+sized_module!(M11, "m11", "m11", m11, 16, 10);
+sized_module!(M12, "m12", "m12", m12, 16, 10);
 
 #[test]
 fn a_module_used_long_ago_ages_out_behind_ones_used_since() {

@@ -22,14 +22,19 @@ pub fn budget_mb_high_above_rss(above: u64) -> u64 {
 
 /// `sized_module!(Type, "module", "interface", op_fn, mib)`: a `feature` module `Type`
 /// whose value holds `mib` MiB of touched (non-zero) bytes, and its operation
-/// `op_fn() -> usize` (`interface.get`, the bytes held).
-#[allow(unused_macros)] // not every binary uses it
+/// `op_fn() -> usize` (`interface.get`, the bytes held). With a sixth argument `ms`, its
+/// build also sleeps that many milliseconds (modules of one build cost, whatever the page
+/// faults take).
 macro_rules! sized_module {
     ($ty:ident, $name:literal, $interface:literal, $op:ident, $mib:expr) => {
+        sized_module!($ty, $name, $interface, $op, $mib, 0);
+    };
+    ($ty:ident, $name:literal, $interface:literal, $op:ident, $mib:expr, $ms:expr) => {
         #[lmms::module(name = $name, policy = "feature")]
         pub struct $ty(Vec<u8>);
         impl lmms::Init for $ty {
             fn init() -> Result<Self, lmms::InitError> {
+                std::thread::sleep(std::time::Duration::from_millis($ms));
                 // Non-zero: every page is written, so the RSS grows by the size.
                 Ok($ty(vec![1; $mib << 20]))
             }
@@ -40,5 +45,4 @@ macro_rules! sized_module {
         }
     };
 }
-#[allow(unused_imports)]
 pub(crate) use sized_module;
