@@ -24,8 +24,10 @@
 //! Internally the binary re-runs itself as `--profile P --mode M --child` (one process per
 //! mode and profile, so each starts cold); the child prints its figures as JSON on stdout
 //! and its `[LMMS_STATS]` line on stderr. Before the large profile's `lmms`, a warm-up
-//! instance (`--warmup`, another seed) exports the heat profile that `lmms` starts from
-//! (`--heat-profile FILE`); `lmms_idle` replays a prefix of the mixed workload. How sizes and bills are computed: `sizing.rs`,
+//! instance (`--warmup N`: N mixed requests of another seed) exports the heat profile that
+//! `lmms` starts from (`--heat-profile FILE`); `--size-sweep` runs more of them, one per
+//! candidate size, each priced at its size; `lmms_idle` replays a prefix of the mixed
+//! workload. How sizes and bills are computed: `sizing.rs`,
 //! `bill.rs`, `wait.rs` and `docs/smart_home.md`.
 
 mod bill;
