@@ -143,6 +143,16 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
         assert!(c["oom"].is_boolean(), "{c}");
     }
     assert_eq!(v["sizing"]["size_search"]["small"], serde_json::json!([]));
+    // Ascending, up to the size lmms ran at.
+    let mbs: Vec<u64> = sweep
+        .iter()
+        .map(|c| c["memory_mb"].as_u64().unwrap())
+        .collect();
+    assert!(mbs.windows(2).all(|w| w[0] < w[1]), "{mbs:?}");
+    assert_eq!(
+        mbs.last().copied(),
+        v["sizing"]["adaptive_size_mb"]["large"].as_u64()
+    );
 
     let plot = std::fs::read_to_string(&svg).expect("plot written");
     let _ = std::fs::remove_file(&svg);

@@ -127,21 +127,3 @@ pub fn candidate_sizes_mb(
     sizes.dedup();
     sizes
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn candidates_span_one_request_to_the_adaptive_size() {
-        const MIB: u64 = 1 << 20;
-        // 13 MiB for one request, 70 MiB for every small module, a 150 MiB module.
-        let c = candidate_sizes_mb(13 * MIB, 70 * MIB, 150 * MIB);
-        assert_eq!(c.len(), 4);
-        assert_eq!(c[0], 204); // (13 + 150) × 1.25 = 203.75
-        assert_eq!(c[3], 306); // (70 + 150) / 0.9 × 1.25 = 305.6
-        assert_eq!(adaptive_size_mb(70 * MIB, 150 * MIB), 306);
-        // Everything fits in the smallest size: one candidate.
-        assert_eq!(candidate_sizes_mb(4 * MIB, 70 * MIB, 0), [128]);
-    }
-}
