@@ -10,7 +10,7 @@
 //! longer below one vCPU, while the wait does not change: a CPU-bound trace is cheapest at a
 //! larger size than a wait-bound one.
 
-use super::lambda::{billed_ms, cpu_share, gb_seconds, LAMBDA_MB_PER_VCPU, MIB};
+use super::lambda::{cpu_share, gb_seconds, LAMBDA_MB_PER_VCPU, MIB};
 use super::right_size_options::{RightSizeError, RightSizeOptions};
 use super::{Trace, TracedInvocation};
 use serde::Serialize;
@@ -196,17 +196,36 @@ impl RightSizing {
 }
 
 /// Billed ms of the INIT and of all invocations at `mb`, each invocation rounded up alone
-/// (the arithmetic of [`invocation_duration`](super::invocation_duration) and [`billed_ms`], in integer nanoseconds
-/// where possible: this runs for every size × every invocation).
+/// (the arithmetic of [`invocation_duration`](super::invocation_duration) and
+/// [`billed_ms`](super::billed_ms)).
+/// This runs for every size × every invocation, so it stays in `u64` nanoseconds: the CPU
+/// part is `ceil(cpu × 1769 / mb)`, exact, and only a duration past `u64` nanoseconds
+/// (584 years) takes the `u128` path.
 fn billed_total(trace: &Trace, mb: u32) -> (u64, u64) {
-    let stretch = 1.0 / cpu_share(mb);
+    let (mb, vcpu) = (u64::from(mb.max(1)), u64::from(LAMBDA_MB_PER_VCPU));
     let bill = |i: &TracedInvocation| {
-        if stretch == 1.0 {
-            return billed_ms(i.cpu.saturating_add(i.wait));
-        }
-        let cpu_ns = (i.cpu.as_nanos() as f64 * stretch).ceil();
-        let ns = (i.wait.as_nanos() as f64 + cpu_ns).min(u64::MAX as f64) as u64;
-        ns.div_ceil(1_000_000)
+        let fast = || {
+            let (cpu, wait) = (
+                u64::try_from(i.cpu.as_nanos()).ok()?,
+                u64::try_from(i.wait.as_nanos()).ok()?,
+            );
+            let cpu = if mb >= vcpu {
+                cpu
+            } else {
+                cpu.checked_mul(vcpu)?.div_ceil(mb)
+            };
+            Some(wait.checked_add(cpu)?.div_ceil(1_000_000))
+        };
+        fast().unwrap_or_else(|| {
+            let cpu = i.cpu.as_nanos();
+            let cpu = if mb >= vcpu {
+                cpu
+            } else {
+                cpu.saturating_mul(vcpu.into()).div_ceil(mb.into())
+            };
+            let ms = i.wait.as_nanos().saturating_add(cpu).div_ceil(1_000_000);
+            u64::try_from(ms).unwrap_or(u64::MAX)
+        })
     };
     let init = trace.init.as_ref().map_or(0, bill);
     let total = trace

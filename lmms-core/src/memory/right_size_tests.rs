@@ -97,6 +97,35 @@ fn each_invocation_is_rounded_up_to_one_millisecond() {
 }
 
 #[test]
+fn cpu_is_stretched_exactly_and_huge_durations_saturate() {
+    // 1 ns of CPU at 128 MB runs ceil(1769 / 128) = 14 ns: with 1 ms - 14 ns of wait that
+    // is exactly 1 ms, one nanosecond less of wait is still 1 ms, one more is 2.
+    let billed = |wait_ns: u64| {
+        let t = trace_of(
+            1,
+            MIB,
+            Duration::from_nanos(1),
+            Duration::from_nanos(wait_ns),
+        );
+        let s = RightSizing::for_trace(&t, &RightSizeOptions::new()).unwrap();
+        size(&s, 128).billed_ms
+    };
+    assert_eq!(billed(1_000_000 - 14), 1);
+    assert_eq!(billed(1_000_000 - 15), 1);
+    assert_eq!(billed(1_000_000 - 13), 2);
+    // Durations past u64 nanoseconds take the wide path and saturate, never wrap.
+    let t = trace_of(2, MIB, Duration::MAX, Duration::MAX);
+    let s = RightSizing::for_trace(&t, &RightSizeOptions::new()).unwrap();
+    assert_eq!(size(&s, 128).billed_ms, u64::MAX);
+    assert_eq!(size(&s, 10_240).billed_ms, u64::MAX);
+    let year = Duration::from_secs(365 * 86_400);
+    let t = trace_of(1, MIB, year * 600, Duration::ZERO);
+    let s = RightSizing::for_trace(&t, &RightSizeOptions::new()).unwrap();
+    let want = (year * 600).as_nanos() * 1769 / 128 / 1_000_000;
+    assert_eq!(u128::from(size(&s, 128).billed_ms), want);
+}
+
+#[test]
 fn cost_is_gb_seconds_plus_request_fees_with_the_init_billed() {
     let mut t = trace_of(4, MIB, ms(10.0), ms(40.0));
     t.init = Some(TracedInvocation::new(MIB, ms(100.0), Duration::ZERO));
