@@ -120,6 +120,9 @@ pub struct ModeResult {
     pub mean_wait_ms: f64,
     /// Mean measured CPU per invocation, µs.
     pub mean_cpu_us: f64,
+    /// Mean wall-clock time of the boundary sweep per invocation, µs (inside the CPU
+    /// above: it is what the runtime adds at each boundary).
+    pub mean_sweep_us: f64,
     pub gb_s_per_1k_seed: f64,
     /// The honest bill: GB-s per 1 000 invocations at the configured size, INIT included.
     pub gb_s_per_1k_aws: f64,
@@ -266,6 +269,7 @@ impl ModeResult {
             hot_path_on_fast_path: raw.hot_path_filled,
             mean_wait_ms: r.requests.iter().map(|q| q.wait_ns as f64).sum::<f64>() / all / 1e6,
             mean_cpu_us: r.requests.iter().map(|q| q.cpu_ns as f64).sum::<f64>() / all / 1e3,
+            mean_sweep_us: r.requests.iter().map(|q| q.sweep_ns as f64).sum::<f64>() / all / 1e3,
             gb_s_per_1k_seed: seed_1k,
             gb_s_per_1k_aws: aws_1k,
             configured_memory_mb: configured,

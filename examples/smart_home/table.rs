@@ -149,6 +149,12 @@ fn rows() -> Vec<Row> {
             |x| format!("{x:.1} µs"),
         ),
         row(
+            "    of which the boundary sweep (µs)",
+            "",
+            |m| m.mean_sweep_us,
+            |x| format!("{x:.1} µs"),
+        ),
+        row(
             "  per invocation: wait modelled (ms)",
             "",
             |m| m.mean_wait_ms,
