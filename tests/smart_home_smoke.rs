@@ -63,6 +63,8 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
         "configured_memory_mb",
         "requests",
         "rebuilds",
+        "mean_cpu_us",
+        "mean_sweep_us",
         "cost_per_million_usd",
     ];
     let modes = ["eager", "ligs", "lmms", "lmms_idle"];
@@ -153,6 +155,9 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
         mbs.last().copied(),
         v["sizing"]["adaptive_size_mb"]["large"].as_u64()
     );
+    // The second small eager run that measures the spread of identical runs is made by
+    // the full run only.
+    assert!(v["small_eager_again_gb_s_per_1k_aws"].is_null());
 
     let plot = std::fs::read_to_string(&svg).expect("plot written");
     let _ = std::fs::remove_file(&svg);
