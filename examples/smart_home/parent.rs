@@ -115,10 +115,7 @@ fn run_all(quick: bool, size_sweep: bool) -> Result<Run, String> {
             Profile::Small => 0,
             Profile::Large => {
                 let ligs = find(&modes, profile, Mode::Ligs).ok_or("large ligs missing")?;
-                large::names()
-                    .filter_map(|n| ligs.module_bytes.get(n).copied())
-                    .max()
-                    .unwrap_or(0)
+                large::largest(&ligs.module_bytes)
             }
         };
         let size = sizing::adaptive_size_mb(small_set, largest);
@@ -152,8 +149,8 @@ fn run_all(quick: bool, size_sweep: bool) -> Result<Run, String> {
             size_mb: size,
             priced,
         });
-        // The small profile's lmms and eager bills differ by less than two runs of one
-        // binary do: measure that spread in this run rather than quote it.
+        // The small profile's lmms and eager bills differ by about as much as two runs of
+        // one binary do: measure that spread in this run rather than quote it.
         if profile == Profile::Small && !quick {
             let again = run_mode(profile, Mode::Eager, None, quick, None)?;
             small_eager_again = Some(again.gb_s_per_1k_aws);

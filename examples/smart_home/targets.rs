@@ -107,10 +107,7 @@ pub fn check(modes: &[ModeResult], small_eager_again: Option<f64>) -> Vec<Target
         let together = find(modes, Profile::Small, Mode::Ligs)
             .zip(find(modes, p, Mode::Ligs))
             .map(|(small, large_ligs)| {
-                let largest = crate::large::names()
-                    .filter_map(|n| large_ligs.module_bytes.get(n).copied())
-                    .max()
-                    .unwrap_or(0);
+                let largest = crate::large::largest(&large_ligs.module_bytes);
                 format!(
                     " (the small working set, {:.0} MiB, and the largest module, {:.0} MiB, resident together need {} MB)",
                     small.peak_rss_bytes as f64 / 1048576.0,

@@ -36,3 +36,11 @@ pub const FULL_MIB: &[(&str, usize)] = &[
 pub fn names() -> impl Iterator<Item = &'static str> {
     FULL_MIB.iter().map(|(n, _)| *n)
 }
+
+/// The bytes of the largest large module in a run's `module_bytes` (0 if none was built).
+pub fn largest(module_bytes: &std::collections::BTreeMap<String, u64>) -> u64 {
+    names()
+        .filter_map(|n| module_bytes.get(n).copied())
+        .max()
+        .unwrap_or(0)
+}
