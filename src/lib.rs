@@ -11,6 +11,15 @@
 //! - **ZAFP** gives hot operations a pre-resolved fast path that costs about as much as a
 //!   direct call.
 //!
+//! lmms is not on crates.io yet: depend on it by path (a checkout next to your crate) or
+//! by git (`lmms = { git = "<the repository's URL>" }`):
+//!
+//! ```toml
+//! [dependencies]
+//! lmms = { path = "../lmms" }
+//! serde_json = "1" # only for calls by name: their arguments and results are JSON
+//! ```
+//!
 //! ```
 //! use lmms::{Init, InitError};
 //!
