@@ -3,6 +3,7 @@
 //! that follow from heat — promotion, demotion — are [`crate::promote`]'s.
 
 use crate::registry::Registry;
+use crate::working_set::WorkingSet;
 use std::collections::VecDeque;
 
 /// State kept between sweeps (behind the gateway's sweep lock).
@@ -15,6 +16,8 @@ pub(crate) struct SweepState {
     pub fast_seen: Vec<u64>,
     /// GreedyDual-Size-Frequency inflation `L` over time.
     pub inflation: crate::cost::Inflation,
+    /// Which modules were used in recent invocations, and thrash.
+    pub ws: WorkingSet,
     /// Per module: calls of its operations at the last sweep, the builds seen then, and
     /// the call count its current build started from.
     module_calls: Vec<u64>,
@@ -29,25 +32,29 @@ impl SweepState {
             levels: vec![Heat::Cold; ops],
             fast_seen: vec![0; ops],
             inflation: Default::default(),
+            ws: WorkingSet::new(modules),
             module_calls: vec![0; modules],
             builds_seen: vec![0; modules],
             uses_base: vec![0; modules],
         }
     }
 
-    /// Folds per-operation call totals into per-module ones; a module built since the last
-    /// sweep counts its uses from the calls seen at that sweep (uses are counted off the
-    /// call path, so a build is placed at the sweep before it was seen).
-    pub fn note_builds(&mut self, reg: &Registry, totals: &[u64]) {
+    /// Folds per-operation call totals into per-module ones, and tells the working set
+    /// which modules were called or built since the last sweep. `boundary`: this sweep
+    /// ends an invocation (every sweep but the one making room before a build).
+    pub fn note_builds(&mut self, reg: &Registry, totals: &[u64], boundary: bool) {
+        self.ws.begin(boundary);
         for (i, m) in reg.modules.iter().enumerate() {
             let total = reg.ops_of_module[i]
                 .iter()
                 .fold(0u64, |t, &op| t.saturating_add(totals[op]));
             let builds = m.builds();
-            if builds != self.builds_seen[i] {
-                self.builds_seen[i] = builds;
+            let built = builds != self.builds_seen[i];
+            self.builds_seen[i] = builds;
+            if built {
                 self.uses_base[i] = self.module_calls[i];
             }
+            self.ws.note(i, total > self.module_calls[i], built);
             self.module_calls[i] = total;
         }
     }

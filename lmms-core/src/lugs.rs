@@ -15,6 +15,7 @@ use crate::memory::{self, Pressure, TrimReport};
 use crate::module::{Policy, Protection};
 use crate::strategy::{Candidate, Knobs, Rule, Unload, UnloadReason};
 use crate::sync::lock_std;
+use crate::working_set::{ThrashWarning, Tier};
 use crate::Error;
 use serde::Serialize;
 use std::sync::atomic::Ordering::*;
@@ -47,6 +48,9 @@ pub struct SweepReport {
     pub fallback: Option<String>,
     /// RSS around the trim, if `trim_on_unload` is set and something was unloaded.
     pub trim: Option<TrimReport>,
+    /// Set when this sweep saw thrash: a module rebuilt soon after its pressure eviction,
+    /// kept at HIGH pressure from now on ([`ThrashWarning`]).
+    pub thrash: Option<ThrashWarning>,
 }
 
 impl Gateway {
@@ -58,7 +62,7 @@ impl Gateway {
     /// println!("unloaded {:?}, kept {:?}", report.unloaded, report.blocked);
     /// ```
     pub fn sweep(&self) -> SweepReport {
-        self.sweep_from(lock_std(&self.lugs), 0)
+        self.sweep_from(lock_std(&self.lugs), None)
     }
 
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
@@ -108,14 +112,15 @@ impl Gateway {
     }
 
     /// A sweep, starting with the sweep state locked (by [`Gateway::sweep`], or by the
-    /// end-of-call `try_lock`).
-    /// `headroom`: bytes about to be allocated (a build), counted as in use when pressure
-    /// is measured.
+    /// end-of-call `try_lock`): an invocation boundary. `room`: the sweep that makes room
+    /// before a build, with the bytes about to be allocated, counted as in use when
+    /// pressure is measured (not a boundary).
     pub(crate) fn sweep_from<'a>(
         &'a self,
         mut st: MutexGuard<'a, crate::heat::SweepState>,
-        headroom: u64,
+        room: Option<u64>,
     ) -> SweepReport {
+        let headroom = room.unwrap_or(0);
         let mut report = SweepReport::default();
         let now = self.now_ms();
         self.next_sweep_ms.store(
@@ -124,7 +129,8 @@ impl Gateway {
         );
         self.counters.sweeps.fetch_add(1, Relaxed);
         let totals = self.refresh_heat(&mut st, now, &mut report);
-        st.note_builds(&self.reg, &totals);
+        st.note_builds(&self.reg, &totals, room.is_none());
+        let thrash = self.thrash_seen(&st);
         report.expired_cache_entries = crate::cache::purge_expired(now);
         if !self.config.unloading {
             drop(st);
@@ -163,6 +169,9 @@ impl Gateway {
         }
         if !report.unloaded.is_empty() && self.config.trim_on_unload {
             report.trim = Some(memory::trim());
+        }
+        if let Some(seen) = thrash {
+            report.thrash = Some(self.thrash_warning(seen));
         }
         report
     }
@@ -236,6 +245,9 @@ impl Gateway {
                         st.inflation.raise(now, h, oldest_use);
                     }
                     let c = self.candidate(st, pick.index);
+                    if rule == Rule::Pressure {
+                        st.ws.evicted(pick.index);
+                    }
                     out.push((
                         value,
                         Unload {
@@ -249,6 +261,7 @@ impl Gateway {
                             priority: pick.priority,
                             break_even_ms: pick.break_even_ms,
                             pressure,
+                            working_set: c.tier != Tier::Outside,
                         },
                     ));
                 }
@@ -283,6 +296,7 @@ impl Gateway {
             last_use_ms: m.last_use_ms(),
             inflation: st.inflation.at(m.last_use_ms()),
             protected,
+            tier: st.ws.tier(i, self.config.working_set_invocations),
         }
     }
 
