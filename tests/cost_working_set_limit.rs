@@ -59,6 +59,7 @@ fn critical_evicts_from_the_working_set_until_under_the_limit() {
     assert_eq!(u.reason, UnloadReason::Pressure);
     assert_eq!(u.pressure, Some(Pressure::Critical));
     assert!(u.working_set, "{u:?}");
+    assert_eq!(u.uses, 1, "the call that built it is a use: {u:?}");
     // Back under the limit but at HIGH: the rest of the working set stays.
     assert_eq!(gw.pressure(), Some(Pressure::High), "{after}");
     assert!(gw

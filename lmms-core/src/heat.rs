@@ -19,7 +19,7 @@ pub(crate) struct SweepState {
     /// Which modules were used in recent invocations, and thrash.
     pub ws: WorkingSet,
     /// Per module: calls of its operations at the last sweep, the builds seen then, and
-    /// the call count its current build started from.
+    /// the call count at its latest unload (its uses since count from there).
     module_calls: Vec<u64>,
     builds_seen: Vec<u64>,
     uses_base: Vec<u64>,
@@ -51,15 +51,22 @@ impl SweepState {
             let builds = m.builds();
             let built = builds != self.builds_seen[i];
             self.builds_seen[i] = builds;
-            if built {
-                self.uses_base[i] = self.module_calls[i];
-            }
             self.ws.note(i, total > self.module_calls[i], built);
             self.module_calls[i] = total;
         }
     }
 
-    /// Calls of module `i`'s operations since its current build (as of the last sweep).
+    /// Module `i` was unloaded when its operations had been called `calls_now` times in
+    /// all: its next build's uses count from there. A build is made for the call that
+    /// needed it, which is counted before the build starts (and may be seen by a sweep that
+    /// makes room for it), so counting from the unload — not from the first sweep that
+    /// sees the build — counts that call.
+    pub fn note_unload(&mut self, i: usize, calls_now: u64) {
+        self.uses_base[i] = calls_now;
+    }
+
+    /// Calls of module `i`'s operations since its latest unload (as of the last sweep): for
+    /// a resident module, its current build's uses, the call that built it included.
     pub fn uses_since_build(&self, i: usize) -> u64 {
         self.module_calls[i].saturating_sub(self.uses_base[i])
     }

@@ -74,12 +74,16 @@ impl Gateway {
     /// ```
     pub fn unload(&self, name: &str) -> Result<bool, Error> {
         let m = self.module_handle(name)?;
-        let st = lock_std(&self.lugs);
+        let mut st = lock_std(&self.lugs);
         for &op in &self.reg.ops_of_module[m.cell_index() as usize] {
             self.reg.ops[op].empty_slot();
         }
         self.counters.unload_attempts.fetch_add(1, Relaxed);
         let detached = m.detach(&|_| Ok(()));
+        if let Ok(Some(_)) = detached {
+            let i = m.cell_index() as usize;
+            st.note_unload(i, self.calls_now(i));
+        }
         drop(st);
         match detached {
             Ok(Some(value)) => {
@@ -176,6 +180,14 @@ impl Gateway {
         report
     }
 
+    /// Calls of module `i`'s operations so far, over all threads (exact, for an unload).
+    fn calls_now(&self, i: usize) -> u64 {
+        let ops = self.reg.ops.len();
+        self.reg.ops_of_module[i].iter().fold(0u64, |t, &op| {
+            t.saturating_add(crate::local::total_of(op, ops))
+        })
+    }
+
     /// The rule this sweep runs: the strategy's, or the idle rule when the cost strategy
     /// cannot see bytes.
     fn rule(&self, report: &mut SweepReport) -> Rule {
@@ -245,6 +257,7 @@ impl Gateway {
                         st.inflation.raise(now, h, oldest_use);
                     }
                     let c = self.candidate(st, pick.index);
+                    st.note_unload(pick.index, self.calls_now(pick.index));
                     if rule == Rule::Pressure {
                         st.ws.evicted(pick.index);
                     }

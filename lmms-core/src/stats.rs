@@ -190,8 +190,8 @@ pub struct ModuleInfo {
     /// allocation carries the allocator's overhead — and builds or calls on other threads
     /// at the same time count in it too. Kept after an unload.
     pub last_build_rss_growth_bytes: Option<u64>,
-    /// Calls of its operations since its current build (counted off the call path: as of
-    /// the last sweep).
+    /// Calls of its operations since its current build, the call that built it included
+    /// (counted off the call path: as of the last sweep; calls since its latest unload).
     pub uses_since_build: u64,
     /// Time since its last use, ms (`None` if never used).
     pub idle_ms: Option<u64>,
