@@ -11,7 +11,7 @@ mod budget;
 use budget::{configure_filled_to, rss, sized_module, MIB};
 use lmms::memory::Pressure;
 use lmms::Protection;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[global_allocator]
 static A: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
@@ -35,9 +35,12 @@ fn a_large_module_used_every_other_invocation_is_built_once() {
             table().unwrap();
         }
         clock.advance(Duration::from_secs(1));
+        let t0 = Instant::now();
         let report = gw.sweep();
+        let sweep = t0.elapsed();
         let figures = format!(
-            "invocation {invocation}: RSS {:.1} MiB of {:.1} MiB; table built {} times; {report:?}",
+            "invocation {invocation}: sweep {sweep:?}; RSS {:.1} MiB of {:.1} MiB; table built {} \
+             times; {report:?}",
             rss() as f64 / MIB as f64,
             budget as f64 / MIB as f64,
             builds("table"),
