@@ -32,10 +32,13 @@ sized_module!(M12, "m12", "m12", m12, 16, 10);
 #[test]
 fn a_module_used_long_ago_ages_out_behind_ones_used_since() {
     let clock = ManualClock::new();
-    // Two 16 MiB modules fit under HIGH, a third reaches it.
+    // Two 16 MiB modules fit under HIGH, a third reaches it. A working set of one
+    // invocation (the module just used): every other module is outside it, so GDSF's
+    // order among them decides.
     let config = Config::builder()
         .clock(lmms::Clock::manual(&clock))
         .memory_budget_mb(budget_mb_high_above_rss(40 * MIB))
+        .working_set_invocations(1)
         .sweep_interval(Duration::from_secs(1 << 40))
         .build()
         .unwrap();

@@ -59,6 +59,11 @@ pub struct Config {
     pub gb_seconds_per_cpu_second: f64,
     /// `LMMS_SWEEP_INTERVAL_MS`: least time between two sweeps run at the end of a call.
     pub sweep_interval: Duration,
+    /// `LMMS_WORKING_SET_INVOCATIONS`: under a memory budget, a module called in one of the
+    /// last this many invocations (the current one included; an invocation ends at each
+    /// sweep but the one making room for a build) is in the working set, which HIGH
+    /// pressure does not evict (default 2: a module used every other invocation stays).
+    pub working_set_invocations: u64,
     /// `LMMS_TRIM_ON_UNLOAD`: after a sweep that unloaded something, return freed pages
     /// to the OS (`malloc_trim(0)` on glibc) and report the RSS change.
     pub trim_on_unload: bool,
@@ -86,6 +91,7 @@ impl Default for Config {
             unload_strategy: UnloadStrategy::Cost,
             gb_seconds_per_cpu_second: 9.0,
             sweep_interval: Duration::from_secs(1),
+            working_set_invocations: 2,
             trim_on_unload: false,
             clock: Clock::system(),
             heat_preload: None,
@@ -181,6 +187,9 @@ impl Config {
         if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
             c.sweep_interval = Duration::from_millis(ms);
         }
+        if let Some(n) = num("LMMS_WORKING_SET_INVOCATIONS")? {
+            c.working_set_invocations = n;
+        }
         c.heat_preload = crate::profile::from_lookup(&lookup)?;
         c.validate()
     }
@@ -214,6 +223,9 @@ impl Config {
                 .budget_source
                 .map_or("MEMORY_BUDGET_MB", BudgetSource::variable);
             return bad(name, "must be at least 1 (unset it for no budget)");
+        }
+        if self.working_set_invocations == 0 {
+            return bad("LMMS_WORKING_SET_INVOCATIONS", "must be at least 1");
         }
         if !(self.gb_seconds_per_cpu_second.is_finite() && self.gb_seconds_per_cpu_second > 0.0) {
             return Err(Error::Config(format!(
@@ -320,6 +332,15 @@ setters! {
     cache_max_entries: usize,
     /// Least time between two end-of-call sweeps.
     sweep_interval: Duration,
+    /// `LMMS_WORKING_SET_INVOCATIONS`: the invocations a use keeps a module in the working
+    /// set (at least 1).
+    ///
+    /// ```
+    /// let config = lmms::Config::builder().working_set_invocations(4).build().unwrap();
+    /// assert_eq!(config.working_set_invocations, 4);
+    /// assert!(lmms::Config::builder().working_set_invocations(0).build().is_err());
+    /// ```
+    working_set_invocations: u64,
     /// Trim freed pages back to the OS after an unloading sweep.
     trim_on_unload: bool,
     /// The time source.

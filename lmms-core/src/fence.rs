@@ -7,11 +7,40 @@
 //! unloader's null (the store-buffer litmus test is forbidden with a full fence on both
 //! sides). Where `membarrier` is unavailable (and under loom and miri), both sides are
 //! `fence(SeqCst)`.
+//!
+//! # Registering late
+//!
+//! The process must register for expedited membarriers before using them, and with other
+//! threads alive the registration waits for an RCU grace period (milliseconds: 9 ms
+//! measured under a tokio runtime with its workers started). So it is not done when the
+//! gateway starts — a cold start's first call would pay it — but at the first moment the
+//! light fence pays off: the first unload that needs the heavy fence ([`heavy_fence`]) or
+//! the first fast-path promotion ([`register`], called by `FastSlot::fill`), whichever
+//! comes first. Until then both sides are full fences. Why mixing the two is sound:
+//!
+//! 1. A caller picks its side by reading `MEMBARRIER` ([`strong_fences`]); it is set only
+//!    after the registration succeeded and never cleared. A caller that read `false` runs
+//!    `fence(SeqCst)`: that pairs with either heavy side (a full fence, or a membarrier,
+//!    which is at least one), so its pin is covered whenever the registration happens.
+//! 2. A caller that read `true` runs a compiler fence: it is covered only if every unload
+//!    racing it runs the membarrier. Every [`heavy_fence`] first goes through the
+//!    registration's `Once` — running it, waiting for it, or finding it done, each of which
+//!    makes the outcome visible (the `Once` orders its completion before every return of
+//!    `call_once`) — and then uses the membarrier whenever the registration succeeded. So
+//!    no heavy fence is a plain fence once a caller can see `true`: there is no pair of a
+//!    compiler fence and a plain fence.
+//! 3. A fast-path slot records the caller's side when it is filled (`FastSlot::fill`
+//!    calls [`register`] first, so the side it records is already settled: the light one
+//!    if the registration succeeded, else the full one for good).
 
 use crate::sync::fence;
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};
 
 static MEMBARRIER: StdAtomicBool = StdAtomicBool::new(false);
+
+/// The registration, run at most once (see the module docs for when).
+#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+static REGISTRATION: std::sync::Once = std::sync::Once::new();
 
 /// `membarrier(cmd, 0)`; whether it succeeded.
 #[cfg(all(target_os = "linux", not(loom), not(miri)))]
@@ -22,25 +51,35 @@ fn membarrier(cmd: libc::c_long) -> bool {
     unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_long) == 0 }
 }
 
-/// Registers the process for expedited membarriers (once, at gateway start). Without it
-/// both sides of the asymmetric fence stay full fences.
-pub(crate) fn init_fences() {
+/// Registers the process for expedited membarriers, once; later calls return at once
+/// (after waiting for a registration in progress on another thread). Without it both sides
+/// of the asymmetric fence stay full fences. Called by the first promotion and by every
+/// heavy fence — never at gateway start (its cost grows with the threads alive).
+pub(crate) fn register() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
-    {
+    REGISTRATION.call_once(|| {
         const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
         if membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) {
             MEMBARRIER.store(true, SeqCst);
         }
-    }
+    });
 }
 
-/// Whether the light fence is a compiler fence (membarrier available).
+/// Whether the light fence is a compiler fence: the process registered for `membarrier`.
+/// The registration happens at the first unload that needs the heavy fence or the first
+/// fast-path promotion, not at gateway start, so this is `false` until then.
+///
+/// ```
+/// let _ = lmms::gateway();
+/// assert!(!lmms::membarrier_active(), "a started gateway has not registered yet");
+/// ```
 pub fn membarrier_active() -> bool {
     MEMBARRIER.load(Relaxed)
 }
 
-/// Whether the caller's side of the asymmetric fence must be a full fence (membarrier is
-/// unavailable). Fixed at gateway start, before any call can pin.
+/// Whether the caller's side of the asymmetric fence must be a full fence (membarrier not
+/// registered, yet or at all). Once `false`, `false` for good (see the module docs for why
+/// a pin taken while it was `true` stays covered).
 #[inline(always)]
 pub(crate) fn strong_fences() -> bool {
     !MEMBARRIER.load(Relaxed)
@@ -58,15 +97,20 @@ pub(crate) fn light_fence(strong: bool) {
 }
 
 /// Makes every pin written before a light fence visible here, or this thread's earlier
-/// slot emptying visible to the thread that pinned. Costs a syscall: run only when
-/// unloading a module whose slot was filled. `false` if the barrier could not be made
-/// (the caller must then treat the module as possibly in use).
+/// slot emptying visible to the thread that pinned. Costs a syscall (and the first time,
+/// the registration): run only when unloading a module whose holds must be checked.
+/// `false` if the barrier could not be made (the caller must then treat the module as
+/// possibly in use).
 pub(crate) fn heavy_fence() -> bool {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
-    if MEMBARRIER.load(SeqCst) {
-        // The process registered for this command in `init_fences`.
-        const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
-        return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    {
+        // Settled before deciding which side to run (point 2 of the module docs): never a
+        // plain fence once a caller may have run a compiler fence.
+        register();
+        if MEMBARRIER.load(SeqCst) {
+            const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+            return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+        }
     }
     fence(SeqCst);
     true

@@ -139,7 +139,6 @@ impl Gateway {
             Ok(c) => (c, reg_error),
             Err(e) => (Config::default(), Some(e)),
         };
-        crate::fence::init_fences();
         if config.memory_budget_bytes.is_some() {
             // Builds measure their RSS growth, which making room before a build counts.
             crate::cost::measure_rss_growth();

@@ -3,6 +3,7 @@
 //! that follow from heat — promotion, demotion — are [`crate::promote`]'s.
 
 use crate::registry::Registry;
+use crate::working_set::WorkingSet;
 use std::collections::VecDeque;
 
 /// State kept between sweeps (behind the gateway's sweep lock).
@@ -15,8 +16,10 @@ pub(crate) struct SweepState {
     pub fast_seen: Vec<u64>,
     /// GreedyDual-Size-Frequency inflation `L` over time.
     pub inflation: crate::cost::Inflation,
+    /// Which modules were used in recent invocations, and thrash.
+    pub ws: WorkingSet,
     /// Per module: calls of its operations at the last sweep, the builds seen then, and
-    /// the call count its current build started from.
+    /// the call count at its latest unload (its uses since count from there).
     module_calls: Vec<u64>,
     builds_seen: Vec<u64>,
     uses_base: Vec<u64>,
@@ -29,30 +32,41 @@ impl SweepState {
             levels: vec![Heat::Cold; ops],
             fast_seen: vec![0; ops],
             inflation: Default::default(),
+            ws: WorkingSet::new(modules),
             module_calls: vec![0; modules],
             builds_seen: vec![0; modules],
             uses_base: vec![0; modules],
         }
     }
 
-    /// Folds per-operation call totals into per-module ones; a module built since the last
-    /// sweep counts its uses from the calls seen at that sweep (uses are counted off the
-    /// call path, so a build is placed at the sweep before it was seen).
-    pub fn note_builds(&mut self, reg: &Registry, totals: &[u64]) {
+    /// Folds per-operation call totals into per-module ones, and tells the working set
+    /// which modules were called or built since the last sweep. `boundary`: this sweep
+    /// ends an invocation (every sweep but the one making room before a build).
+    pub fn note_builds(&mut self, reg: &Registry, totals: &[u64], boundary: bool) {
+        self.ws.begin(boundary);
         for (i, m) in reg.modules.iter().enumerate() {
             let total = reg.ops_of_module[i]
                 .iter()
                 .fold(0u64, |t, &op| t.saturating_add(totals[op]));
             let builds = m.builds();
-            if builds != self.builds_seen[i] {
-                self.builds_seen[i] = builds;
-                self.uses_base[i] = self.module_calls[i];
-            }
+            let built = builds != self.builds_seen[i];
+            self.builds_seen[i] = builds;
+            self.ws.note(i, total > self.module_calls[i], built);
             self.module_calls[i] = total;
         }
     }
 
-    /// Calls of module `i`'s operations since its current build (as of the last sweep).
+    /// Module `i` was unloaded when its operations had been called `calls_now` times in
+    /// all: its next build's uses count from there. A build is made for the call that
+    /// needed it, which is counted before the build starts (and may be seen by a sweep that
+    /// makes room for it), so counting from the unload — not from the first sweep that
+    /// sees the build — counts that call.
+    pub fn note_unload(&mut self, i: usize, calls_now: u64) {
+        self.uses_base[i] = calls_now;
+    }
+
+    /// Calls of module `i`'s operations since its latest unload (as of the last sweep): for
+    /// a resident module, its current build's uses, the call that built it included.
     pub fn uses_since_build(&self, i: usize) -> u64 {
         self.module_calls[i].saturating_sub(self.uses_base[i])
     }

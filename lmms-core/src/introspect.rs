@@ -121,6 +121,8 @@ impl Gateway {
             total_modules: modules.len(),
             hot_paths: operations.iter().filter(|o| o.fast_path).count(),
             sweeps: c.sweeps.load(Relaxed),
+            thrash_rebuilds: c.thrash_rebuilds.load(Relaxed),
+            thrash: crate::sync::lock_std(&c.thrash).clone(),
             modules,
             operations,
         }

@@ -38,7 +38,9 @@ mod room;
 mod stats;
 mod strategy;
 mod sync;
+mod thrash;
 mod trace;
+mod working_set;
 mod zafp;
 
 #[cfg(test)]
@@ -60,6 +62,7 @@ pub use profile::{
 };
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};
+pub use working_set::{ThrashWarning, THRASH_INVOCATIONS};
 
 /// Items used by code that `#[lmms::module]` and `#[lmms::operation]` generate. Not a
 /// public API: it changes with the macros, under a new version module.

@@ -15,6 +15,7 @@ use crate::memory::{self, Pressure, TrimReport};
 use crate::module::{Policy, Protection};
 use crate::strategy::{Candidate, Knobs, Rule, Unload, UnloadReason};
 use crate::sync::lock_std;
+use crate::working_set::{ThrashWarning, Tier};
 use crate::Error;
 use serde::Serialize;
 use std::sync::atomic::Ordering::*;
@@ -47,6 +48,9 @@ pub struct SweepReport {
     pub fallback: Option<String>,
     /// RSS around the trim, if `trim_on_unload` is set and something was unloaded.
     pub trim: Option<TrimReport>,
+    /// Set when this sweep saw thrash: a module rebuilt soon after its pressure eviction,
+    /// kept at HIGH pressure from now on ([`ThrashWarning`]).
+    pub thrash: Option<ThrashWarning>,
 }
 
 impl Gateway {
@@ -58,7 +62,7 @@ impl Gateway {
     /// println!("unloaded {:?}, kept {:?}", report.unloaded, report.blocked);
     /// ```
     pub fn sweep(&self) -> SweepReport {
-        self.sweep_from(lock_std(&self.lugs), 0)
+        self.sweep_from(lock_std(&self.lugs), None)
     }
 
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
@@ -70,12 +74,16 @@ impl Gateway {
     /// ```
     pub fn unload(&self, name: &str) -> Result<bool, Error> {
         let m = self.module_handle(name)?;
-        let st = lock_std(&self.lugs);
+        let mut st = lock_std(&self.lugs);
         for &op in &self.reg.ops_of_module[m.cell_index() as usize] {
             self.reg.ops[op].empty_slot();
         }
         self.counters.unload_attempts.fetch_add(1, Relaxed);
         let detached = m.detach(&|_| Ok(()));
+        if let Ok(Some(_)) = detached {
+            let i = m.cell_index() as usize;
+            st.note_unload(i, self.calls_now(i));
+        }
         drop(st);
         match detached {
             Ok(Some(value)) => {
@@ -108,14 +116,15 @@ impl Gateway {
     }
 
     /// A sweep, starting with the sweep state locked (by [`Gateway::sweep`], or by the
-    /// end-of-call `try_lock`).
-    /// `headroom`: bytes about to be allocated (a build), counted as in use when pressure
-    /// is measured.
+    /// end-of-call `try_lock`): an invocation boundary. `room`: the sweep that makes room
+    /// before a build, with the bytes about to be allocated, counted as in use when
+    /// pressure is measured (not a boundary).
     pub(crate) fn sweep_from<'a>(
         &'a self,
         mut st: MutexGuard<'a, crate::heat::SweepState>,
-        headroom: u64,
+        room: Option<u64>,
     ) -> SweepReport {
+        let headroom = room.unwrap_or(0);
         let mut report = SweepReport::default();
         let now = self.now_ms();
         self.next_sweep_ms.store(
@@ -124,7 +133,8 @@ impl Gateway {
         );
         self.counters.sweeps.fetch_add(1, Relaxed);
         let totals = self.refresh_heat(&mut st, now, &mut report);
-        st.note_builds(&self.reg, &totals);
+        st.note_builds(&self.reg, &totals, room.is_none());
+        let thrash = self.thrash_seen(&st);
         report.expired_cache_entries = crate::cache::purge_expired(now);
         if !self.config.unloading {
             drop(st);
@@ -164,7 +174,18 @@ impl Gateway {
         if !report.unloaded.is_empty() && self.config.trim_on_unload {
             report.trim = Some(memory::trim());
         }
+        if let Some(seen) = thrash {
+            report.thrash = Some(self.thrash_warning(seen));
+        }
         report
+    }
+
+    /// Calls of module `i`'s operations so far, over all threads (exact, for an unload).
+    fn calls_now(&self, i: usize) -> u64 {
+        let ops = self.reg.ops.len();
+        self.reg.ops_of_module[i].iter().fold(0u64, |t, &op| {
+            t.saturating_add(crate::local::total_of(op, ops))
+        })
     }
 
     /// The rule this sweep runs: the strategy's, or the idle rule when the cost strategy
@@ -236,6 +257,10 @@ impl Gateway {
                         st.inflation.raise(now, h, oldest_use);
                     }
                     let c = self.candidate(st, pick.index);
+                    st.note_unload(pick.index, self.calls_now(pick.index));
+                    if rule == Rule::Pressure {
+                        st.ws.evicted(pick.index);
+                    }
                     out.push((
                         value,
                         Unload {
@@ -249,6 +274,7 @@ impl Gateway {
                             priority: pick.priority,
                             break_even_ms: pick.break_even_ms,
                             pressure,
+                            working_set: c.tier != Tier::Outside,
                         },
                     ));
                 }
@@ -283,6 +309,7 @@ impl Gateway {
             last_use_ms: m.last_use_ms(),
             inflation: st.inflation.at(m.last_use_ms()),
             protected,
+            tier: st.ws.tier(i, self.config.working_set_invocations),
         }
     }
 

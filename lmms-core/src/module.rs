@@ -118,6 +118,11 @@ pub enum Protection {
     /// module has been idle for less than its break-even time (rebuilding it would cost
     /// more than holding it).
     BelowBreakEven,
+    /// Not a protection but the cost strategy's decision under a memory budget: the module
+    /// is in the working set (used in the last `working_set_invocations` invocations, or
+    /// kept after thrashing), so at HIGH pressure it stays; only CRITICAL pressure, or a
+    /// build that would not fit, evicts it.
+    WorkingSet,
 }
 
 impl std::fmt::Display for Protection {
@@ -129,6 +134,7 @@ impl std::fmt::Display for Protection {
             Protection::GracePeriod => "grace period",
             Protection::ResidentFloor => "resident floor",
             Protection::BelowBreakEven => "idle for less than its break-even time",
+            Protection::WorkingSet => "in the working set (used in recent invocations)",
         })
     }
 }

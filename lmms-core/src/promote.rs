@@ -117,7 +117,7 @@ impl Gateway {
         };
         let now = self.now_ms();
         if now >= self.next_sweep_ms.load(Relaxed) {
-            self.sweep_from(st, 0);
+            self.sweep_from(st, None);
             return;
         }
         if !self.config.fast_path || op >= st.levels.len() || st.levels[op].is_hot() {

@@ -1,7 +1,10 @@
 //! Making room before a build: with a memory budget, a build that would take RSS to HIGH
 //! pressure is preceded by the pressure rule's eviction (`Gateway::sweep_from` with the
 //! coming bytes counted as headroom), so the process does not go over its budget first and
-//! get stopped by the platform before the next sweep could act.
+//! get stopped by the platform before the next sweep could act. At HIGH with those bytes
+//! only modules outside the working set go; if the build would not fit under the budget
+//! (CRITICAL with them), the working set too ([`crate::working_set`]). This sweep is not an
+//! invocation boundary.
 
 use crate::config::UnloadStrategy;
 use crate::cost::expected_build_bytes;
@@ -47,7 +50,7 @@ impl Gateway {
             return;
         };
         if Pressure::of(rss.saturating_add(expected), budget) >= Pressure::High {
-            self.sweep_from(lock_std(&self.lugs), expected);
+            self.sweep_from(lock_std(&self.lugs), Some(expected));
         }
     }
 }

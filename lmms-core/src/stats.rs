@@ -4,6 +4,7 @@ use crate::cost::IdleGaps;
 use crate::heat::Heat;
 use crate::module::{Policy, Protection};
 use crate::strategy::UnloadReason;
+use crate::working_set::ThrashWarning;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -15,21 +16,26 @@ pub(crate) struct Counters {
     pub lugs_unloads: AtomicU64,
     /// Unloads considered.
     pub unload_attempts: AtomicU64,
-    blocked: [AtomicU64; 6],
+    blocked: [AtomicU64; 7],
     reasons: [AtomicU64; 4],
     pub memory_reclaimed_bytes: AtomicU64,
     pub promotions: AtomicU64,
     pub demotions: AtomicU64,
     pub sweeps: AtomicU64,
+    /// Modules rebuilt soon after their pressure eviction ([`crate::working_set`]).
+    pub thrash_rebuilds: AtomicU64,
+    /// The latest thrash warning (locked only to store or clone it).
+    pub thrash: std::sync::Mutex<Option<ThrashWarning>>,
 }
 
-const PROTECTIONS: [Protection; 6] = [
+const PROTECTIONS: [Protection; 7] = [
     Protection::ActiveCalls,
     Protection::HotOperation,
     Protection::CacheDependencies,
     Protection::GracePeriod,
     Protection::ResidentFloor,
     Protection::BelowBreakEven,
+    Protection::WorkingSet,
 ];
 
 const REASONS: [UnloadReason; 4] = [
@@ -123,6 +129,14 @@ pub struct Stats {
     pub hot_paths: usize,
     /// Sweeps run.
     pub sweeps: u64,
+    /// Rebuilds of a module within [`THRASH_INVOCATIONS`](crate::THRASH_INVOCATIONS)
+    /// invocations of its pressure eviction (cost strategy, memory budget): each one a
+    /// rebuild the eviction bought instead of memory.
+    pub thrash_rebuilds: u64,
+    /// The latest thrash warning: the modules kept at HIGH pressure since, the working
+    /// set's measured size and the memory size that would hold it. `None` until thrash is
+    /// seen.
+    pub thrash: Option<ThrashWarning>,
     /// Per-module figures.
     pub modules: Vec<ModuleInfo>,
     /// Per-operation figures.
@@ -176,8 +190,8 @@ pub struct ModuleInfo {
     /// allocation carries the allocator's overhead — and builds or calls on other threads
     /// at the same time count in it too. Kept after an unload.
     pub last_build_rss_growth_bytes: Option<u64>,
-    /// Calls of its operations since its current build (counted off the call path: as of
-    /// the last sweep).
+    /// Calls of its operations since its current build, the call that built it included
+    /// (counted off the call path: as of the last sweep; calls since its latest unload).
     pub uses_since_build: u64,
     /// Time since its last use, ms (`None` if never used).
     pub idle_ms: Option<u64>,

@@ -9,7 +9,12 @@
 //!   pressure, grace and floor are ignored and modules go least recently used first, one a
 //!   step, until pressure is below HIGH.
 //! * [`Rule::Pressure`] — cost strategy with a memory budget: nothing below HIGH; at HIGH,
-//!   lowest GreedyDual-Size-Frequency priority first, one a step, until below HIGH.
+//!   lowest GreedyDual-Size-Frequency priority first among the modules *outside the working
+//!   set* ([`crate::working_set`]), one a step, until below HIGH. A working-set module
+//!   (used in recent invocations, or kept after thrashing) stays at HIGH
+//!   ([`Protection::WorkingSet`]) and goes only at CRITICAL — pressure past the limit,
+//!   counting the bytes of a build about to run — after every module outside it, kept
+//!   modules last; once back under the limit, HIGH's rule applies again.
 //! * [`Rule::BreakEven`] — cost strategy without a budget: a module goes once idle past its
 //!   ski-rental break-even time (`utility`: and past the grace period, floor kept).
 //!
@@ -18,6 +23,7 @@
 use crate::cost::{break_even_ms, gdsf_priority};
 use crate::memory::Pressure;
 use crate::module::{Policy, Protection};
+use crate::working_set::Tier;
 use serde::Serialize;
 
 /// Why a module was unloaded.
@@ -59,6 +65,9 @@ pub struct Unload {
     pub break_even_ms: Option<u64>,
     /// Memory pressure when it was chosen, with a budget.
     pub pressure: Option<Pressure>,
+    /// It was in the working set (used in recent invocations, or kept after thrashing):
+    /// the pressure rule evicted it because the limit would otherwise have been passed.
+    pub working_set: bool,
 }
 
 /// What the rules know of one resident, non-`core` candidate.
@@ -74,6 +83,8 @@ pub(crate) struct Candidate {
     pub inflation: f64,
     /// Protections 1–3 as seen now (the detach re-checks 1 and 3 exactly).
     pub protected: Option<Protection>,
+    /// Where it stands in the working set (read by the pressure rule only).
+    pub tier: Tier,
 }
 
 /// The rule a sweep runs.
@@ -138,14 +149,22 @@ impl Rule {
             )
         };
         match self {
-            Rule::Pressure => cands.sort_by(|a, b| priority(a).total_cmp(&priority(b))),
+            Rule::Pressure => cands.sort_by(|a, b| {
+                (a.tier.cmp(&b.tier)).then_with(|| priority(a).total_cmp(&priority(b)))
+            }),
             _ => cands.sort_by_key(|c| c.last_use_ms),
         }
+        // Past the limit: the working set may go too (after everything outside it).
+        let critical = pressure == Some(Pressure::Critical);
         let (mut picks, mut blocked) = (Vec::new(), Vec::new());
         let mut resident = resident;
         for c in cands {
             if let Some(p) = c.protected {
                 blocked.push((c.index, p));
+                continue;
+            }
+            if self == Rule::Pressure && c.tier != Tier::Outside && !critical {
+                blocked.push((c.index, Protection::WorkingSet));
                 continue;
             }
             let idle = now.saturating_sub(c.last_use_ms);
@@ -214,6 +233,7 @@ mod tests {
             last_use_ms,
             inflation: 0.0,
             protected: None,
+            tier: Tier::Outside,
         }
     }
 
@@ -242,6 +262,34 @@ mod tests {
         let (picks, _) = Rule::Pressure.pick(vec![recent, old], Some(Pressure::High), 60_000, 2, K);
         assert_eq!(picks[0].index, 0);
         assert_eq!(picks[0].priority, Some(4.0 * 10e6 / (1 << 20) as f64));
+    }
+
+    #[test]
+    fn high_spares_the_working_set_and_critical_takes_it_after_the_rest() {
+        use Pressure::{Critical, High};
+        // The working-set module is the cheapest per byte, yet at HIGH the one outside
+        // goes; with none outside, HIGH evicts nothing and says why.
+        let mut recent = cand(0, 64 << 20, 5, 50_000);
+        recent.tier = Tier::Recent;
+        let outside = cand(1, 1 << 20, 200, 0);
+        let mut kept = cand(2, 32 << 20, 5, 0);
+        kept.tier = Tier::Kept;
+        let idx = |p: Vec<Pick>| p.iter().map(|p| p.index).collect::<Vec<_>>();
+        let pick = |c: Vec<Candidate>, p| Rule::Pressure.pick(c, Some(p), 60_000, 3, K);
+        assert_eq!(idx(pick(vec![recent, outside, kept], High).0), [1]);
+        let (p, b) = pick(vec![recent, kept], High);
+        assert!(p.is_empty());
+        assert_eq!(
+            b,
+            [(0, Protection::WorkingSet), (2, Protection::WorkingSet)]
+        );
+        // Past the limit: outside first, then the working set, kept modules last.
+        assert_eq!(idx(pick(vec![recent, outside, kept], Critical).0), [1]);
+        assert_eq!(idx(pick(vec![kept, recent], Critical).0), [0]);
+        assert_eq!(idx(pick(vec![kept], Critical).0), [2]);
+        // The seeds' rule does not read the working set.
+        let (p, _) = Rule::Idle.pick(vec![recent, kept], Some(High), 60_000, 2, K);
+        assert_eq!(idx(p), [2]);
     }
 
     #[test]

@@ -78,6 +78,9 @@ impl<T: Module> FastSlot<T> {
         if value.is_null() || self.is_filled() {
             return false;
         }
+        // The first promotion registers for membarrier (once), so the side recorded here
+        // is settled: the light one from now on if the registration succeeded.
+        crate::fence::register();
         let strong = if strong_fences() { STRONG_FENCE } else { 0 };
         self.meta.store(cell.index.load(Relaxed) | strong, Relaxed);
         cell.fast_refs.fetch_add(1, SeqCst);

@@ -20,6 +20,28 @@ pub fn budget_mb_high_above_rss(above: u64) -> u64 {
     (rss() + above).div_ceil(MIB) * 10 / 9
 }
 
+/// A memory budget, in MB, that `above` bytes over the RSS now fill to `percent` % of it:
+/// 95 puts them between HIGH (90 %) and the limit, 5 % from either.
+pub fn budget_mb_filled_to(above: u64, percent: u64) -> u64 {
+    ((rss() + above) * 100 / percent).div_ceil(MIB)
+}
+
+/// Configures the process's gateway for an invocation scenario under a memory budget:
+/// `above` bytes over the RSS now fill the budget to `percent` % ([`budget_mb_filled_to`]),
+/// time runs on the returned manual clock, and sweeps run only when the test calls
+/// `sweep()` (its invocation boundaries).
+pub fn configure_filled_to(above: u64, percent: u64) -> lmms::ManualClock {
+    let clock = lmms::ManualClock::new();
+    let config = lmms::Config::builder()
+        .clock(lmms::Clock::manual(&clock))
+        .memory_budget_mb(budget_mb_filled_to(above, percent))
+        .sweep_interval(std::time::Duration::from_secs(1 << 40))
+        .build()
+        .unwrap();
+    lmms::configure(config).unwrap();
+    clock
+}
+
 /// `sized_module!(Type, "module", "interface", op_fn, mib)`: a `feature` module `Type`
 /// whose value holds `mib` MiB of touched (non-zero) bytes, and its operation
 /// `op_fn() -> usize` (`interface.get`, the bytes held). With a sixth argument `ms`, its

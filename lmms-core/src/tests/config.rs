@@ -117,3 +117,17 @@ fn manual_clock_saturates() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(clock.now_ms(), u64::MAX);
 }
+
+#[test]
+fn working_set_invocations_from_the_environment_at_least_one() {
+    assert_eq!(env(&[]).unwrap().working_set_invocations, 2);
+    let c = env(&[("LMMS_WORKING_SET_INVOCATIONS", "5")]).unwrap();
+    assert_eq!(c.working_set_invocations, 5);
+    for bad in ["0", "-1", "two"] {
+        let msg = config_error(env(&[("LMMS_WORKING_SET_INVOCATIONS", bad)]));
+        assert!(
+            msg.contains("LMMS_WORKING_SET_INVOCATIONS") && (bad == "0" || msg.contains(bad)),
+            "{bad}: {msg}"
+        );
+    }
+}
