@@ -125,9 +125,13 @@ impl Gateway {
         self.counters.sweeps.fetch_add(1, Relaxed);
         let totals = self.refresh_heat(&mut st, now, &mut report);
         st.note_builds(&self.reg, &totals);
-        report.expired_cache_entries = crate::cache::purge_expired(now);
+        // The expired values are dropped once the sweep lock is released (their `Drop` is
+        // user code, which may call back into the gateway).
+        let (expired, mut expired_values) = crate::cache::purge_expired(now);
+        report.expired_cache_entries = expired;
         if !self.config.unloading {
             drop(st);
+            expired_values.release();
             self.emit_heat_events(&report);
             return report;
         }
@@ -138,6 +142,7 @@ impl Gateway {
         loop {
             let step = self.step(&mut st, rule, pressure, &mut report);
             drop(st);
+            expired_values.release();
             if first {
                 self.emit_heat_events(&report);
                 first = false;
