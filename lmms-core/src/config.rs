@@ -8,7 +8,8 @@
 
 pub(crate) use crate::clock::millis;
 pub use crate::clock::{Clock, ManualClock, MAX_DURATION};
-use crate::env::{parse_bool, parse_u64};
+use crate::duration::Unit;
+use crate::env::{parse_bool, parse_duration, parse_u64};
 use crate::memory::BudgetSource;
 use crate::Error;
 use std::time::Duration;
@@ -33,7 +34,8 @@ pub struct Config {
     pub lazy_loading: bool,
     /// `ENABLE_MODULE_UNLOADING`: false, LUGS never unloads.
     pub unloading: bool,
-    /// `UNLOAD_GRACE_PERIOD` (seconds): protection 4.
+    /// `UNLOAD_GRACE_PERIOD` (a bare number is seconds; or `"250ms"`, `"30s"`, `"5m"`,
+    /// `"1h"`): protection 4.
     pub grace_period: Duration,
     /// `MIN_RESIDENT_MODULES`: protection 5.
     pub min_resident_modules: usize,
@@ -41,7 +43,8 @@ pub struct Config {
     pub fast_path: bool,
     /// `FAST_PATH_THRESHOLD`: calls in the heat window above which an operation is HOT.
     pub fast_path_threshold: u64,
-    /// `HEAT_WINDOW` (seconds): the sliding window heat is counted over.
+    /// `HEAT_WINDOW` (a bare number is seconds, or with a unit as above): the sliding
+    /// window heat is counted over.
     pub heat_window: Duration,
     /// `MAX_HOT_PATHS`: filled fast-path slots at most.
     pub max_hot_paths: usize,
@@ -57,7 +60,8 @@ pub struct Config {
     /// `GB_SECONDS_PER_CPU_SECOND`: what one CPU-second of rebuild is worth in GB-seconds of
     /// held memory, for the break-even rule (default 9; see the guide for its derivation).
     pub gb_seconds_per_cpu_second: f64,
-    /// `LMMS_SWEEP_INTERVAL_MS`: least time between two sweeps run at the end of a call.
+    /// `LMMS_SWEEP_INTERVAL_MS` (a bare number is milliseconds, or with a unit as above):
+    /// least time between two sweeps run at the end of a call.
     pub sweep_interval: Duration,
     /// `LMMS_TRIM_ON_UNLOAD`: after a sweep that unloaded something, return freed pages
     /// to the OS (`malloc_trim(0)` on glibc) and report the RSS change.
@@ -137,8 +141,13 @@ impl Config {
         let num = |name: &str| -> Result<Option<u64>, Error> {
             lookup(name).map(|v| parse_u64(name, &v)).transpose()
         };
-        if let Some(s) = num("UNLOAD_GRACE_PERIOD")? {
-            c.grace_period = Duration::from_secs(s);
+        let duration = |name: &str, bare: Unit| -> Result<Option<Duration>, Error> {
+            lookup(name)
+                .map(|v| parse_duration(name, &v, bare))
+                .transpose()
+        };
+        if let Some(d) = duration("UNLOAD_GRACE_PERIOD", Unit::Seconds)? {
+            c.grace_period = d;
         }
         if let Some(n) = num("MIN_RESIDENT_MODULES")? {
             c.min_resident_modules = n as usize;
@@ -146,8 +155,8 @@ impl Config {
         if let Some(n) = num("FAST_PATH_THRESHOLD")? {
             c.fast_path_threshold = n;
         }
-        if let Some(s) = num("HEAT_WINDOW")? {
-            c.heat_window = Duration::from_secs(s);
+        if let Some(d) = duration("HEAT_WINDOW", Unit::Seconds)? {
+            c.heat_window = d;
         }
         if let Some(n) = num("MAX_HOT_PATHS")? {
             c.max_hot_paths = n as usize;
@@ -178,8 +187,8 @@ impl Config {
                 ))
             })?;
         }
-        if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
-            c.sweep_interval = Duration::from_millis(ms);
+        if let Some(d) = duration("LMMS_SWEEP_INTERVAL_MS", Unit::Millis)? {
+            c.sweep_interval = d;
         }
         c.heat_preload = crate::profile::from_lookup(&lookup)?;
         c.validate()
@@ -207,7 +216,7 @@ impl Config {
             return bad("FAST_PATH_THRESHOLD", "must be at least 1");
         }
         if self.heat_window.is_zero() {
-            return bad("HEAT_WINDOW", "must be at least 1 second");
+            return bad("HEAT_WINDOW", "must be more than 0");
         }
         if self.memory_budget_bytes == Some(0) {
             let name = self
@@ -245,11 +254,13 @@ fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {
         .ok_or_else(|| Error::Config(format!("{name}={mb} is out of range (bytes overflow)")))
 }
 
-/// How LUGS decides what to unload.
+/// How LUGS decides what to unload. Parsed in any case (`cost`, `Cost`, `COST`), like
+/// booleans.
 ///
 /// ```
 /// use lmms::UnloadStrategy;
 /// assert_eq!("cost".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Cost);
+/// assert_eq!("Cost".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Cost);
 /// assert_eq!("idle".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Idle);
 /// assert!("lru".parse::<UnloadStrategy>().is_err());
 /// assert_eq!(lmms::Config::default().unload_strategy, UnloadStrategy::Cost);
@@ -270,11 +281,11 @@ pub enum UnloadStrategy {
 impl std::str::FromStr for UnloadStrategy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "cost" => Ok(UnloadStrategy::Cost),
             "idle" => Ok(UnloadStrategy::Idle),
-            other => Err(Error::Config(format!(
-                "unknown unload strategy {other:?} (expected \"cost\" or \"idle\")"
+            _ => Err(Error::Config(format!(
+                "unknown unload strategy {s:?} (expected \"cost\" or \"idle\", in any case)"
             ))),
         }
     }

@@ -1,7 +1,9 @@
 //! Reading one environment value: exact (no whitespace trimmed away), an error naming the
 //! variable and the value when it does not parse.
 
+use crate::duration::{self, Unit};
 use crate::Error;
+use std::time::Duration;
 
 /// Values are taken exactly: whitespace around one is refused, not trimmed, so the value
 /// in force is the value written (and a stray quote or newline is caught).
@@ -33,4 +35,20 @@ pub(crate) fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
             "{name}={value:?} is not a non-negative whole number ({e})"
         ))
     })
+}
+
+/// A duration: the `cache_ttl` forms (`"250ms"`, `"30s"`, `"5m"`, `"1h"`), or a bare whole
+/// number in the variable's own unit `bare` (seconds for the seeds' variables).
+pub(crate) fn parse_duration(name: &str, value: &str, bare: Unit) -> Result<Duration, Error> {
+    untrimmed(name, value)?;
+    duration::parse_ms(value, Some(bare))
+        .map(Duration::from_millis)
+        .map_err(|why| {
+            Error::Config(format!(
+                "{name}={value:?} is not a duration: {why} (a bare whole number is {}; \
+                 with a unit: {})",
+                bare.name(),
+                duration::FORMS
+            ))
+        })
 }
