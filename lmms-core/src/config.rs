@@ -108,14 +108,36 @@ impl Config {
 
     /// Reads every setting from the process environment. A variable that is set but does
     /// not parse is an error naming the variable and the value; so is whitespace around a
-    /// value (refused, not trimmed).
+    /// value (refused, not trimmed), and a value that is not UTF-8 (never read as unset).
     ///
     /// ```
     /// let config = lmms::Config::from_env().unwrap();
     /// assert!(config.fast_path_threshold > 0);
     /// ```
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_os_lookup(|name| std::env::var_os(name))
+    }
+
+    /// [`Config::from_lookup`] over raw values: the first variable read whose value is not
+    /// UTF-8 is the error. Reading goes on past it (as if unset) only until the end or an
+    /// error; since any earlier error would have stopped it first, the error returned is
+    /// still the first bad value read.
+    pub(crate) fn from_os_lookup(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, Error> {
+        let not_text = std::cell::Cell::new(None);
+        let config = Self::from_lookup(|name| match crate::env::os_value(name, lookup(name)?) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let first = not_text.take();
+                not_text.set(first.or(Some(e)));
+                None
+            }
+        });
+        match not_text.into_inner() {
+            Some(e) => Err(e),
+            None => config,
+        }
     }
 
     /// Like [`Config::from_env`], reading variables through `lookup` (testable without

@@ -1,5 +1,5 @@
 //! Reading one environment value: exact (no whitespace trimmed away), an error naming the
-//! variable and the value when it does not parse.
+//! variable and the value when it does not parse, or when it is not UTF-8.
 
 use crate::duration::{self, Unit};
 use crate::Error;
@@ -51,4 +51,14 @@ pub(crate) fn parse_duration(name: &str, value: &str, bare: Unit) -> Result<Dura
                 duration::FORMS
             ))
         })
+}
+
+/// `raw` as a `String`, or an error naming the variable.
+pub(crate) fn os_value(name: &str, raw: std::ffi::OsString) -> Result<String, Error> {
+    raw.into_string().map_err(|raw| {
+        Error::Config(format!(
+            "{name}={raw:?} is not valid UTF-8 (a value must be text; unset the variable \
+             for the default)"
+        ))
+    })
 }

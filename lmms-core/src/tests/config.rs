@@ -171,3 +171,27 @@ fn the_unload_strategy_is_read_in_any_case() {
     let msg = config_error(env(&[("UNLOAD_STRATEGY", "LRU")]));
     assert!(msg.contains("UNLOAD_STRATEGY") && msg.contains("LRU"), "{msg}");
 }
+
+#[test]
+fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let raw = || OsString::from_vec(b"5\xff".to_vec());
+    for var in ["MEMORY_BUDGET_MB", "LMMS_HEAT_PROFILE", "UNLOAD_STRATEGY"] {
+        let msg = config_error(Config::from_os_lookup(|name| (name == var).then(raw)));
+        assert!(msg.contains(var) && msg.contains("not valid UTF-8"), "{msg}");
+    }
+    // The first bad value read is the one reported, whichever kind it is.
+    let msg = config_error(Config::from_os_lookup(|name| match name {
+        "LAZY_LOADING_ENABLED" => Some("maybe".into()),
+        "MEMORY_BUDGET_MB" => Some(raw()),
+        _ => None,
+    }));
+    assert!(msg.contains("LAZY_LOADING_ENABLED"), "{msg}");
+    let msg = config_error(Config::from_os_lookup(|name| match name {
+        "MEMORY_BUDGET_MB" => Some(raw()),
+        "LMMS_HEAT_PROFILE_MAX_MB" => Some("9".into()),
+        _ => None,
+    }));
+    assert!(msg.contains("MEMORY_BUDGET_MB"), "{msg}");
+}
