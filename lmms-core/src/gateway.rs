@@ -38,6 +38,9 @@ pub struct Gateway {
 pub(crate) struct Sweeper {
     pub stop: std::sync::mpsc::Sender<()>,
     pub handle: std::thread::JoinHandle<()>,
+    /// The process that started it: after a `fork()` the child inherits this record but
+    /// not the thread, which it must then neither join nor signal.
+    pub pid: u32,
 }
 
 static GATEWAY: OnceLock<Gateway> = OnceLock::new();
