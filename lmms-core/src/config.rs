@@ -71,6 +71,8 @@ pub struct Config {
     /// `LMMS_HEAT_PROFILE` (with `LMMS_HEAT_PROFILE_MIN_CALLS`, `LMMS_HEAT_PROFILE_MAX_MB`):
     /// a heat profile whose hot modules the gateway builds when it starts (unset: none).
     pub heat_preload: Option<crate::HeatPreload>,
+    /// The configuration error of a faulted gateway (see [`Config::fault`]).
+    fault: Option<Error>,
 }
 
 impl Default for Config {
@@ -93,11 +95,37 @@ impl Default for Config {
             trim_on_unload: false,
             clock: Clock::system(),
             heat_preload: None,
+            fault: None,
         }
     }
 }
 
 impl Config {
+    /// The configuration error that kept the settings from being read, on the
+    /// configuration a faulted gateway shows ([`Gateway::config`](crate::Gateway::config)):
+    /// every other field is then the default and **nothing is in force** — every call
+    /// returns this error. `None` on every configuration that was read or built.
+    ///
+    /// ```
+    /// assert!(lmms::Config::default().fault().is_none());
+    /// // A gateway whose environment held a bad value shows the error here, and its
+    /// // `Stats` (and `[LMMS_STATS]` line) carry it as `fault`.
+    /// let gw = lmms::gateway();
+    /// assert_eq!(gw.config().fault().is_some(), gw.stats().fault.is_some());
+    /// ```
+    pub fn fault(&self) -> Option<&Error> {
+        self.fault.as_ref()
+    }
+
+    /// The stand-in configuration of a gateway whose configuration failed: the defaults,
+    /// marked with the error.
+    pub(crate) fn faulted(error: Error) -> Self {
+        Self {
+            fault: Some(error),
+            ..Self::default()
+        }
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
@@ -233,6 +261,10 @@ impl Config {
     /// Checks every setting's range (also run by [`crate::configure`], since the fields are
     /// public).
     pub(crate) fn validate(self) -> Result<Self, Error> {
+        if let Some(e) = &self.fault {
+            // A faulted gateway's stand-in: not settings.
+            return Err(e.clone());
+        }
         let bad = |name: &str, why: &str| Err(Error::Config(format!("{name}: {why}")));
         if self.fast_path_threshold == 0 {
             return bad("FAST_PATH_THRESHOLD", "must be at least 1");

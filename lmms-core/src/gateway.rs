@@ -140,7 +140,7 @@ impl Gateway {
         let (reg, reg_error) = Registry::collect();
         let (config, fault) = match config {
             Ok(c) => (c, reg_error),
-            Err(e) => (Config::default(), Some(e)),
+            Err(e) => (Config::faulted(e.clone()), Some(e)),
         };
         crate::fence::init_fences();
         if config.memory_budget_bytes.is_some() {
@@ -187,7 +187,8 @@ impl Gateway {
         self.preload_at_start();
     }
 
-    /// The settings in force.
+    /// The settings in force. With a configuration fault, nothing is: the defaults are
+    /// shown, marked with the error ([`Config::fault`]).
     pub fn config(&self) -> &Config {
         &self.config
     }
