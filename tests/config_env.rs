@@ -52,8 +52,15 @@ fn bad_environment_value_fails_every_call() {
         json["fault"].as_str().is_some_and(|f| f.contains("eight")),
         "{line}"
     );
-    check(gw.config().fault().cloned().expect("config() carries the fault"));
-    check(Error::Config(gw.stats().fault.expect("Stats carries the fault")));
+    check(
+        gw.config()
+            .fault()
+            .cloned()
+            .expect("config() carries the fault"),
+    );
+    check(Error::Config(
+        gw.stats().fault.expect("Stats carries the fault"),
+    ));
     // Not settings: the stand-in cannot be built back into a configuration.
     check(gw.config().clone().to_builder().build().unwrap_err());
 

@@ -56,8 +56,8 @@ pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
 pub use profile::{
-    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_MB_VAR, HEAT_PROFILE_MIN_CALLS_VAR,
-    HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
+    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_BYTES, HEAT_PROFILE_MAX_MB_VAR,
+    HEAT_PROFILE_MIN_CALLS_VAR, HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
 };
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};

@@ -154,7 +154,10 @@ fn duration_variables_take_the_cache_ttl_forms_and_a_bare_number_in_their_unit()
         );
     }
     let msg = config_error(env(&[("HEAT_WINDOW", "0ms")]));
-    assert!(msg.contains("HEAT_WINDOW") && msg.contains("more than 0"), "{msg}");
+    assert!(
+        msg.contains("HEAT_WINDOW") && msg.contains("more than 0"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -169,7 +172,10 @@ fn the_unload_strategy_is_read_in_any_case() {
         assert_eq!(c.unload_strategy, strategy, "{value}");
     }
     let msg = config_error(env(&[("UNLOAD_STRATEGY", "LRU")]));
-    assert!(msg.contains("UNLOAD_STRATEGY") && msg.contains("LRU"), "{msg}");
+    assert!(
+        msg.contains("UNLOAD_STRATEGY") && msg.contains("LRU"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -179,7 +185,10 @@ fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
     let raw = || OsString::from_vec(b"5\xff".to_vec());
     for var in ["MEMORY_BUDGET_MB", "LMMS_HEAT_PROFILE", "UNLOAD_STRATEGY"] {
         let msg = config_error(Config::from_os_lookup(|name| (name == var).then(raw)));
-        assert!(msg.contains(var) && msg.contains("not valid UTF-8"), "{msg}");
+        assert!(
+            msg.contains(var) && msg.contains("not valid UTF-8"),
+            "{msg}"
+        );
     }
     // The first bad value read is the one reported, whichever kind it is.
     let msg = config_error(Config::from_os_lookup(|name| match name {
