@@ -110,6 +110,8 @@ fn write_prefix_then_garbage(path: &std::path::Path, len: u64) -> u64 {
 /// Runs one case in a child; returns the outcome, wall time, peak RSS (KiB) and output.
 fn run(value: &str) -> (String, Duration, i64, String) {
     let t0 = Instant::now();
+    // Reaped by `wait4` below, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
     let mut child = Command::new(std::env::current_exe().unwrap())
         .arg("--child")
         .env("LMMS_HEAT_PROFILE", value)

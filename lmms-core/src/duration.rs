@@ -42,7 +42,7 @@ impl Unit {
 }
 
 /// The accepted forms, as error messages list them.
-pub const FORMS: &str = r#""250ms", "30s", "5m" or "1h""#;
+pub const FORMS: &str = r#""500ms", "30s", "5m" or "1h""#;
 
 /// Parses a duration into milliseconds: a whole number and a unit (`ms`, `s`, `m`, `h`;
 /// whitespace around the value or before the unit is allowed), or, when `bare` is given,

@@ -149,7 +149,7 @@ fn duration_variables_take_the_cache_ttl_forms_and_a_bare_number_in_their_unit()
             msg.contains(var)
                 && msg.contains(&format!("{value:?}"))
                 && msg.contains(&format!("a bare whole number is {unit}"))
-                && msg.contains(r#""250ms", "30s", "5m" or "1h""#),
+                && msg.contains(r#""500ms", "30s", "5m" or "1h""#),
             "{msg}"
         );
     }
