@@ -180,8 +180,8 @@ impl<'de> Visitor<'de> for ProfileVisitor {
                 }
                 "heat_window_s" => {
                     let n = match map.next_value()? {
-                        Value::Null => 0,
-                        v => count(&v, "`heat_window_s`").map_err(fail)?,
+                        Value::Null => Ok(0),
+                        v => count(&v, "`heat_window_s`"),
                     };
                     heat_window_s.replace(n).is_some()
                 }
@@ -213,6 +213,7 @@ impl<'de> Visitor<'de> for ProfileVisitor {
                 "the profile has an unknown field `{k}` (known: version, heat_window_s, modules)"
             )));
         }
+        let heat_window_s = heat_window_s.unwrap_or(Ok(0)).map_err(fail)?;
         let modules = match modules {
             None => Err(MODULES_SHAPE.to_string()),
             Some(entries) => entries,
@@ -221,7 +222,7 @@ impl<'de> Visitor<'de> for ProfileVisitor {
         if let Some(name) = listed_twice(&modules) {
             return Err(fail(format!("module {name:?} is listed twice")));
         }
-        let profile = HeatProfile::new(heat_window_s.unwrap_or(0), modules);
+        let profile = HeatProfile::new(heat_window_s, modules);
         profile.check_sums().map_err(fail)?;
         Ok(profile)
     }

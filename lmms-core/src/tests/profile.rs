@@ -44,13 +44,16 @@ fn a_profile_within_the_limit_reads_whatever_the_field_order() {
     let text = r#"{"modules": [{"module": "a", "calls": 1}], "version": 2}"#;
     let msg = load(&temp("v2.json", text), 1 << 10).unwrap_err();
     assert!(msg.contains("version 2 is not supported"), "{msg}");
+    let text = r#"{"heat_window_s": -1, "version": 3}"#;
+    let msg = load(&temp("v3.json", text), 1 << 10).unwrap_err();
+    assert!(msg.contains("version 3 is not supported"), "{msg}");
     let text = r#"{"modules": [{"module": "a", "calls": 1}], "version": 1}"#;
     let msg = load(&temp("v1.json", text), 1 << 10).unwrap_err();
     assert!(msg.contains("unknown field `calls`"), "{msg}");
     let text = r#"{"modules": [{"module": "a", "calls_in_window": 2}], "version": 1}"#;
     let profile = load(&temp("ok.json", text), 1 << 10).unwrap();
     assert_eq!(profile.modules[0].calls_in_window, 2);
-    for name in ["v2.json", "v1.json", "ok.json"] {
+    for name in ["v2.json", "v3.json", "v1.json", "ok.json"] {
         let _ = std::fs::remove_file(
             std::env::temp_dir().join(format!("lmms_profile_{}_{name}", std::process::id())),
         );
