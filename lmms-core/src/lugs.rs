@@ -356,7 +356,7 @@ impl Gateway {
 
     /// Stops the background sweeper, waiting for its current sweep to end. In a child
     /// forked after the sweeper started, there is no sweeper thread: the parent's record
-    /// is dropped without joining (nothing to wait for).
+    /// is forgotten, not joined (nothing to wait for).
     pub fn stop_sweeper(&self) {
         let sweeper = lock_std(&self.sweeper).take();
         match sweeper {
