@@ -41,6 +41,29 @@ fn bad_environment_value_fails_every_call() {
     assert!(lmms::gateway().fault().is_some());
     assert!(!lmms::gateway().modules()[0].resident, "nothing was built");
 
+    // The fault shows where the settings do: the defaults shown are not in force.
+    let gw = lmms::gateway();
+    let shown = format!("{:?}", gw.config());
+    assert!(shown.contains("MIN_RESIDENT_MODULES"), "{shown}");
+    let line = gw.stats().log_line();
+    let json: serde_json::Value =
+        serde_json::from_str(line.trim_start_matches("[LMMS_STATS] ")).unwrap();
+    assert!(
+        json["fault"].as_str().is_some_and(|f| f.contains("eight")),
+        "{line}"
+    );
+    check(
+        gw.config()
+            .fault()
+            .cloned()
+            .expect("config() carries the fault"),
+    );
+    check(Error::Config(
+        gw.stats().fault.expect("Stats carries the fault"),
+    ));
+    // Not settings: the stand-in cannot be built back into a configuration.
+    check(gw.config().clone().to_builder().build().unwrap_err());
+
     // Every variable is read and checked the same way.
     for var in [
         "LAZY_LOADING_ENABLED",

@@ -65,7 +65,7 @@ mod table;
 use crate::handle::OpHandle;
 use crate::operation::OpCommon;
 use arc_swap::ArcSwapOption;
-use index::{CacheHandle, Garbage, Slot};
+use index::{CacheHandle, Slot};
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -346,7 +346,7 @@ fn count_hit(op: &OpCommon) {
     }
 }
 
-pub(crate) use index::purge_expired;
+pub(crate) use index::{purge_expired, Garbage};
 
 /// Live entries of one operation (including expired ones not yet purged).
 pub(crate) fn entries_of(op: &dyn OpHandle) -> usize {

@@ -8,7 +8,8 @@
 
 pub(crate) use crate::clock::millis;
 pub use crate::clock::{Clock, ManualClock, MAX_DURATION};
-use crate::env::{parse_bool, parse_u64};
+use crate::duration::Unit;
+use crate::env::{parse_bool, parse_duration, parse_u64};
 use crate::memory::BudgetSource;
 use crate::Error;
 use std::time::Duration;
@@ -33,7 +34,8 @@ pub struct Config {
     pub lazy_loading: bool,
     /// `ENABLE_MODULE_UNLOADING`: false, LUGS never unloads.
     pub unloading: bool,
-    /// `UNLOAD_GRACE_PERIOD` (seconds): protection 4.
+    /// `UNLOAD_GRACE_PERIOD` (a bare number is seconds; or `"250ms"`, `"30s"`, `"5m"`,
+    /// `"1h"`): protection 4.
     pub grace_period: Duration,
     /// `MIN_RESIDENT_MODULES`: protection 5.
     pub min_resident_modules: usize,
@@ -41,7 +43,8 @@ pub struct Config {
     pub fast_path: bool,
     /// `FAST_PATH_THRESHOLD`: calls in the heat window above which an operation is HOT.
     pub fast_path_threshold: u64,
-    /// `HEAT_WINDOW` (seconds): the sliding window heat is counted over.
+    /// `HEAT_WINDOW` (a bare number is seconds, or with a unit as above): the sliding
+    /// window heat is counted over.
     pub heat_window: Duration,
     /// `MAX_HOT_PATHS`: filled fast-path slots at most.
     pub max_hot_paths: usize,
@@ -57,7 +60,8 @@ pub struct Config {
     /// `GB_SECONDS_PER_CPU_SECOND`: what one CPU-second of rebuild is worth in GB-seconds of
     /// held memory, for the break-even rule (default 9; see the guide for its derivation).
     pub gb_seconds_per_cpu_second: f64,
-    /// `LMMS_SWEEP_INTERVAL_MS`: least time between two sweeps run at the end of a call.
+    /// `LMMS_SWEEP_INTERVAL_MS` (a bare number is milliseconds, or with a unit as above):
+    /// least time between two sweeps run at the end of a call.
     pub sweep_interval: Duration,
     /// `LMMS_WORKING_SET_INVOCATIONS`: under a memory budget, a module called in one of the
     /// last this many invocations (the current one included; an invocation ends at each
@@ -72,6 +76,8 @@ pub struct Config {
     /// `LMMS_HEAT_PROFILE` (with `LMMS_HEAT_PROFILE_MIN_CALLS`, `LMMS_HEAT_PROFILE_MAX_MB`):
     /// a heat profile whose hot modules the gateway builds when it starts (unset: none).
     pub heat_preload: Option<crate::HeatPreload>,
+    /// The configuration error of a faulted gateway (see [`Config::fault`]).
+    fault: Option<Error>,
 }
 
 impl Default for Config {
@@ -95,11 +101,37 @@ impl Default for Config {
             trim_on_unload: false,
             clock: Clock::system(),
             heat_preload: None,
+            fault: None,
         }
     }
 }
 
 impl Config {
+    /// The configuration error that kept the settings from being read, on the
+    /// configuration a faulted gateway shows ([`Gateway::config`](crate::Gateway::config)):
+    /// every other field is then the default and **nothing is in force** — every call
+    /// returns this error. `None` on every configuration that was read or built.
+    ///
+    /// ```
+    /// assert!(lmms::Config::default().fault().is_none());
+    /// // A gateway whose environment held a bad value shows the error here, and its
+    /// // `Stats` (and `[LMMS_STATS]` line) carry it as `fault`.
+    /// let gw = lmms::gateway();
+    /// assert_eq!(gw.config().fault().is_some(), gw.stats().fault.is_some());
+    /// ```
+    pub fn fault(&self) -> Option<&Error> {
+        self.fault.as_ref()
+    }
+
+    /// The stand-in configuration of a gateway whose configuration failed: the defaults,
+    /// marked with the error.
+    pub(crate) fn faulted(error: Error) -> Self {
+        Self {
+            fault: Some(error),
+            ..Self::default()
+        }
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
@@ -110,14 +142,36 @@ impl Config {
 
     /// Reads every setting from the process environment. A variable that is set but does
     /// not parse is an error naming the variable and the value; so is whitespace around a
-    /// value (refused, not trimmed).
+    /// value (refused, not trimmed), and a value that is not UTF-8 (never read as unset).
     ///
     /// ```
     /// let config = lmms::Config::from_env().unwrap();
     /// assert!(config.fast_path_threshold > 0);
     /// ```
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_os_lookup(|name| std::env::var_os(name))
+    }
+
+    /// [`Config::from_lookup`] over raw values: the first variable read whose value is not
+    /// UTF-8 is the error. Reading goes on past it (as if unset) only until the end or an
+    /// error; since any earlier error would have stopped it first, the error returned is
+    /// still the first bad value read.
+    pub(crate) fn from_os_lookup(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, Error> {
+        let not_text = std::cell::Cell::new(None);
+        let config = Self::from_lookup(|name| match crate::env::os_value(name, lookup(name)?) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let first = not_text.take();
+                not_text.set(first.or(Some(e)));
+                None
+            }
+        });
+        match not_text.into_inner() {
+            Some(e) => Err(e),
+            None => config,
+        }
     }
 
     /// Like [`Config::from_env`], reading variables through `lookup` (testable without
@@ -143,8 +197,13 @@ impl Config {
         let num = |name: &str| -> Result<Option<u64>, Error> {
             lookup(name).map(|v| parse_u64(name, &v)).transpose()
         };
-        if let Some(s) = num("UNLOAD_GRACE_PERIOD")? {
-            c.grace_period = Duration::from_secs(s);
+        let duration = |name: &str, bare: Unit| -> Result<Option<Duration>, Error> {
+            lookup(name)
+                .map(|v| parse_duration(name, &v, bare))
+                .transpose()
+        };
+        if let Some(d) = duration("UNLOAD_GRACE_PERIOD", Unit::Seconds)? {
+            c.grace_period = d;
         }
         if let Some(n) = num("MIN_RESIDENT_MODULES")? {
             c.min_resident_modules = n as usize;
@@ -152,8 +211,8 @@ impl Config {
         if let Some(n) = num("FAST_PATH_THRESHOLD")? {
             c.fast_path_threshold = n;
         }
-        if let Some(s) = num("HEAT_WINDOW")? {
-            c.heat_window = Duration::from_secs(s);
+        if let Some(d) = duration("HEAT_WINDOW", Unit::Seconds)? {
+            c.heat_window = d;
         }
         if let Some(n) = num("MAX_HOT_PATHS")? {
             c.max_hot_paths = n as usize;
@@ -184,8 +243,8 @@ impl Config {
                 ))
             })?;
         }
-        if let Some(ms) = num("LMMS_SWEEP_INTERVAL_MS")? {
-            c.sweep_interval = Duration::from_millis(ms);
+        if let Some(d) = duration("LMMS_SWEEP_INTERVAL_MS", Unit::Millis)? {
+            c.sweep_interval = d;
         }
         if let Some(n) = num("LMMS_WORKING_SET_INVOCATIONS")? {
             c.working_set_invocations = n;
@@ -211,12 +270,16 @@ impl Config {
     /// Checks every setting's range (also run by [`crate::configure`], since the fields are
     /// public).
     pub(crate) fn validate(self) -> Result<Self, Error> {
+        if let Some(e) = &self.fault {
+            // A faulted gateway's stand-in: not settings.
+            return Err(e.clone());
+        }
         let bad = |name: &str, why: &str| Err(Error::Config(format!("{name}: {why}")));
         if self.fast_path_threshold == 0 {
             return bad("FAST_PATH_THRESHOLD", "must be at least 1");
         }
         if self.heat_window.is_zero() {
-            return bad("HEAT_WINDOW", "must be at least 1 second");
+            return bad("HEAT_WINDOW", "must be more than 0");
         }
         if self.memory_budget_bytes == Some(0) {
             let name = self
@@ -257,11 +320,13 @@ fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {
         .ok_or_else(|| Error::Config(format!("{name}={mb} is out of range (bytes overflow)")))
 }
 
-/// How LUGS decides what to unload.
+/// How LUGS decides what to unload. Parsed in any case (`cost`, `Cost`, `COST`), like
+/// booleans.
 ///
 /// ```
 /// use lmms::UnloadStrategy;
 /// assert_eq!("cost".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Cost);
+/// assert_eq!("Cost".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Cost);
 /// assert_eq!("idle".parse::<UnloadStrategy>().unwrap(), UnloadStrategy::Idle);
 /// assert!("lru".parse::<UnloadStrategy>().is_err());
 /// assert_eq!(lmms::Config::default().unload_strategy, UnloadStrategy::Cost);
@@ -282,11 +347,11 @@ pub enum UnloadStrategy {
 impl std::str::FromStr for UnloadStrategy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "cost" => Ok(UnloadStrategy::Cost),
             "idle" => Ok(UnloadStrategy::Idle),
-            other => Err(Error::Config(format!(
-                "unknown unload strategy {other:?} (expected \"cost\" or \"idle\")"
+            _ => Err(Error::Config(format!(
+                "unknown unload strategy {s:?} (expected \"cost\" or \"idle\", in any case)"
             ))),
         }
     }

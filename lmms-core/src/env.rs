@@ -1,7 +1,9 @@
 //! Reading one environment value: exact (no whitespace trimmed away), an error naming the
-//! variable and the value when it does not parse.
+//! variable and the value when it does not parse, or when it is not UTF-8.
 
+use crate::duration::{self, Unit};
 use crate::Error;
+use std::time::Duration;
 
 /// Values are taken exactly: whitespace around one is refused, not trimmed, so the value
 /// in force is the value written (and a stray quote or newline is caught).
@@ -31,6 +33,32 @@ pub(crate) fn parse_u64(name: &str, value: &str) -> Result<u64, Error> {
     value.parse::<u64>().map_err(|e| {
         Error::Config(format!(
             "{name}={value:?} is not a non-negative whole number ({e})"
+        ))
+    })
+}
+
+/// A duration: the `cache_ttl` forms (`"250ms"`, `"30s"`, `"5m"`, `"1h"`), or a bare whole
+/// number in the variable's own unit `bare` (seconds for the seeds' variables).
+pub(crate) fn parse_duration(name: &str, value: &str, bare: Unit) -> Result<Duration, Error> {
+    untrimmed(name, value)?;
+    duration::parse_ms(value, Some(bare))
+        .map(Duration::from_millis)
+        .map_err(|why| {
+            Error::Config(format!(
+                "{name}={value:?} is not a duration: {why} (a bare whole number is {}; \
+                 with a unit: {})",
+                bare.name(),
+                duration::FORMS
+            ))
+        })
+}
+
+/// `raw` as a `String`, or an error naming the variable.
+pub(crate) fn os_value(name: &str, raw: std::ffi::OsString) -> Result<String, Error> {
+    raw.into_string().map_err(|raw| {
+        Error::Config(format!(
+            "{name}={raw:?} is not valid UTF-8 (a value must be text; unset the variable \
+             for the default)"
         ))
     })
 }

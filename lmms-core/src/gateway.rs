@@ -38,6 +38,9 @@ pub struct Gateway {
 pub(crate) struct Sweeper {
     pub stop: std::sync::mpsc::Sender<()>,
     pub handle: std::thread::JoinHandle<()>,
+    /// The process that started it: after a `fork()` the child inherits this record but
+    /// not the thread, which it must then neither join nor signal.
+    pub pid: u32,
 }
 
 static GATEWAY: OnceLock<Gateway> = OnceLock::new();
@@ -137,7 +140,7 @@ impl Gateway {
         let (reg, reg_error) = Registry::collect();
         let (config, fault) = match config {
             Ok(c) => (c, reg_error),
-            Err(e) => (Config::default(), Some(e)),
+            Err(e) => (Config::faulted(e.clone()), Some(e)),
         };
         if config.memory_budget_bytes.is_some() {
             // Builds measure their RSS growth, which making room before a build counts.
@@ -183,7 +186,8 @@ impl Gateway {
         self.preload_at_start();
     }
 
-    /// The settings in force.
+    /// The settings in force. With a configuration fault, nothing is: the defaults are
+    /// shown, marked with the error ([`Config::fault`]).
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -99,6 +99,7 @@ impl Gateway {
         let unload_blocked_by: BTreeMap<Protection, u64> = c.blocked_by();
         let live = crate::memory::live_heap_bytes();
         Stats {
+            fault: self.fault.as_ref().map(ToString::to_string),
             ligs_loads: modules.iter().map(|m| m.builds).sum(),
             lugs_unloads: c.lugs_unloads.load(Relaxed),
             zafp_hits,

@@ -17,6 +17,7 @@ mod cell;
 mod clock;
 mod config;
 pub mod cost;
+mod duration;
 mod env;
 mod error;
 mod fence;
@@ -57,8 +58,8 @@ pub use lugs::SweepReport;
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
 pub use profile::{
-    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_MB_VAR, HEAT_PROFILE_MIN_CALLS_VAR,
-    HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
+    HeatPreload, HeatProfile, ModuleHeat, HEAT_PROFILE_MAX_BYTES, HEAT_PROFILE_MAX_MB_VAR,
+    HEAT_PROFILE_MIN_CALLS_VAR, HEAT_PROFILE_VAR, HEAT_PROFILE_VERSION,
 };
 pub use stats::{ModuleInfo, OperationInfo, Stats};
 pub use strategy::{Unload, UnloadReason};
@@ -68,6 +69,11 @@ pub use working_set::{ThrashWarning, THRASH_INVOCATIONS};
 /// public API: it changes with the macros, under a new version module.
 #[doc(hidden)]
 pub mod __private {
+    /// The duration grammar, shared with `lmms-macros` (which checks `cache_ttl` with it at
+    /// compile time) so that the attribute and the environment accept the same forms.
+    pub mod duration {
+        pub use crate::duration::{parse_ms, Unit, FORMS};
+    }
     /// Version 1 of the generated-code interface.
     pub mod v1 {
         pub use crate::args::{to_json, Args};

@@ -135,9 +135,13 @@ impl Gateway {
         let totals = self.refresh_heat(&mut st, now, &mut report);
         st.note_builds(&self.reg, &totals, room.is_none());
         let thrash = self.thrash_seen(&st);
-        report.expired_cache_entries = crate::cache::purge_expired(now);
+        // The expired values are dropped once the sweep lock is released (their `Drop` is
+        // user code, which may call back into the gateway).
+        let (expired, mut expired_values) = crate::cache::purge_expired(now);
+        report.expired_cache_entries = expired;
         if !self.config.unloading {
             drop(st);
+            expired_values.release();
             self.emit_heat_events(&report);
             return report;
         }
@@ -148,6 +152,7 @@ impl Gateway {
         loop {
             let step = self.step(&mut st, rule, pressure, &mut report);
             drop(st);
+            expired_values.release();
             if first {
                 self.emit_heat_events(&report);
                 first = false;
@@ -355,6 +360,9 @@ impl Gateway {
     /// Starts a background thread that sweeps every `interval` (stop it with
     /// [`Gateway::stop_sweeper`] or by starting another). Not useful on Lambda, where the
     /// environment is frozen between invocations: sweep at invocation boundaries there.
+    ///
+    /// After a `fork()` the child has no sweeper thread (threads are not inherited): there,
+    /// the parent's sweeper is forgotten, not joined, and this starts the child's own.
     pub fn start_sweeper(&'static self, interval: Duration) {
         self.stop_sweeper();
         let (tx, rx) = mpsc::channel::<()>();
@@ -369,15 +377,25 @@ impl Gateway {
         *lock_std(&self.sweeper) = handle.map(|h| crate::gateway::Sweeper {
             stop: tx,
             handle: h,
+            pid: std::process::id(),
         });
     }
 
-    /// Stops the background sweeper, waiting for its current sweep to end.
+    /// Stops the background sweeper, waiting for its current sweep to end. In a child
+    /// forked after the sweeper started, there is no sweeper thread: the parent's record
+    /// is forgotten, not joined (nothing to wait for).
     pub fn stop_sweeper(&self) {
         let sweeper = lock_std(&self.sweeper).take();
-        if let Some(s) = sweeper {
-            drop(s.stop);
-            let _ = s.handle.join();
+        match sweeper {
+            Some(s) if s.pid == std::process::id() => {
+                drop(s.stop);
+                let _ = s.handle.join();
+            }
+            // Forked: the thread and the channel's other end live in the parent only.
+            // Forget both (a few bytes): joining or detaching a thread of another process,
+            // or waking its waiters, is undefined.
+            Some(s) => std::mem::forget(s),
+            None => {}
         }
     }
 }

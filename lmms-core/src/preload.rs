@@ -99,8 +99,9 @@ fn preload_blocking(gw: &Gateway, preload: &HeatPreload) -> HeatPreloadReport {
 impl Gateway {
     /// Builds the modules `preload` selects (see [`HeatPreload`]), blocking. Modules with
     /// an async init are skipped ([`SkipReason::AsyncInit`]); names this binary does not
-    /// have, and failing inits, are skipped and reported, never an error. The only error is
-    /// the gateway's fault.
+    /// have, and failing inits, are skipped and reported, never an error. The only errors
+    /// are the gateway's fault and a preload that is not valid (e.g. a profile whose
+    /// `bytes` add up past `u64::MAX`, or `max_mb(0)`).
     ///
     /// ```
     /// let profile = lmms::HeatProfile::from_json(
@@ -111,10 +112,11 @@ impl Gateway {
     /// assert_eq!(report.skipped[0].reason, lmms::SkipReason::UnknownModule);
     /// ```
     pub fn preload_profile(&self, preload: &HeatPreload) -> Result<HeatPreloadReport, Error> {
-        match self.fault() {
-            Some(e) => Err(e.clone()),
-            None => Ok(preload_blocking(self, preload)),
+        if let Some(e) = self.fault() {
+            return Err(e.clone());
         }
+        preload.validate()?;
+        Ok(preload_blocking(self, preload))
     }
 
     /// Like [`Gateway::preload_profile`], and awaits async inits too.
@@ -138,6 +140,7 @@ impl Gateway {
         if let Some(e) = self.fault() {
             return Err(e.clone());
         }
+        preload.validate()?;
         let mut selection = Selection::new(self, preload, false);
         while let Some(name) = selection.next_module() {
             let result = self.preload_async(&name).await;
@@ -254,7 +257,8 @@ impl<'a> Selection<'a> {
 
     fn take(&mut self, bytes: Option<u64>) {
         let bytes = bytes.unwrap_or(0);
-        self.report.profiled_bytes += bytes;
+        // Cannot saturate: a valid profile's bytes add up within a u64 (checked when read).
+        self.report.profiled_bytes = self.report.profiled_bytes.saturating_add(bytes);
         self.left = self.left.map(|left| left.saturating_sub(bytes));
     }
 
@@ -286,7 +290,7 @@ impl Gateway {
         for op in self.operations() {
             if let (Some(name), calls @ 1..) = (op.module, op.calls_in_window) {
                 match modules.iter_mut().find(|m| m.module == name) {
-                    Some(m) => m.calls_in_window += calls,
+                    Some(m) => m.calls_in_window = m.calls_in_window.saturating_add(calls),
                     None => modules.push(ModuleHeat::new(name, calls)),
                 }
             }

@@ -1,18 +1,20 @@
 //! Heat profiles: what one instance learned about its modules (calls in the heat window,
 //! build time, bytes), exported as versioned JSON, and read back (environment or builder)
-//! by another instance to preload the hot modules. The preloading is in `preload.rs`.
+//! by another instance to preload the hot modules. Reading one (files and text, without
+//! trusting either) is in `profile/read.rs`; the preloading is in `preload.rs`.
+
+mod read;
 
 use crate::Error;
+pub use read::HEAT_PROFILE_MAX_BYTES;
 use serde::Serialize;
-use serde_json::{Map, Value};
-use std::collections::BTreeSet;
 
 /// Version of the heat-profile JSON this build writes and reads.
 pub const HEAT_PROFILE_VERSION: u64 = 1;
 
-/// Environment variable naming a heat profile to preload from: a path to a JSON file, or
-/// the JSON itself inline (a value starting with `{`; `[` is read as inline JSON too, and
-/// rejected as not an object).
+/// Environment variable naming a heat profile to preload from: a path to a regular JSON
+/// file, or the JSON itself inline (a value starting with `{`; `[` is read as inline JSON
+/// too, and rejected as not an object); at most [`HEAT_PROFILE_MAX_BYTES`] either way.
 pub const HEAT_PROFILE_VAR: &str = "LMMS_HEAT_PROFILE";
 /// Environment variable: least calls in the window a profiled module needs to be preloaded.
 pub const HEAT_PROFILE_MIN_CALLS_VAR: &str = "LMMS_HEAT_PROFILE_MIN_CALLS";
@@ -114,10 +116,21 @@ impl HeatProfile {
 
     /// Reads a profile. Errors (`Error::Config`) name the problem: not JSON, no or an
     /// unsupported `version`, a missing, unknown or mistyped field, a negative or
-    /// fractional number, a module listed twice. Module names are not checked against a
-    /// registry here; a preload skips and reports names the binary does not have.
+    /// fractional number, a module listed twice, `bytes` adding up past `u64::MAX`. Module
+    /// names are not checked against a registry here; a preload skips and reports names the
+    /// binary does not have.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        parse(text).map_err(|e| Error::Config(format!("heat profile: {e}")))
+        read::parse_str(text).map_err(|e| Error::Config(format!("heat profile: {e}")))
+    }
+
+    /// The modules' `bytes` added up, checked: a preload adds them up as it goes, so a
+    /// profile whose sum does not fit a `u64` cannot be one this runtime wrote.
+    pub(crate) fn check_sums(&self) -> Result<(), String> {
+        self.modules
+            .iter()
+            .try_fold(0u64, |sum, m| sum.checked_add(m.bytes.unwrap_or(0)))
+            .map(drop)
+            .ok_or_else(|| "the modules' `bytes` add up past u64::MAX: not a real profile".into())
     }
 }
 
@@ -129,106 +142,6 @@ fn sort_hottest_first(modules: &mut [ModuleHeat]) {
             .then_with(|| b.build_ns.unwrap_or(0).cmp(&a.build_ns.unwrap_or(0)))
             .then_with(|| a.module.cmp(&b.module))
     });
-}
-
-fn parse(text: &str) -> Result<HeatProfile, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let Value::Object(top) = value else {
-        return Err(format!(
-            "must be a JSON object {{\"version\": {HEAT_PROFILE_VERSION}, \"modules\": [..]}}, got {value}"
-        ));
-    };
-    let version = match top.get("version") {
-        None => return Err(format!(
-            "no `version` field: not a heat profile (expected {{\"version\": {HEAT_PROFILE_VERSION}, \"modules\": [..]}})"
-        )),
-        Some(v) => v.as_u64().ok_or_else(|| format!("`version` must be a whole number, got {v}"))?,
-    };
-    if version != HEAT_PROFILE_VERSION {
-        return Err(format!(
-            "version {version} is not supported (this build reads version {HEAT_PROFILE_VERSION})"
-        ));
-    }
-    only_fields(
-        &top,
-        &["version", "heat_window_s", "modules"],
-        "the profile",
-    )?;
-    let heat_window_s = match top.get("heat_window_s") {
-        None | Some(Value::Null) => 0,
-        Some(v) => count(v, "`heat_window_s`")?,
-    };
-    let Some(Value::Array(items)) = top.get("modules") else {
-        return Err("`modules` must be an array of {\"module\", \"calls_in_window\", ..}".into());
-    };
-    let mut seen = BTreeSet::new();
-    let mut modules = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let m = module_entry(i, item)?;
-        if !seen.insert(m.module.clone()) {
-            return Err(format!("module {:?} is listed twice", m.module));
-        }
-        modules.push(m);
-    }
-    let mut profile = HeatProfile::new(heat_window_s, modules);
-    profile.version = version;
-    Ok(profile)
-}
-
-fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
-    let Value::Object(entry) = item else {
-        return Err(format!("modules[{i}] must be an object, got {item}"));
-    };
-    let module = match entry.get("module") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        other => {
-            return Err(format!(
-                "modules[{i}]: `module` must be a non-empty string, got {}",
-                other.map_or("nothing".to_string(), Value::to_string)
-            ))
-        }
-    };
-    let at = format!("module {module:?}");
-    only_fields(
-        entry,
-        &[
-            "module",
-            "calls_in_window",
-            "build_ns",
-            "bytes",
-            "rss_growth_bytes",
-        ],
-        &at,
-    )?;
-    let calls = entry
-        .get("calls_in_window")
-        .ok_or_else(|| format!("{at}: `calls_in_window` is missing"))?;
-    let optional = |field: &str| match entry.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => count(v, &format!("{at}: `{field}`")).map(Some),
-    };
-    Ok(ModuleHeat {
-        calls_in_window: count(calls, &format!("{at}: `calls_in_window`"))?,
-        build_ns: optional("build_ns")?,
-        bytes: optional("bytes")?,
-        rss_growth_bytes: optional("rss_growth_bytes")?,
-        module,
-    })
-}
-
-fn count(v: &Value, what: &str) -> Result<u64, String> {
-    v.as_u64()
-        .ok_or_else(|| format!("{what} must be a non-negative whole number, got {v}"))
-}
-
-fn only_fields(object: &Map<String, Value>, known: &[&str], at: &str) -> Result<(), String> {
-    match object.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(format!(
-            "{at} has an unknown field `{k}` (known: {})",
-            known.join(", ")
-        )),
-    }
 }
 
 /// How a new instance preloads from a [`HeatProfile`]: the profile, plus which of its
@@ -283,6 +196,9 @@ impl HeatPreload {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.profile
+            .check_sums()
+            .map_err(|e| Error::Config(format!("heat profile: {e}")))?;
         if self.max_bytes == Some(0) {
             return Err(Error::Config(format!(
                 "{HEAT_PROFILE_MAX_MB_VAR}: must be at least 1 (unset it for no limit)"
@@ -320,7 +236,8 @@ pub(crate) fn from_lookup(
         }
         return Ok(None);
     };
-    let profile = load(&spec).map_err(|e| Error::Config(format!("{HEAT_PROFILE_VAR}{e}")))?;
+    let profile = load(&spec, HEAT_PROFILE_MAX_BYTES)
+        .map_err(|e| Error::Config(format!("{HEAT_PROFILE_VAR}{e}")))?;
     let mut preload = HeatPreload::new(profile);
     if let Some(n) = min_calls {
         preload = preload.min_calls(n);
@@ -332,9 +249,9 @@ pub(crate) fn from_lookup(
     Ok(Some(preload))
 }
 
-/// A profile from the variable's value; the error starts with where it came from
-/// (`=<path>: ...` or ` (inline JSON): ...`), to follow the variable's name.
-fn load(spec: &str) -> Result<HeatProfile, String> {
+/// A profile from the variable's value, at most `cap` bytes; the error starts with where it
+/// came from (`=<path>: ...` or ` (inline JSON): ...`), to follow the variable's name.
+pub(crate) fn load(spec: &str, cap: u64) -> Result<HeatProfile, String> {
     let json = spec.trim_start();
     if json.trim_end().is_empty() {
         return Err(
@@ -344,7 +261,14 @@ fn load(spec: &str) -> Result<HeatProfile, String> {
     // Inline JSON may carry JSON's own whitespace; a path is taken exactly, as every other
     // setting is.
     if json.starts_with('{') || json.starts_with('[') {
-        return parse(json).map_err(|e| format!(" (inline JSON): {e}"));
+        if json.len() as u64 > cap {
+            return Err(format!(
+                " (inline JSON): {} bytes, past the {cap}-byte limit \
+                 (lmms::HEAT_PROFILE_MAX_BYTES): not a heat profile",
+                json.len()
+            ));
+        }
+        return read::parse_str(json).map_err(|e| format!(" (inline JSON): {e}"));
     }
     if spec.trim() != spec {
         return Err(format!(
@@ -352,7 +276,5 @@ fn load(spec: &str) -> Result<HeatProfile, String> {
             spec.trim()
         ));
     }
-    let text = std::fs::read_to_string(spec)
-        .map_err(|e| format!("={spec}: cannot read the heat profile file: {e}"))?;
-    parse(&text).map_err(|e| format!("={spec}: {e}"))
+    read::parse_file(spec, cap).map_err(|e| format!("={spec}: {e}"))
 }

@@ -80,10 +80,14 @@ fn nonzero<K: Copy + Ord>(keys: &[K], counts: &[AtomicU64]) -> BTreeMap<K, u64> 
 /// ```
 /// let stats = lmms::gateway().stats();
 /// assert!(stats.log_line().starts_with("[LMMS_STATS] {"));
+/// assert!(stats.log_line().contains(r#""fault":null"#)); // no configuration fault here
 /// ```
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Stats {
+    /// The gateway's fault (a configuration or registration error), if any: every call
+    /// returns it, and the settings shown (strategy, budget) are not in force.
+    pub fault: Option<String>,
     /// Module builds (LIGS loads).
     pub ligs_loads: u64,
     /// Module unloads (LUGS).

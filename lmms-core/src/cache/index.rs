@@ -43,13 +43,29 @@ pub(super) fn lock() -> std::sync::MutexGuard<'static, Index> {
 }
 
 /// Removed entries and replaced tables, dropped once the lock is released: dropping the
-/// last reference to an entry runs its key's and value's `Drop` (user code).
+/// last reference to an entry runs its key's and value's `Drop` (user code). Each is
+/// dropped on its own inside `catch_unwind`: a panicking `Drop` neither escapes (into a
+/// sweep or the call that inserted) nor, with a second one, aborts the process.
 #[derive(Default)]
-pub(super) struct Garbage(Vec<Box<dyn Send>>);
+pub(crate) struct Garbage(Vec<Box<dyn Send>>);
 
 impl Garbage {
-    pub fn push<T: Send + 'static>(&mut self, thing: T) {
+    pub(super) fn push<T: Send + 'static>(&mut self, thing: T) {
         self.0.push(Box::new(thing));
+    }
+
+    /// Drops everything held now (call it with no runtime lock held); a panic in a `Drop`
+    /// is contained.
+    pub(crate) fn release(&mut self) {
+        for thing in std::mem::take(&mut self.0) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(thing)));
+        }
+    }
+}
+
+impl Drop for Garbage {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -77,9 +93,11 @@ pub(super) fn unlist<K, V>(index: &mut Index, entry: &Entry<K, V>) {
     }
 }
 
-/// Drops every entry whose expiry is at or before `now_ms`, in all operations, releasing
-/// their modules' dependencies; returns how many. Runs at the start of every sweep.
-pub(crate) fn purge_expired(now_ms: u64) -> usize {
+/// Unlists every entry whose expiry is at or before `now_ms`, in all operations, releasing
+/// their modules' dependencies; returns how many, and the entries, not dropped yet. Runs at
+/// the start of every sweep, under the sweep lock: the sweep drops the garbage (the cached
+/// values' `Drop`, user code that may call the gateway) once it has released that lock.
+pub(crate) fn purge_expired(now_ms: u64) -> (usize, Garbage) {
     let mut garbage = Garbage::default();
     let mut index = lock();
     let mut expired: Vec<(&'static dyn CacheHandle, u64, u64)> = Vec::new();
@@ -98,8 +116,7 @@ pub(crate) fn purge_expired(now_ms: u64) -> usize {
         group[0].0.remove(&victims, &mut garbage);
     }
     drop(index);
-    drop(garbage);
-    expired.len()
+    (expired.len(), garbage)
 }
 
 #[cfg(test)]

@@ -131,3 +131,90 @@ fn working_set_invocations_from_the_environment_at_least_one() {
         );
     }
 }
+
+#[test]
+fn duration_variables_take_the_cache_ttl_forms_and_a_bare_number_in_their_unit() {
+    for (value, ms) in [
+        ("30", 30_000),
+        ("30s", 30_000),
+        ("5m", 300_000),
+        ("250ms", 250),
+        ("1h", 3_600_000),
+        ("0", 0),
+    ] {
+        let c = env(&[("UNLOAD_GRACE_PERIOD", value)]).unwrap();
+        assert_eq!(c.grace_period, Duration::from_millis(ms), "{value}");
+    }
+    let c = env(&[("HEAT_WINDOW", "2h"), ("LMMS_SWEEP_INTERVAL_MS", "2s")]).unwrap();
+    assert_eq!(c.heat_window, Duration::from_secs(7200));
+    assert_eq!(c.sweep_interval, Duration::from_secs(2));
+    // `LMMS_SWEEP_INTERVAL_MS` keeps its bare unit: milliseconds.
+    let c = env(&[("HEAT_WINDOW", "90"), ("LMMS_SWEEP_INTERVAL_MS", "250")]).unwrap();
+    assert_eq!(c.heat_window, Duration::from_secs(90));
+    assert_eq!(c.sweep_interval, Duration::from_millis(250));
+    // An error names the variable and the value, says the bare unit and lists the forms.
+    for (var, value, unit) in [
+        ("UNLOAD_GRACE_PERIOD", "30 sec", "seconds"),
+        ("HEAT_WINDOW", "1.5h", "seconds"),
+        ("LMMS_SWEEP_INTERVAL_MS", "soon", "milliseconds"),
+    ] {
+        let msg = config_error(env(&[(var, value)]));
+        assert!(
+            msg.contains(var)
+                && msg.contains(&format!("{value:?}"))
+                && msg.contains(&format!("a bare whole number is {unit}"))
+                && msg.contains(r#""500ms", "30s", "5m" or "1h""#),
+            "{msg}"
+        );
+    }
+    let msg = config_error(env(&[("HEAT_WINDOW", "0ms")]));
+    assert!(
+        msg.contains("HEAT_WINDOW") && msg.contains("more than 0"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_unload_strategy_is_read_in_any_case() {
+    for (value, strategy) in [
+        ("Cost", UnloadStrategy::Cost),
+        ("COST", UnloadStrategy::Cost),
+        ("Idle", UnloadStrategy::Idle),
+        ("iDLE", UnloadStrategy::Idle),
+    ] {
+        let c = env(&[("UNLOAD_STRATEGY", value)]).unwrap();
+        assert_eq!(c.unload_strategy, strategy, "{value}");
+    }
+    let msg = config_error(env(&[("UNLOAD_STRATEGY", "LRU")]));
+    assert!(
+        msg.contains("UNLOAD_STRATEGY") && msg.contains("LRU"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let raw = || OsString::from_vec(b"5\xff".to_vec());
+    for var in ["MEMORY_BUDGET_MB", "LMMS_HEAT_PROFILE", "UNLOAD_STRATEGY"] {
+        let msg = config_error(Config::from_os_lookup(|name| (name == var).then(raw)));
+        assert!(
+            msg.contains(var) && msg.contains("not valid UTF-8"),
+            "{msg}"
+        );
+    }
+    // The first bad value read is the one reported, whichever kind it is.
+    let msg = config_error(Config::from_os_lookup(|name| match name {
+        "LAZY_LOADING_ENABLED" => Some("maybe".into()),
+        "MEMORY_BUDGET_MB" => Some(raw()),
+        _ => None,
+    }));
+    assert!(msg.contains("LAZY_LOADING_ENABLED"), "{msg}");
+    let msg = config_error(Config::from_os_lookup(|name| match name {
+        "MEMORY_BUDGET_MB" => Some(raw()),
+        "LMMS_HEAT_PROFILE_MAX_MB" => Some("9".into()),
+        _ => None,
+    }));
+    assert!(msg.contains("MEMORY_BUDGET_MB"), "{msg}");
+}
