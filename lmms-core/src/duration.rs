@@ -3,8 +3,13 @@
 //! (`UNLOAD_GRACE_PERIOD=30s`).
 //!
 //! A duration is a whole number followed by a unit, `ms`, `s`, `m` or `h` (`"250ms"`,
-//! `"30s"`, `"5m"`, `"1h"`). Where a bare number is allowed (the environment, for the
-//! seeds' whole-second values), it is in the setting's own unit.
+//! `"30s"`, `"5m"`, `"1h"`). Where a bare number is allowed (the environment, whose
+//! variables have always taken whole numbers), it is in the setting's own unit.
+//!
+//! This file is compiled into both crates: `lmms-macros/src/duration_grammar.rs` is a
+//! link to it. A proc-macro crate that depended on `lmms-core` for it would make every
+//! release build compile the runtime and its dependencies a second time, for the host.
+//! So it uses nothing outside itself.
 
 /// A unit of a duration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,16 +34,6 @@ impl Unit {
             Unit::Hours => 3_600_000,
         }
     }
-
-    /// The unit's name in words (`seconds`), for messages.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Unit::Millis => "milliseconds",
-            Unit::Seconds => "seconds",
-            Unit::Minutes => "minutes",
-            Unit::Hours => "hours",
-        }
-    }
 }
 
 /// The accepted forms, as error messages list them.
@@ -49,14 +44,6 @@ pub const FORMS: &str = r#""500ms", "30s", "5m" or "1h""#;
 /// a whole number alone, in that unit. Zero is accepted (a caller that needs a positive
 /// duration checks). The error says what was wrong and the accepted forms.
 ///
-/// ```
-/// use lmms_core::__private::duration::{parse_ms, Unit};
-/// assert_eq!(parse_ms("250ms", None), Ok(250));
-/// assert_eq!(parse_ms("5m", None), Ok(300_000));
-/// assert_eq!(parse_ms("30", Some(Unit::Seconds)), Ok(30_000));
-/// assert!(parse_ms("30", None).unwrap_err().contains("no unit"));
-/// assert!(parse_ms("5 minutes", None).unwrap_err().contains("unknown duration unit"));
-/// ```
 pub fn parse_ms(text: &str, bare: Option<Unit>) -> Result<u64, String> {
     let s = text.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

@@ -47,7 +47,7 @@ pub(crate) fn parse_duration(name: &str, value: &str, bare: Unit) -> Result<Dura
             Error::Config(format!(
                 "{name}={value:?} is not a duration: {why} (a bare whole number is {}; \
                  with a unit: {})",
-                bare.name(),
+                unit_name(bare),
                 duration::FORMS
             ))
         })
@@ -61,4 +61,14 @@ pub(crate) fn os_value(name: &str, raw: std::ffi::OsString) -> Result<String, Er
              for the default)"
         ))
     })
+}
+
+/// A unit's name in words (`seconds`), for messages.
+const fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Millis => "milliseconds",
+        Unit::Seconds => "seconds",
+        Unit::Minutes => "minutes",
+        Unit::Hours => "hours",
+    }
 }

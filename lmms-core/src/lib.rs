@@ -69,11 +69,7 @@ pub use working_set::{ThrashWarning, THRASH_INVOCATIONS};
 /// public API: it changes with the macros, under a new version module.
 #[doc(hidden)]
 pub mod __private {
-    /// The duration grammar, shared with `lmms-macros` (which checks `cache_ttl` with it at
-    /// compile time) so that the attribute and the environment accept the same forms.
-    pub mod duration {
-        pub use crate::duration::{parse_ms, Unit, FORMS};
-    }
+
     /// Version 1 of the generated-code interface.
     pub mod v1 {
         pub use crate::args::{to_json, Args};

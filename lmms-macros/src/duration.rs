@@ -1,8 +1,9 @@
-//! `cache_ttl = "300s"`: the runtime's duration grammar (in `lmms-core`, where the
-//! environment's duration variables are parsed with it too), plus the one rule of a TTL:
-//! it is positive. No bare number: a TTL states its unit.
+//! `cache_ttl = "300s"`: the runtime's duration grammar (`duration_grammar.rs`, a link to
+//! `lmms-core/src/duration.rs`, where the environment's duration variables are parsed with
+//! it too), plus the one rule of a TTL: it is positive. No bare number: a TTL states its
+//! unit.
 
-use lmms_core::__private::duration;
+use crate::duration_grammar as duration;
 
 /// Parses `"500ms"`, `"30s"`, `"5m"`, `"1h"` (a positive whole number and a unit) into
 /// milliseconds.

@@ -13,6 +13,7 @@ use proc_macro::TokenStream;
 mod attr;
 mod cache;
 mod duration;
+mod duration_grammar;
 mod marker;
 mod module;
 mod operation;

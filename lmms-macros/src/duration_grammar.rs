@@ -1,0 +1,1 @@
+../../lmms-core/src/duration.rs
