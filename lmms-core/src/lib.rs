@@ -29,6 +29,10 @@ mod local;
 mod lugs;
 pub mod memory;
 mod module;
+// Const items of generated code, which loom's non-`const` atomics cannot build (and the
+// loom models use no generated code).
+#[cfg(not(loom))]
+mod module_of;
 mod operation;
 mod preload;
 mod profile;
@@ -67,7 +71,7 @@ pub use strategy::{Unload, UnloadReason};
 pub mod __private {
     /// Version 1 of the generated-code interface.
     pub mod v1 {
-        pub use crate::args::{to_json, Args};
+        pub use crate::args::{to_json, Args, DynamicArgument, DynamicResult};
         pub use crate::cache::{
             assert_cache_key, assert_cache_value, CacheKey, CacheKeyTuple, CacheOk, CacheValue,
             CachedResult, OpCache,
@@ -76,6 +80,8 @@ pub mod __private {
         pub use crate::cell::Module;
         pub use crate::cell::ModuleCell;
         pub use crate::module::Builder;
+        #[cfg(not(loom))]
+        pub use crate::module_of::{module_cell, IsModule, ModuleOperation, OpState};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

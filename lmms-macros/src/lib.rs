@@ -13,6 +13,7 @@ use proc_macro::TokenStream;
 mod attr;
 mod cache;
 mod duration;
+mod dynamic;
 mod marker;
 mod module;
 mod operation;

@@ -4,8 +4,7 @@
 use crate::attr::{self, Errors};
 use crate::duration;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote};
 use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
 const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
@@ -230,10 +229,17 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let await_ = is_async.then(|| quote!(.await));
 
+    // With a module, the static names it only through a local tag (`__private::v1::OpState`
+    // on the lmms side): a `T` without `#[lmms::module]` fails there, once, at the `T` the
+    // user wrote, and the uses of the static below ask nothing more of `T`.
     let op_static = match &spec.module {
-        Some(m) => {
-            quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);)
-        }
+        Some(m) => quote! {
+            enum __LmmsState {}
+            impl #p::OpState for __LmmsState {
+                type State = #m;
+            }
+            static __LMMS_OP: #p::ModuleOperation<__LmmsState> = #p::ModuleOperation::new(__LMMS_META);
+        },
         None => {
             quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);)
         }
@@ -243,39 +249,7 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         Some(ms) => quote!(::core::option::Option::Some(#ms)),
         None => quote!(::core::option::Option::None),
     };
-    let (dynamic, dyn_fn) = if !spec.dynamic {
-        (quote!(#p::Dynamic::Off), quote!())
-    } else {
-        let takes = quote! {
-            let mut __lmms_args = #p::Args::new(&__LMMS_OP.common.meta, __lmms_json)?;
-            #(let #param_names: #param_types = __lmms_args.take(#param_strs)?;)*
-        };
-        if is_async {
-            (
-                quote!(#p::Dynamic::Async(__lmms_dyn)),
-                quote! {
-                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::BoxFuture<#p::Result<#p::Value, ::lmms::Error>> {
-                        #p::box_dyn(async move {
-                            #takes
-                            let __lmms_result = #name(#(#param_names),*).await?;
-                            #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
-                        })
-                    }
-                },
-            )
-        } else {
-            (
-                quote!(#p::Dynamic::Sync(__lmms_dyn)),
-                quote! {
-                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::Result<#p::Value, ::lmms::Error> {
-                        #takes
-                        let __lmms_result = #name(#(#param_names),*)?;
-                        #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
-                    }
-                },
-            )
-        }
-    };
+    let (dynamic, dyn_fn) = crate::dynamic::shim(spec, &p, &quote!(#name));
     let meta_ident = format_ident!("__LMMS_META");
     let cache = spec
         .cache_ttl_ms
@@ -296,14 +270,14 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let call = match (&spec.module, is_async) {
         (Some(_), false) => quote! {
-            #p::run(&__LMMS_OP, move |__lmms_state| {
+            __LMMS_OP.run(move |__lmms_state| {
                 let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
                 #cache_store
                 __lmms_result
             })
         },
         (Some(_), true) => guarded(
-            quote!(#p::enter_async(&__LMMS_OP).await),
+            quote!(__LMMS_OP.enter_async().await),
             Some(quote!(&*__lmms_call,)),
         ),
         (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
