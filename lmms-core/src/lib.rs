@@ -20,6 +20,7 @@ pub mod cost;
 mod env;
 mod error;
 mod fence;
+mod flatten;
 mod gateway;
 mod handle;
 mod heat;
@@ -79,6 +80,7 @@ pub mod __private {
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
         pub use crate::cell::Module;
         pub use crate::cell::ModuleCell;
+        pub use crate::flatten::{flatten, HoldsLmmsError};
         pub use crate::module::Builder;
         #[cfg(not(loom))]
         pub use crate::module_of::{module_cell, IsModule, ModuleOperation, OpState};

@@ -14,6 +14,7 @@ mod attr;
 mod cache;
 mod duration;
 mod dynamic;
+mod flatten;
 mod marker;
 mod module;
 mod operation;
