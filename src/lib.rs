@@ -78,9 +78,20 @@
 //!
 //! `#[lmms::operation]` keys: `interface`, `op` (required), `module = Type` (the first
 //! parameter is then `&Type`), `cache_ttl = "300s"` (result cache), `dynamic = false`
-//! (left out of [`execute`]). The function is replaced by its gateway-routed form with the
-//! same name and visibility, the module parameter removed and the result wrapped in
-//! `Result<_, lmms::Error>`; an `async fn` stays an `async fn`.
+//! (left out of [`execute`]; without it, argument types need `serde::Deserialize` and the
+//! result `serde::Serialize`), `flatten = true` (below). The function is replaced by its
+//! gateway-routed form with the same name and visibility, the module parameter removed and
+//! the result wrapped in `Result<_, lmms::Error>`; an `async fn` stays an `async fn`.
+//!
+//! A function returning `Result<T, E>` becomes `Result<Result<T, E>, lmms::Error>` (the
+//! nested form: its own error apart from the gateway's, a call site needs `??`). With
+//! `flatten = true`, and an `E` that can hold the gateway's errors (`E: From<lmms::Error>`),
+//! the wrapper returns `Result<T, E>` itself, gateway errors converted by `E::from`, and a
+//! call site needs one `?`. The key is explicit: the nested form is the default contract.
+//! A return type not written `Result<T, E>` (or `std::result::Result`,
+//! `core::result::Result`) or an `E` without `From<lmms::Error>` is a compile error naming
+//! the fix. Cached results (`cache_ttl`) are still only `Ok` values, and a call by name
+//! still answers with the operation's own `Result` as JSON.
 
 pub use lmms_core::*;
 
@@ -108,6 +119,39 @@ pub use lmms_macros::module;
 ///
 /// assert_eq!(add(2, 3).unwrap(), 5);
 /// assert_eq!(lmms::execute("math", "add", serde_json::json!({"a": 2, "b": 3})).unwrap(), 5);
+/// ```
+///
+/// A `Result<T, E>` is nested by default, `Result<Result<T, E>, lmms::Error>`; with
+/// `flatten = true` and `E: From<lmms::Error>` the wrapper returns `Result<T, E>`:
+///
+/// ```
+/// #[derive(Debug)]
+/// pub enum ParseError {
+///     Lmms(lmms::Error),
+///     NotANumber(String),
+/// }
+///
+/// impl From<lmms::Error> for ParseError {
+///     fn from(e: lmms::Error) -> Self {
+///         ParseError::Lmms(e)
+///     }
+/// }
+///
+/// #[lmms::operation(interface = "docs_text", op = "nested", dynamic = false)]
+/// pub fn nested(s: String) -> Result<u32, ParseError> {
+///     s.parse().map_err(|_| ParseError::NotANumber(s))
+/// }
+///
+/// #[lmms::operation(interface = "docs_text", op = "flat", flatten = true, dynamic = false)]
+/// pub fn flat(s: String) -> Result<u32, ParseError> {
+///     s.parse().map_err(|_| ParseError::NotANumber(s))
+/// }
+///
+/// let n: Result<Result<u32, ParseError>, lmms::Error> = nested("7".into());
+/// assert_eq!(n.unwrap().unwrap(), 7); // `n??` in a function returning `ParseError`
+/// let n: Result<u32, ParseError> = flat("7".into());
+/// assert_eq!(n.unwrap(), 7); // `n?`
+/// assert!(matches!(flat("x".into()), Err(ParseError::NotANumber(_))));
 /// ```
 pub use lmms_macros::operation;
 

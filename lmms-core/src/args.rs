@@ -179,7 +179,7 @@ impl Args {
 
     /// Takes parameter `name`. A missing parameter is an error unless its type accepts
     /// `null` (an `Option`).
-    pub fn take<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<T, Error> {
+    pub fn take<T: DynamicArgument>(&mut self, name: &'static str) -> Result<T, Error> {
         let meta = self.meta;
         match self.map.as_mut().and_then(|m| m.remove(name)) {
             Some(v) => serde_json::from_value(v).map_err(|e| Error::BadArgument {
@@ -197,9 +197,33 @@ impl Args {
     }
 }
 
+/// What an argument of a dynamic operation must be: it is read from the caller's JSON.
+/// Implemented for every `DeserializeOwned` type; the generated shim names it at the
+/// argument's type, so a type without serde is one error there, naming both fixes.
+#[diagnostic::on_unimplemented(
+    message = "operations are callable by name, so this argument must implement `serde::Deserialize`; derive it, or add `dynamic = false` to call the operation only through its typed wrapper",
+    label = "`{Self}` does not implement `serde::Deserialize`",
+    note = "`lmms::execute` reads each argument of the operation from JSON"
+)]
+pub trait DynamicArgument: DeserializeOwned {}
+// `do_not_recommend`: report `T: DynamicArgument` (the message above), not serde's bound.
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> DynamicArgument for T {}
+
+/// What the result of a dynamic operation must be: it is returned to the caller as JSON.
+/// Implemented for every `Serialize` type; named by the shim at the declared return type.
+#[diagnostic::on_unimplemented(
+    message = "operations are callable by name, so this result must implement `serde::Serialize`; derive it, or add `dynamic = false` to call the operation only through its typed wrapper",
+    label = "`{Self}` does not implement `serde::Serialize`",
+    note = "`lmms::execute` returns the operation's result as JSON"
+)]
+pub trait DynamicResult: Serialize {}
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> DynamicResult for T {}
+
 /// Serializes a result of a dynamic call.
 #[doc(hidden)]
-pub fn to_json<R: Serialize>(meta: &'static OpMeta, result: &R) -> Result<Value, Error> {
+pub fn to_json<R: DynamicResult>(meta: &'static OpMeta, result: &R) -> Result<Value, Error> {
     serde_json::to_value(result).map_err(|e| Error::BadResult {
         interface: meta.interface.into(),
         op: meta.op.into(),

@@ -63,7 +63,18 @@ use std::task::Waker;
 
 /// Implemented by `#[lmms::module]`; not meant to be implemented by hand.
 #[doc(hidden)]
-pub trait Module: Sized + Send + Sync + 'static {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an lmms module: add `#[lmms::module]` to its definition",
+    label = "not an lmms module"
+)]
+// rustc quotes the line of a failed bound: a state that is not `Send` or `Sync` is
+// reported at the `Module` impl with the comment on its line, which names the fix.
+pub trait Module:
+    Sized
+    + Send // a module's state is shared by all threads: use `Mutex`, `RwLock` or atomics, not `Rc`
+    + Sync // a module's state is shared by all threads: use `Mutex`, `RwLock` or atomics, not `RefCell`/`Cell`
+    + 'static
+{
     const NAME: &'static str;
     const POLICY: Policy;
     const FILE: &'static str;

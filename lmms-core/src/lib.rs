@@ -21,6 +21,7 @@ mod duration;
 mod env;
 mod error;
 mod fence;
+mod flatten;
 mod gateway;
 mod handle;
 mod heat;
@@ -30,6 +31,10 @@ mod local;
 mod lugs;
 pub mod memory;
 mod module;
+// Const items of generated code, which loom's non-`const` atomics cannot build (and the
+// loom models use no generated code).
+#[cfg(not(loom))]
+mod module_of;
 mod operation;
 mod preload;
 mod profile;
@@ -72,7 +77,7 @@ pub mod __private {
 
     /// Version 1 of the generated-code interface.
     pub mod v1 {
-        pub use crate::args::{to_json, Args};
+        pub use crate::args::{to_json, Args, DynamicArgument, DynamicResult};
         pub use crate::cache::{
             assert_cache_key, assert_cache_value, CacheKey, CacheKeyTuple, CacheOk, CacheValue,
             CachedResult, OpCache,
@@ -80,7 +85,10 @@ pub mod __private {
         pub use crate::call::{enter_async, enter_stateless, run, AsyncCall, StatelessCall};
         pub use crate::cell::Module;
         pub use crate::cell::ModuleCell;
+        pub use crate::flatten::{flatten, HoldsLmmsError};
         pub use crate::module::Builder;
+        #[cfg(not(loom))]
+        pub use crate::module_of::{module_cell, IsModule, ModuleOperation, OpState};
         pub use crate::operation::{
             BoxFuture, Dynamic, OpCommon, OpMeta, Operation, StatelessOperation,
         };

@@ -25,7 +25,9 @@ use std::pin::Pin;
     label = "`#[lmms::module]` builds this type with `lmms::Init::init`",
     note = "implement `lmms::Init` for `{Self}`, or declare the module `#[lmms::module(async_init)]` and implement `lmms::AsyncInit`"
 )]
-pub trait Init: Sized + Send + Sync + 'static {
+// No `Send + Sync` here: `#[lmms::module]` requires them of the state (the `Module` impl),
+// and a state type that lacks them is reported there, once, not again at this impl.
+pub trait Init: Sized + 'static {
     /// Builds the value; heavy work belongs here.
     fn init() -> Result<Self, InitError>;
 }
@@ -46,7 +48,8 @@ pub trait Init: Sized + Send + Sync + 'static {
     message = "module `{Self}` is declared `async_init` but has no `lmms::AsyncInit` implementation",
     note = "implement `lmms::AsyncInit` for `{Self}`, or drop `async_init` and implement `lmms::Init`"
 )]
-pub trait AsyncInit: Sized + Send + Sync + 'static {
+// No `Send + Sync`: see `Init`.
+pub trait AsyncInit: Sized + 'static {
     /// Builds the value.
     fn init() -> impl Future<Output = Result<Self, InitError>> + Send;
 }

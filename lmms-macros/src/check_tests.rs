@@ -347,3 +347,64 @@ fn module_names_are_ascii_also_by_default() {
     );
     assert!(out.contains("ASCII letters"), "{out}");
 }
+
+#[test]
+fn flatten_takes_the_parts_of_a_result() {
+    for ret in [
+        quote!(Result<u8, E>),
+        quote!(std::result::Result<u8, E>),
+        quote!(::core::result::Result<u8, E>),
+    ] {
+        let spec = operation::parse(
+            quote!(interface = "i", op = "o", flatten = true),
+            quote!(fn f() -> #ret { Ok(1) }),
+        )
+        .unwrap_or_else(|e| panic!("{ret}: {e}"));
+        let (t, e) = spec.flatten.expect("flattened");
+        assert_eq!(quote!(#t).to_string(), "u8");
+        assert_eq!(quote!(#e).to_string(), "E");
+    }
+    let spec = operation::parse(
+        quote!(interface = "i", op = "o", flatten = false),
+        quote!(
+            fn f() -> Result<u8, E> {
+                Ok(1)
+            }
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        spec.flatten.is_none(),
+        "`flatten = false` keeps the nested form"
+    );
+}
+
+#[test]
+fn flatten_refuses_what_is_not_a_result() {
+    for ret in [
+        quote!(-> u8),
+        quote!(-> io::Result<u8>),
+        quote!(-> my::Result<u8, E>),
+        quote!(-> Result<u8>),
+        quote!(),
+    ] {
+        let errs = op_errors(
+            quote!(interface = "i", op = "o", flatten = true),
+            quote!(fn f() #ret { todo!() }),
+        );
+        assert_eq!(errs.len(), 1, "{ret}: {errs:?}");
+        assert!(
+            errs[0].starts_with("`flatten = true` needs a return type `Result<T, E>`"),
+            "{errs:?}"
+        );
+    }
+    let errs = op_errors(
+        quote!(interface = "i", op = "o", flatten = "yes"),
+        quote!(
+            fn f() -> u8 {
+                1
+            }
+        ),
+    );
+    assert_eq!(errs, ["`flatten` takes `true` or `false`"]);
+}

@@ -14,6 +14,8 @@ mod attr;
 mod cache;
 mod duration;
 mod duration_grammar;
+mod dynamic;
+mod flatten;
 mod marker;
 mod module;
 mod operation;

@@ -108,7 +108,9 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
         #item
 
         const _: () = {
-            static CELL: #p::ModuleCell<#ident> = #p::ModuleCell::new();
+            // Through `module_cell`, which asks only `#ident: Module`: a state that is not
+            // `Send + Sync` is reported once, at the `Module` impl below.
+            static CELL: #p::ModuleCell<#ident> = #p::module_cell::<#ident>();
 
             #module_impl {
                 const NAME: &'static str = #name;

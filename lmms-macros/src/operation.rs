@@ -1,5 +1,5 @@
 //! `#[lmms::operation(interface = "...", op = "...", module = Type, cache_ttl = "300s",
-//! dynamic = false)]` on a free function.
+//! dynamic = false, flatten = true)]` on a free function.
 
 use crate::attr::{self, Errors};
 use crate::duration;
@@ -8,7 +8,14 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
-const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
+pub(crate) const KEYS: &[&str] = &[
+    "interface",
+    "op",
+    "module",
+    "cache_ttl",
+    "dynamic",
+    "flatten",
+];
 
 const SELF_MSG: &str = "an operation is a free function and cannot take `self`: move it out of the `impl` block (state comes in through `module = Type` and a `&Type` parameter)";
 
@@ -19,6 +26,8 @@ pub(crate) struct Spec {
     pub module: Option<Path>,
     pub cache_ttl_ms: Option<u64>,
     pub dynamic: bool,
+    /// `flatten = true`: the `T` and `E` of the declared `Result<T, E>`.
+    pub flatten: Option<(Type, Type)>,
     pub func: ItemFn,
     /// Parameters after the state parameter: name and type.
     pub params: Vec<(syn::Ident, Type)>,
@@ -57,6 +66,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
     };
     let (mut interface, mut op, mut module, mut cache_ttl_ms, mut dynamic) =
         (None, None, None, None, true);
+    let mut flatten_key = None;
     for a in &parsed {
         match a.key.to_string().as_str() {
             "interface" => {
@@ -78,6 +88,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                     }
                 }
             }
+            "flatten" => flatten_key = a.bool(&mut errors).filter(|b| b.value),
             _ => dynamic = a.bool(&mut errors).is_none_or(|b| b.value),
         }
     }
@@ -119,6 +130,8 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
             errors.spanned(t, "an operation cannot return `impl Trait`: name the type");
         }
     }
+
+    let flatten = flatten_key.and_then(|key| crate::flatten::parts(&key, &sig.output, &mut errors));
 
     let mut inputs = sig.inputs.iter();
     // With a `module` key (even one whose value was rejected above) the first parameter is
@@ -201,6 +214,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         module,
         cache_ttl_ms,
         dynamic,
+        flatten,
         func,
         params,
     })
@@ -230,10 +244,17 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let await_ = is_async.then(|| quote!(.await));
 
+    // With a module, the static names it only through a local tag (`__private::v1::OpState`
+    // on the lmms side): a `T` without `#[lmms::module]` fails there, once, at the `T` the
+    // user wrote, and the uses of the static below ask nothing more of `T`.
     let op_static = match &spec.module {
-        Some(m) => {
-            quote_spanned!(m.span()=> static __LMMS_OP: #p::Operation<#m> = #p::Operation::new(__LMMS_META);)
-        }
+        Some(m) => quote! {
+            enum __LmmsState {}
+            impl #p::OpState for __LmmsState {
+                type State = #m;
+            }
+            static __LMMS_OP: #p::ModuleOperation<__LmmsState> = #p::ModuleOperation::new(__LMMS_META);
+        },
         None => {
             quote!(static __LMMS_OP: #p::StatelessOperation = #p::StatelessOperation::new(__LMMS_META);)
         }
@@ -243,39 +264,15 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         Some(ms) => quote!(::core::option::Option::Some(#ms)),
         None => quote!(::core::option::Option::None),
     };
-    let (dynamic, dyn_fn) = if !spec.dynamic {
-        (quote!(#p::Dynamic::Off), quote!())
+    // The typed call the dynamic shim makes: with `flatten`, the nested form below, so a
+    // call by name still returns the operation's own `Result` as JSON (`{"Ok": ...}` or
+    // `{"Err": ...}`) and only the gateway's errors as an `lmms::Error`.
+    let typed = if spec.flatten.is_some() {
+        quote!(__lmms_nested)
     } else {
-        let takes = quote! {
-            let mut __lmms_args = #p::Args::new(&__LMMS_OP.common.meta, __lmms_json)?;
-            #(let #param_names: #param_types = __lmms_args.take(#param_strs)?;)*
-        };
-        if is_async {
-            (
-                quote!(#p::Dynamic::Async(__lmms_dyn)),
-                quote! {
-                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::BoxFuture<#p::Result<#p::Value, ::lmms::Error>> {
-                        #p::box_dyn(async move {
-                            #takes
-                            let __lmms_result = #name(#(#param_names),*).await?;
-                            #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
-                        })
-                    }
-                },
-            )
-        } else {
-            (
-                quote!(#p::Dynamic::Sync(__lmms_dyn)),
-                quote! {
-                    fn __lmms_dyn(__lmms_json: #p::Value) -> #p::Result<#p::Value, ::lmms::Error> {
-                        #takes
-                        let __lmms_result = #name(#(#param_names),*)?;
-                        #p::to_json(&__LMMS_OP.common.meta, &__lmms_result)
-                    }
-                },
-            )
-        }
+        quote!(#name)
     };
+    let (dynamic, dyn_fn) = crate::dynamic::shim(spec, &p, &typed);
     let meta_ident = format_ident!("__LMMS_META");
     let cache = spec
         .cache_ttl_ms
@@ -296,14 +293,14 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     };
     let call = match (&spec.module, is_async) {
         (Some(_), false) => quote! {
-            #p::run(&__LMMS_OP, move |__lmms_state| {
+            __LMMS_OP.run(move |__lmms_state| {
                 let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
                 #cache_store
                 __lmms_result
             })
         },
         (Some(_), true) => guarded(
-            quote!(#p::enter_async(&__LMMS_OP).await),
+            quote!(__LMMS_OP.enter_async().await),
             Some(quote!(&*__lmms_call,)),
         ),
         (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
@@ -317,12 +314,31 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     let blocking_with_module = spec.module.is_some() && !is_async;
     let inline = (blocking_with_module && !attrs.iter().any(|a| a.path().is_ident("inline")))
         .then(|| quote!(#[inline]));
+    // `flatten`: the call as it is without the key, nested, and its result flattened by
+    // `E::from` (the bound, spanned on the user's `E`, reports an `E` that cannot).
+    let (wrapper_ret, call) = match &spec.flatten {
+        None => (quote!(#p::Result<#ret, ::lmms::Error>), call),
+        Some((_, err)) => {
+            let inline_nested = (!is_async).then(|| quote!(#[inline(always)]));
+            let flatten = quote_spanned!(err.span()=> #p::flatten::<_, #err>);
+            let call = quote! {
+                #inline_nested
+                #asyncness fn __lmms_nested(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
+                    #cache_lookup
+                    #call
+                }
+                #flatten(__lmms_nested(#(#param_names),*) #await_)
+            };
+            (ret.clone(), call)
+        }
+    };
+    let cache_lookup = spec.flatten.is_none().then_some(cache_lookup);
     let unique = crate::marker::unique_marker(spec);
     quote! {
         #unique
         #(#attrs)*
         #inline
-        #vis #asyncness fn #name(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
+        #vis #asyncness fn #name(#(#param_names: #param_types),*) -> #wrapper_ret {
             #body_fn
 
             const #meta_ident: #p::OpMeta = #p::OpMeta {

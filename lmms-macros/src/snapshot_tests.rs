@@ -165,3 +165,39 @@ fn module_with_name_policy_and_async_init() {
         },
     );
 }
+
+/// `flatten = true` on a cached operation with a module: the call as without the key,
+/// nested (`__lmms_nested`, which the dynamic shim calls, so a call by name answers as
+/// before), and flattened by `E::from` through `flatten`, spanned on the user's `E`.
+#[test]
+fn flattened_cached_operation() {
+    operation(
+        "flattened_cached_operation",
+        quote!(
+            interface = "geo",
+            op = "lookup",
+            module = Geo,
+            cache_ttl = "5m",
+            flatten = true
+        ),
+        quote! {
+            pub fn lookup(g: &Geo, city: String) -> Result<Place, GeoError> {
+                g.find(&city)
+            }
+        },
+    );
+}
+
+/// `flatten = true` on an async stateless operation returning `std::result::Result`.
+#[test]
+fn flattened_async_stateless_operation() {
+    operation(
+        "flattened_async_stateless_operation",
+        quote!(interface = "rates", op = "convert", flatten = true),
+        quote! {
+            pub async fn convert(from: String, to: String) -> std::result::Result<f64, RateError> {
+                fetch_rate(&from, &to).await
+            }
+        },
+    );
+}

@@ -33,9 +33,18 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     };
     // As in `operation::parse`: with a `module` key, even one whose value was rejected, the
     // first parameter is the state and callers do not pass it.
-    let takes_state = attr::parse(args, keys, &mut Errors::default())
+    let parsed = attr::parse(args, keys, &mut Errors::default());
+    let takes_state = parsed.iter().any(|a| a.key == "module");
+    // `flatten = true` on a `Result<T, E>`: callers get `Result<T, E>` itself.
+    let flattened = parsed
         .iter()
-        .any(|a| a.key == "module");
+        .any(|a| a.key == "flatten" && a.bool(&mut Errors::default()).is_some_and(|b| b.value))
+        && matches!(&sig.output, ReturnType::Type(_, t) if crate::flatten::result_parts(t).is_some());
+    let wrapper_ret = if flattened {
+        ret.clone()
+    } else {
+        quote!(::core::result::Result<#ret, ::lmms::Error>)
+    };
     let mut inputs: Vec<&FnArg> = sig.inputs.iter().collect();
     if takes_state && matches!(inputs.first(), Some(FnArg::Typed(_))) {
         inputs.remove(0);
@@ -65,7 +74,7 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     // parameters), and so is an `extern` ABI, as in the real expansion.
     quote! {
         #(#attrs)*
-        #vis #asyncness #safety fn #name #generics(#(#params),*) -> ::core::result::Result<#ret, ::lmms::Error> #where_clause {
+        #vis #asyncness #safety fn #name #generics(#(#params),*) -> #wrapper_ret #where_clause {
             #body
             #(let _ = #used;)*
             // Never runs: the `compile_error!` beside this function fails the build.
@@ -103,7 +112,7 @@ mod tests {
     use quote::quote;
     use syn::{Item, ItemFn};
 
-    const KEYS: &[&str] = &["interface", "op", "module", "cache_ttl", "dynamic"];
+    use crate::operation::KEYS;
 
     /// The stand-in's function item, parsed back.
     fn stand_in(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> ItemFn {
@@ -164,6 +173,36 @@ mod tests {
         assert_eq!(
             sig(&f),
             quote!(fn f(x: u8) -> ::core::result::Result<(), ::lmms::Error>).to_string()
+        );
+    }
+
+    /// With `flatten = true` on a `Result<T, E>`, callers get `Result<T, E>` (as they will
+    /// once the other mistake is fixed); on another return type, the nested form.
+    #[test]
+    fn a_flattened_result_keeps_its_declared_type() {
+        let f = stand_in(
+            quote!(interface = "w", op = "f", flatten = true, colour = "red"),
+            quote!(
+                fn f(x: u8) -> Result<u8, AppError> {
+                    Ok(x)
+                }
+            ),
+        );
+        assert_eq!(
+            sig(&f),
+            quote!(fn f(x: u8) -> Result<u8, AppError>).to_string()
+        );
+        let f = stand_in(
+            quote!(interface = "w", op = "f", flatten = true),
+            quote!(
+                fn f(x: u8) -> u8 {
+                    x
+                }
+            ),
+        );
+        assert_eq!(
+            sig(&f),
+            quote!(fn f(x: u8) -> ::core::result::Result<u8, ::lmms::Error>).to_string()
         );
     }
 
