@@ -184,10 +184,12 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 module: name.to_string(),
                 cause,
             }),
-            Err(panic) => Err(init_failed(
-                name,
-                &format!("init panicked: {}", panic_message(&*panic)),
-            )),
+            Err(panic) => {
+                let why = format!("init panicked: {}", panic_message(&*panic));
+                // Before the state is settled: the payload's own `Drop` may panic.
+                crate::contain::discard(panic);
+                Err(init_failed(name, &why))
+            }
         };
         self.settle(|st| {
             st.phase = Phase::Idle;
@@ -200,7 +202,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         });
         // After the state is settled, and contained: a subscriber may panic or call back.
         if result.is_ok() {
-            let _ = catch_unwind(|| crate::trace::loaded(name, bytes));
+            let _ = crate::contain::contain(|| crate::trace::loaded(name, bytes));
         }
         result.map(|()| Ticket { cell: self })
     }

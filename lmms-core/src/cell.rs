@@ -360,8 +360,9 @@ impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
             // module's docs no call holds it and none can load it again. The pointer was
             // replaced by null above, so it is dropped exactly once.
             let boxed = unsafe { Box::from_raw(value) };
-            // A panicking `Drop` must not leave the cell DROPPING: contain it.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(boxed)));
+            // A panicking `Drop` must not leave the cell DROPPING: contain it, and its
+            // payload's own `Drop` too (`contain::discard`).
+            let _ = crate::contain::contain(move || drop(boxed));
         });
         self.cell.dropped();
         Reclaimed { bytes }

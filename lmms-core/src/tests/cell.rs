@@ -275,3 +275,66 @@ fn a_waker_panicking_on_wake_leaves_no_waiter_asleep_and_no_ticket_out() {
         "a ticket stayed out: the value can never be unloaded"
     );
 }
+
+/// A panic payload whose own `Drop` panics.
+struct Bomb;
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the panic payload's own drop panics");
+    }
+}
+
+#[test]
+fn a_drop_panicking_with_a_payload_whose_drop_panics_still_ends_the_unload() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct Volatile;
+    impl Drop for Volatile {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, SeqCst);
+            std::panic::panic_any(Bomb);
+        }
+    }
+    fn volatile() -> Result<Volatile, InitError> {
+        Ok(Volatile)
+    }
+    static CELL: ModuleCell<Volatile> = ModuleCell::new();
+    CELL.index.store(108, SeqCst);
+    drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap());
+    let unloaded = catch_unwind(AssertUnwindSafe(|| CELL.unload().map(|r| r.is_some())));
+    assert!(
+        matches!(unloaded, Ok(Ok(true))),
+        "the drop's panics escaped the unload"
+    );
+    assert_eq!(DROPS.load(SeqCst), 1);
+    // The cell left its dropping phase: this thread and another build it again.
+    drop(CELL.acquire("volatile", &Builder::Sync(volatile)).expect("builds again"));
+    assert!(CELL.unload().unwrap().is_some());
+    thread::spawn(|| drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap()))
+        .join()
+        .unwrap();
+    assert_eq!(CELL.builds.load(SeqCst), 3);
+}
+
+#[test]
+fn an_init_panicking_with_a_payload_whose_drop_panics_leaves_the_cell_buildable() {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    struct Fragile;
+    fn fragile() -> Result<Fragile, InitError> {
+        if CALLS.fetch_add(1, SeqCst) == 0 {
+            std::panic::panic_any(Bomb);
+        }
+        Ok(Fragile)
+    }
+    static CELL: ModuleCell<Fragile> = ModuleCell::new();
+    CELL.index.store(109, SeqCst);
+    let first = catch_unwind(AssertUnwindSafe(|| {
+        CELL.acquire("fragile", &Builder::Sync(fragile))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }));
+    let Ok(Err(err)) = first else {
+        panic!("the payload's panic escaped the build");
+    };
+    assert!(err.contains("init panicked") && err.contains("fragile"), "{err}");
+    drop(CELL.acquire("fragile", &Builder::Sync(fragile)).expect("builds again"));
+}
