@@ -5,7 +5,7 @@
 //! and turning a panic into an error. The state machine and the tickets are the parent
 //! module's, shared with blocking builds.
 
-use super::{InInit, Next, Ticket};
+use super::{InInit, Next, Ticket, Waiting};
 use crate::cell::{BuildState, ModuleCell, ModuleGuard, Phase};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
@@ -48,13 +48,13 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             match next {
                 Next::Resident(ticket) => return Ok(ticket),
                 Next::Build(attempt) => break attempt,
-                Next::WaitBuild(attempt) => {
-                    if let Some(result) = Wait::new(self, Some(attempt)).await {
+                Next::WaitBuild(attempt, waits) => {
+                    if let Some(result) = Wait::new(self, Some(attempt), Some(waits)).await {
                         return result;
                     }
                 }
                 Next::WaitDrop => {
-                    Wait::new(self, None).await;
+                    Wait::new(self, None, None).await;
                 }
             }
         };
@@ -67,11 +67,11 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         let t0 = BuildStart::now();
         let (result, bytes) = match builder {
             Builder::Sync(build) => memory::attribute_to(|| {
-                let _busy = InInit::enter(self);
+                let _busy = InInit::enter(self, name);
                 catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
             }),
             Builder::Async(build) => {
-                let (r, bytes) = CatchUnwind(self, memory::Attributed::new(build())).await;
+                let (r, bytes) = CatchUnwind(self, name, memory::Attributed::new(build())).await;
                 (r.map(|r| r.map(Box::new)), bytes)
             }
         };
@@ -92,15 +92,18 @@ struct Wait<T: Send + Sync + 'static> {
     done: bool,
     /// This waiter's key in the cell's wakers, once it has registered one.
     key: Option<u64>,
+    /// The waits recorded for cycle detection (a build's waiter inside an init).
+    _waits: Option<Waiting>,
 }
 
 impl<T: Send + Sync + 'static> Wait<T> {
-    fn new(cell: &'static ModuleCell<T>, build: Option<u64>) -> Self {
+    fn new(cell: &'static ModuleCell<T>, build: Option<u64>, waits: Option<Waiting>) -> Self {
         Wait {
             cell,
             build,
             done: false,
             key: None,
+            _waits: waits,
         }
     }
 
@@ -203,7 +206,11 @@ impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
 
 /// Polls an async init with the cell marked "in init" on this thread, turning a panic into
 /// an error value (and reporting attributed bytes).
-struct CatchUnwind<T: Send + Sync + 'static, F>(&'static ModuleCell<T>, memory::Attributed<F>);
+struct CatchUnwind<T: Send + Sync + 'static, F>(
+    &'static ModuleCell<T>,
+    &'static str,
+    memory::Attributed<F>,
+);
 
 impl<T, F> Future for CatchUnwind<T, F>
 where
@@ -212,9 +219,9 @@ where
 {
     type Output = (std::thread::Result<Result<T, InitError>>, Option<u64>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let cell = self.0;
-        let inner = &mut self.1;
-        let _busy = InInit::enter(cell);
+        let (cell, name) = (self.0, self.1);
+        let inner = &mut self.2;
+        let _busy = InInit::enter(cell, name);
         match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready((r, bytes))) => Poll::Ready((Ok(r), bytes)),
