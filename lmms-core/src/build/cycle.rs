@@ -23,6 +23,7 @@
 //! (a spawned task, a channel), which is not "inside the init" where it runs, and a ring
 //! through a module's `Drop` (a drop waited for by an init).
 
+#[cfg(not(loom))]
 use super::init_failed;
 use crate::cell::ModuleCell;
 use crate::error::Error;
@@ -46,6 +47,7 @@ struct WaitFor {
 #[cfg(not(loom))]
 static WAITS: std::sync::Mutex<Vec<WaitFor>> = std::sync::Mutex::new(Vec::new());
 
+#[cfg(not(loom))]
 fn key<T>(cell: &ModuleCell<T>) -> usize {
     cell as *const ModuleCell<T> as usize
 }
