@@ -71,7 +71,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Calls each of `gets` on its own thread, all at once; every call must succeed.
 fn on_threads(gets: &'static [fn() -> Result<u8, lmms::Error>]) {
-    let threads: Vec<_> = gets.iter().map(|g| std::thread::spawn(g)).collect();
+    let threads: Vec<_> = gets.iter().map(std::thread::spawn).collect();
     for t in threads {
         assert_eq!(t.join().unwrap().unwrap(), 1);
     }

@@ -42,7 +42,13 @@ macro_rules! pending_module {
     };
 }
 
-pending_module!(Repolled, "wakers_repolled", repolled_get, R_STARTED, R_RELEASE);
+pending_module!(
+    Repolled,
+    "wakers_repolled",
+    repolled_get,
+    R_STARTED,
+    R_RELEASE
+);
 pending_module!(Tasked, "wakers_tasked", tasked_get, T_STARTED, T_RELEASE);
 
 /// Tests share the live heap: one at a time.

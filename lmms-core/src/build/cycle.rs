@@ -92,9 +92,7 @@ pub(crate) struct Waiting {
 pub(super) fn wait_for<T>(_cell: &ModuleCell<T>, _name: &'static str) -> Result<Waiting, Error> {
     #[cfg(not(loom))]
     {
-        let ours = IN_INIT
-            .try_with(|v| v.borrow().clone())
-            .unwrap_or_default();
+        let ours = IN_INIT.try_with(|v| v.borrow().clone()).unwrap_or_default();
         if ours.is_empty() {
             return Ok(Waiting { edges: Vec::new() });
         }

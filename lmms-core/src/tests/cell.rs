@@ -260,7 +260,11 @@ fn a_waker_panicking_on_wake_leaves_no_waiter_asleep_and_no_ticket_out() {
     let Ok(Poll::Ready(Ok(guard))) = built else {
         panic!("the waker's panic escaped the builder");
     };
-    assert_eq!(counter.0.load(SeqCst), 1, "the waiter after it was not woken");
+    assert_eq!(
+        counter.0.load(SeqCst),
+        1,
+        "the waiter after it was not woken"
+    );
     drop(guard);
     for waiter in [first, second] {
         let mut waiter = waiter;
@@ -307,7 +311,10 @@ fn a_drop_panicking_with_a_payload_whose_drop_panics_still_ends_the_unload() {
     );
     assert_eq!(DROPS.load(SeqCst), 1);
     // The cell left its dropping phase: this thread and another build it again.
-    drop(CELL.acquire("volatile", &Builder::Sync(volatile)).expect("builds again"));
+    drop(
+        CELL.acquire("volatile", &Builder::Sync(volatile))
+            .expect("builds again"),
+    );
     assert!(CELL.unload().unwrap().is_some());
     thread::spawn(|| drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap()))
         .join()
@@ -335,6 +342,12 @@ fn an_init_panicking_with_a_payload_whose_drop_panics_leaves_the_cell_buildable(
     let Ok(Err(err)) = first else {
         panic!("the payload's panic escaped the build");
     };
-    assert!(err.contains("init panicked") && err.contains("fragile"), "{err}");
-    drop(CELL.acquire("fragile", &Builder::Sync(fragile)).expect("builds again"));
+    assert!(
+        err.contains("init panicked") && err.contains("fragile"),
+        "{err}"
+    );
+    drop(
+        CELL.acquire("fragile", &Builder::Sync(fragile))
+            .expect("builds again"),
+    );
 }
