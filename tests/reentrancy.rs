@@ -9,15 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Runs `f` on a thread; fails if it does not finish within 20 s (a deadlock).
-fn watchdog<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .unwrap_or_else(|_| panic!("{what}: no answer in 20 s (deadlock)"))
-}
+#[path = "common/watchdog.rs"]
+mod watchdog;
+use watchdog::watchdog;
 
 /// What the `Drop` of `Reentrant` saw, call by call.
 static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());

@@ -9,7 +9,9 @@
 //!   becomes an error; an async builder that is cancelled ends its attempt and its waiters
 //!   retry.
 //! * An operation of a module called from that module's own `init` (sync or async), or from
-//!   its `Drop`, gets an error at once — never a deadlock, never a second instance.
+//!   its `Drop`, gets an error at once — never a deadlock, never a second instance. So does
+//!   an init's call that would wait, through inits on other threads or tasks, for itself
+//!   (`build/cycle.rs`).
 //! * A blocking call of a module whose `init` is async gets [`Error::AsyncInitRequired`]
 //!   unless the value is resident, even while an async build runs: a blocking wait there
 //!   would stall an executor thread, or deadlock a current-thread runtime.
@@ -19,6 +21,7 @@
 //! they await) are in `build/async_build.rs`.
 
 mod async_build;
+mod cycle;
 
 use crate::cell::{BuildState, Hold, ModuleCell, Phase};
 use crate::cost::BuildStart;
@@ -26,6 +29,7 @@ use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
 use crate::sync::{current_thread, lock, MutexGuard};
+use cycle::{in_init, InInit, Waiting};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
@@ -45,7 +49,8 @@ impl<T: Send + Sync + 'static> Drop for Ticket<T> {
 enum Next<T: Send + Sync + 'static> {
     Resident(Ticket<T>),
     Build(u64),
-    WaitBuild(u64),
+    /// Wait for build `attempt`; the waits it records for cycle detection end with it.
+    WaitBuild(u64, Waiting),
     WaitDrop,
 }
 
@@ -96,8 +101,9 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 module: name.to_string(),
             }),
             Phase::Building => {
+                let waits = cycle::wait_for(self, name)?;
                 st.waiting += 1;
-                Ok(Next::WaitBuild(st.attempt))
+                Ok(Next::WaitBuild(st.attempt, waits))
             }
             Phase::Dropping(_) => Ok(Next::WaitDrop),
             Phase::Idle => {
@@ -121,7 +127,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             match self.next(&mut st, name, async_init)? {
                 Next::Resident(ticket) => return Ok(ticket),
                 Next::Build(attempt) => break attempt,
-                Next::WaitBuild(attempt) => {
+                Next::WaitBuild(attempt, _waits) => {
                     while st.phase != Phase::Idle && st.attempt == attempt {
                         st = wait(&self.changed, st);
                     }
@@ -142,7 +148,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         };
         let t0 = BuildStart::now();
         let (outcome, bytes) = memory::attribute_to(|| {
-            let _busy = InInit::enter(self);
+            let _busy = InInit::enter(self, name);
             catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
         });
         self.finish_build(name, attempt, outcome, bytes, t0)
@@ -184,10 +190,12 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 module: name.to_string(),
                 cause,
             }),
-            Err(panic) => Err(init_failed(
-                name,
-                &format!("init panicked: {}", panic_message(&*panic)),
-            )),
+            Err(panic) => {
+                let why = format!("init panicked: {}", panic_message(&*panic));
+                // Before the state is settled: the payload's own `Drop` may panic.
+                crate::contain::discard(panic);
+                Err(init_failed(name, &why))
+            }
         };
         self.settle(|st| {
             st.phase = Phase::Idle;
@@ -200,7 +208,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         });
         // After the state is settled, and contained: a subscriber may panic or call back.
         if result.is_ok() {
-            let _ = catch_unwind(|| crate::trace::loaded(name, bytes));
+            let _ = crate::contain::contain(|| crate::trace::loaded(name, bytes));
         }
         result.map(|()| Ticket { cell: self })
     }
@@ -208,40 +216,6 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 
 fn wait<'a, S>(cv: &crate::sync::Condvar, g: MutexGuard<'a, S>) -> MutexGuard<'a, S> {
     cv.wait(g).unwrap_or_else(|p| p.into_inner())
-}
-
-#[cfg(not(loom))]
-thread_local! {
-    /// Cells whose `init` is running on this thread right now (a sync init, or a poll of an
-    /// async one): an operation of one of them called from inside is a cyclic init.
-    static IN_INIT: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Marks a cell "in init" on this thread while alive.
-struct InInit;
-
-impl InInit {
-    fn enter<T>(_cell: &ModuleCell<T>) -> InInit {
-        #[cfg(not(loom))]
-        let _ = IN_INIT.try_with(|v| v.borrow_mut().push(_cell as *const _ as usize));
-        InInit
-    }
-}
-
-impl Drop for InInit {
-    fn drop(&mut self) {
-        #[cfg(not(loom))]
-        let _ = IN_INIT.try_with(|v| v.borrow_mut().pop());
-    }
-}
-
-fn in_init<T>(_cell: &ModuleCell<T>) -> bool {
-    #[cfg(loom)]
-    return false;
-    #[cfg(not(loom))]
-    IN_INIT
-        .try_with(|v| v.borrow().contains(&(_cell as *const _ as usize)))
-        .unwrap_or(false)
 }
 
 fn init_failed(module: &str, why: &str) -> Error {

@@ -57,7 +57,7 @@ use crate::module::{Builder, Policy, Protection};
 use crate::sync::{
     fence, lock, maybe_const, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex,
 };
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
 
@@ -94,8 +94,12 @@ pub(crate) struct BuildState {
     pub waiting: usize,
     /// Tickets out: callers whose build is published and that have not taken their hold.
     pub tickets: usize,
-    /// Async waiters of the running build or drop.
-    pub wakers: Vec<Waker>,
+    /// Async waiters of the running build or drop: one waker per waiter, under the key
+    /// the waiter keeps (a re-poll replaces it, a cancelled waiter removes it), so wakers
+    /// never pile up however often a pending waiter is polled or dropped.
+    pub wakers: BTreeMap<u64, Waker>,
+    /// The key of the next async waiter to register.
+    pub next_waiter: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -159,7 +163,8 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 outcome: None,
                 waiting: 0,
                 tickets: 0,
-                wakers: Vec::new(),
+                wakers: BTreeMap::new(),
+                next_waiter: 0,
             }),
             changed: Condvar::new(),
             index: AtomicU32::new(u32::MAX),
@@ -317,14 +322,16 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     }
 
     /// Changes the state with `f`, then wakes every waiter, blocking and async, after the
-    /// lock is released: the one way a build or a drop ends.
+    /// lock is released: the one way a build or a drop ends. A waker that panics is
+    /// contained: the others are still woken and the caller (a builder about to return its
+    /// ticket, a drop ending) goes on.
     pub(crate) fn settle(&self, f: impl FnOnce(&mut BuildState)) {
         let mut st = lock(&self.state);
         f(&mut st);
         let wakers = std::mem::take(&mut st.wakers);
         drop(st);
         self.changed.notify_all();
-        wakers.into_iter().for_each(Waker::wake);
+        crate::contain::wake_all(wakers.into_values());
     }
 }
 
@@ -364,8 +371,9 @@ impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
             // module's docs no call holds it and none can load it again. The pointer was
             // replaced by null above, so it is dropped exactly once.
             let boxed = unsafe { Box::from_raw(value) };
-            // A panicking `Drop` must not leave the cell DROPPING: contain it.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+            // A panicking `Drop` must not leave the cell DROPPING: contain it, and its
+            // payload's own `Drop` too (`contain::discard`).
+            let _ = crate::contain::contain(move || drop(boxed));
         });
         self.cell.dropped();
         Reclaimed { bytes }

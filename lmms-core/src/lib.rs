@@ -16,6 +16,7 @@ mod call;
 mod cell;
 mod clock;
 mod config;
+mod contain;
 pub mod cost;
 mod duration;
 mod env;

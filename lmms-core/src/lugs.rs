@@ -111,7 +111,7 @@ impl Gateway {
                 .memory_reclaimed_bytes
                 .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(b)));
         }
-        let _ = std::panic::catch_unwind(|| crate::trace::unloaded(name, r.bytes));
+        let _ = crate::contain::contain(|| crate::trace::unloaded(name, r.bytes));
         r.bytes
     }
 

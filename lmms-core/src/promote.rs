@@ -73,7 +73,7 @@ impl Gateway {
     /// The `tracing` events of a refresh, sent with no runtime lock held (a subscriber may
     /// call back into the gateway) and contained (a subscriber may panic).
     pub(crate) fn emit_heat_events(&self, report: &SweepReport) {
-        let _ = std::panic::catch_unwind(|| {
+        let _ = crate::contain::contain(|| {
             for op in &report.promoted {
                 crate::trace::promoted(op);
             }

@@ -5,8 +5,8 @@
 //! and turning a panic into an error. The state machine and the tickets are the parent
 //! module's, shared with blocking builds.
 
-use super::{InInit, Next, Ticket};
-use crate::cell::{ModuleCell, ModuleGuard, Phase};
+use super::{InInit, Next, Ticket, Waiting};
+use crate::cell::{BuildState, ModuleCell, ModuleGuard, Phase};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
@@ -48,23 +48,13 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             match next {
                 Next::Resident(ticket) => return Ok(ticket),
                 Next::Build(attempt) => break attempt,
-                Next::WaitBuild(attempt) => {
-                    let wait = Wait {
-                        cell: self,
-                        build: Some(attempt),
-                        done: false,
-                    };
-                    if let Some(result) = wait.await {
+                Next::WaitBuild(attempt, waits) => {
+                    if let Some(result) = Wait::new(self, Some(attempt), Some(waits)).await {
                         return result;
                     }
                 }
                 Next::WaitDrop => {
-                    let wait = Wait {
-                        cell: self,
-                        build: None,
-                        done: false,
-                    };
-                    wait.await;
+                    Wait::new(self, None, None).await;
                 }
             }
         };
@@ -77,11 +67,11 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         let t0 = BuildStart::now();
         let (result, bytes) = match builder {
             Builder::Sync(build) => memory::attribute_to(|| {
-                let _busy = InInit::enter(self);
+                let _busy = InInit::enter(self, name);
                 catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
             }),
             Builder::Async(build) => {
-                let (r, bytes) = CatchUnwind(self, memory::Attributed::new(build())).await;
+                let (r, bytes) = CatchUnwind(self, name, memory::Attributed::new(build())).await;
                 (r.map(|r| r.map(Box::new)), bytes)
             }
         };
@@ -91,43 +81,107 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 }
 
 /// An async wait for the running build `build` (its outcome), or for a drop to end.
+///
+/// It keeps one waker in the cell, under its own key: a poll that finds it there with a
+/// waker that [`Waker::will_wake`] the same task stores nothing; another waker replaces it;
+/// dropping the wait removes it. Wakers are cloned and dropped with the state unlocked
+/// (they are user code).
 struct Wait<T: Send + Sync + 'static> {
     cell: &'static ModuleCell<T>,
     build: Option<u64>,
     done: bool,
+    /// This waiter's key in the cell's wakers, once it has registered one.
+    key: Option<u64>,
+    /// The waits recorded for cycle detection (a build's waiter inside an init).
+    _waits: Option<Waiting>,
+}
+
+impl<T: Send + Sync + 'static> Wait<T> {
+    fn new(cell: &'static ModuleCell<T>, build: Option<u64>, waits: Option<Waiting>) -> Self {
+        Wait {
+            cell,
+            build,
+            done: false,
+            key: None,
+            _waits: waits,
+        }
+    }
+
+    fn pending(&self, st: &BuildState) -> bool {
+        match self.build {
+            Some(attempt) => st.phase != Phase::Idle && st.attempt == attempt,
+            None => matches!(st.phase, Phase::Dropping(_)),
+        }
+    }
+
+    fn ready(&mut self, st: &BuildState) -> Poll<Option<Result<Ticket<T>, Error>>> {
+        self.done = true;
+        Poll::Ready(self.build.and_then(|a| self.cell.outcome_of(st, a)))
+    }
 }
 
 impl<T: Send + Sync + 'static> Future for Wait<T> {
     type Output = Option<Result<Ticket<T>, Error>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let mut st = lock(&this.cell.state);
-        let pending = match this.build {
-            Some(attempt) => st.phase != Phase::Idle && st.attempt == attempt,
-            None => matches!(st.phase, Phase::Dropping(_)),
-        };
-        if pending {
-            st.wakers.push(cx.waker().clone());
+        let st = lock(&this.cell.state);
+        if !this.pending(&st) {
+            return this.ready(&st);
+        }
+        let stored = this.key.and_then(|k| st.wakers.get(&k));
+        if stored.is_some_and(|w| w.will_wake(cx.waker())) {
             return Poll::Pending;
         }
-        this.done = true;
-        Poll::Ready(this.build.and_then(|a| this.cell.outcome_of(&st, a)))
+        drop(st);
+        let waker = cx.waker().clone();
+        let mut st = lock(&this.cell.state);
+        if !this.pending(&st) {
+            let ready = this.ready(&st);
+            drop(st);
+            crate::contain::drop_waker(Some(waker));
+            return ready;
+        }
+        let key = match this.key {
+            Some(key) => key,
+            None => {
+                let Some(next) = st.next_waiter.checked_add(1) else {
+                    // Keys run out after 2^64 waiters: poll again rather than wrap.
+                    drop(st);
+                    waker.wake();
+                    return Poll::Pending;
+                };
+                let key = st.next_waiter;
+                st.next_waiter = next;
+                this.key = Some(key);
+                key
+            }
+        };
+        let replaced = st.wakers.insert(key, waker);
+        drop(st);
+        crate::contain::drop_waker(replaced);
+        Poll::Pending
     }
 }
 
 impl<T: Send + Sync + 'static> Drop for Wait<T> {
-    /// A waiter cancelled before it saw the outcome gives back what the builder counted
-    /// for it: its place among the waiters, or its ticket.
+    /// Removes this waiter's waker; a waiter cancelled before it saw the outcome also gives
+    /// back what the builder counted for it: its place among the waiters, or its ticket.
     fn drop(&mut self) {
-        let (Some(attempt), false) = (self.build, self.done) else {
+        let unseen = self.build.filter(|_| !self.done);
+        if self.key.is_none() && unseen.is_none() {
             return;
-        };
-        let mut st = lock(&self.cell.state);
-        if st.phase != Phase::Idle && st.attempt == attempt {
-            st.waiting -= 1;
-        } else if matches!(&st.outcome, Some((a, Ok(()))) if *a == attempt) {
-            st.tickets -= 1;
         }
+        let mut st = lock(&self.cell.state);
+        let waker = self.key.and_then(|k| st.wakers.remove(&k));
+        if let Some(attempt) = unseen {
+            if st.phase != Phase::Idle && st.attempt == attempt {
+                st.waiting -= 1;
+            } else if matches!(&st.outcome, Some((a, Ok(()))) if *a == attempt) {
+                st.tickets -= 1;
+            }
+        }
+        drop(st);
+        crate::contain::drop_waker(waker);
     }
 }
 
@@ -152,7 +206,11 @@ impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
 
 /// Polls an async init with the cell marked "in init" on this thread, turning a panic into
 /// an error value (and reporting attributed bytes).
-struct CatchUnwind<T: Send + Sync + 'static, F>(&'static ModuleCell<T>, memory::Attributed<F>);
+struct CatchUnwind<T: Send + Sync + 'static, F>(
+    &'static ModuleCell<T>,
+    &'static str,
+    memory::Attributed<F>,
+);
 
 impl<T, F> Future for CatchUnwind<T, F>
 where
@@ -161,9 +219,9 @@ where
 {
     type Output = (std::thread::Result<Result<T, InitError>>, Option<u64>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let cell = self.0;
-        let inner = &mut self.1;
-        let _busy = InInit::enter(cell);
+        let (cell, name) = (self.0, self.1);
+        let inner = &mut self.2;
+        let _busy = InInit::enter(cell, name);
         match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready((r, bytes))) => Poll::Ready((Ok(r), bytes)),

@@ -1,8 +1,12 @@
 use crate::cell::ModuleCell;
 use crate::error::InitError;
 use crate::module::{Builder, Protection};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
 /// Thread counts: smaller under miri, which is slow.
@@ -207,4 +211,143 @@ fn calls_racing_unloads_never_see_two_instances_or_a_dropped_value() {
     assert_eq!(BUILDS.load(SeqCst), builds);
     assert_eq!(builds - drops, usize::from(CELL.is_resident()));
     assert_eq!(LIVE.load(SeqCst), usize::from(CELL.is_resident()));
+}
+
+/// Counts its wakes.
+struct CountWakes(AtomicUsize);
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+struct PanicOnWake;
+impl Wake for PanicOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics on wake");
+    }
+}
+
+fn poll<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn a_waker_panicking_on_wake_leaves_no_waiter_asleep_and_no_ticket_out() {
+    static OPEN: AtomicBool = AtomicBool::new(false);
+    struct Slow;
+    fn slow() -> Pin<Box<dyn Future<Output = Result<Slow, InitError>> + Send>> {
+        Box::pin(std::future::poll_fn(|_| match OPEN.load(SeqCst) {
+            true => Poll::Ready(Ok(Slow)),
+            false => Poll::Pending,
+        }))
+    }
+    static CELL: ModuleCell<Slow> = ModuleCell::new();
+    CELL.index.store(107, SeqCst);
+    let builder = Builder::Async(slow);
+    let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let counting = Waker::from(counter.clone());
+    let panicking = Waker::from(Arc::new(PanicOnWake));
+    let mut build = Box::pin(CELL.acquire_async("slow", &builder));
+    let mut first = Box::pin(CELL.acquire_async("slow", &builder));
+    let mut second = Box::pin(CELL.acquire_async("slow", &builder));
+    assert!(poll(build.as_mut(), &counting).is_pending());
+    assert!(poll(first.as_mut(), &panicking).is_pending());
+    assert!(poll(second.as_mut(), &counting).is_pending());
+    OPEN.store(true, SeqCst);
+    // Publishing wakes `first` (panics), then `second`.
+    let built = catch_unwind(AssertUnwindSafe(|| poll(build.as_mut(), &counting)));
+    let Ok(Poll::Ready(Ok(guard))) = built else {
+        panic!("the waker's panic escaped the builder");
+    };
+    assert_eq!(
+        counter.0.load(SeqCst),
+        1,
+        "the waiter after it was not woken"
+    );
+    drop(guard);
+    for waiter in [first, second] {
+        let mut waiter = waiter;
+        let Poll::Ready(Ok(guard)) = poll(waiter.as_mut(), &counting) else {
+            panic!("a woken waiter was not served by the build");
+        };
+        drop(guard);
+    }
+    drop(build);
+    assert!(
+        CELL.unload().unwrap().is_some(),
+        "a ticket stayed out: the value can never be unloaded"
+    );
+}
+
+/// A panic payload whose own `Drop` panics.
+struct Bomb;
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the panic payload's own drop panics");
+    }
+}
+
+#[test]
+fn a_drop_panicking_with_a_payload_whose_drop_panics_still_ends_the_unload() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct Volatile;
+    impl Drop for Volatile {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, SeqCst);
+            std::panic::panic_any(Bomb);
+        }
+    }
+    fn volatile() -> Result<Volatile, InitError> {
+        Ok(Volatile)
+    }
+    static CELL: ModuleCell<Volatile> = ModuleCell::new();
+    CELL.index.store(108, SeqCst);
+    drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap());
+    let unloaded = catch_unwind(AssertUnwindSafe(|| CELL.unload().map(|r| r.is_some())));
+    assert!(
+        matches!(unloaded, Ok(Ok(true))),
+        "the drop's panics escaped the unload"
+    );
+    assert_eq!(DROPS.load(SeqCst), 1);
+    // The cell left its dropping phase: this thread and another build it again.
+    drop(
+        CELL.acquire("volatile", &Builder::Sync(volatile))
+            .expect("builds again"),
+    );
+    assert!(CELL.unload().unwrap().is_some());
+    thread::spawn(|| drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap()))
+        .join()
+        .unwrap();
+    assert_eq!(CELL.builds.load(SeqCst), 3);
+}
+
+#[test]
+fn an_init_panicking_with_a_payload_whose_drop_panics_leaves_the_cell_buildable() {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    struct Fragile;
+    fn fragile() -> Result<Fragile, InitError> {
+        if CALLS.fetch_add(1, SeqCst) == 0 {
+            std::panic::panic_any(Bomb);
+        }
+        Ok(Fragile)
+    }
+    static CELL: ModuleCell<Fragile> = ModuleCell::new();
+    CELL.index.store(109, SeqCst);
+    let first = catch_unwind(AssertUnwindSafe(|| {
+        CELL.acquire("fragile", &Builder::Sync(fragile))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }));
+    let Ok(Err(err)) = first else {
+        panic!("the payload's panic escaped the build");
+    };
+    assert!(
+        err.contains("init panicked") && err.contains("fragile"),
+        "{err}"
+    );
+    drop(
+        CELL.acquire("fragile", &Builder::Sync(fragile))
+            .expect("builds again"),
+    );
 }

@@ -198,3 +198,36 @@ fn loom_call_served_by_the_build_it_waited_for() {
         assert_eq!(SERVED_LIVE.load(SeqCst), 0);
     });
 }
+
+counted!(AsyncValue, ASYNC_LIVE);
+
+/// An async caller (its waker registered in two steps around the clone, with the state
+/// unlocked between) against a blocking one, either of which builds: the waiter is always
+/// woken (a lost wake-up leaves `block_on` parked, which loom reports as a deadlock), one
+/// build serves both, and no waker, place or ticket is left behind.
+#[test]
+fn loom_async_waiter_is_woken_by_the_build() {
+    model(|| {
+        ASYNC_LIVE.store(0, SeqCst);
+        let cell: &'static ModuleCell<AsyncValue> = leak(ModuleCell::new());
+        let waiter = thread::spawn(move || {
+            let builder = Builder::Sync(AsyncValue::build);
+            let g = loom::future::block_on(cell.acquire_async("value", &builder)).unwrap();
+            assert_eq!(g.0, 42);
+        });
+        let g = cell
+            .acquire("value", &Builder::Sync(AsyncValue::build))
+            .unwrap();
+        assert_eq!(g.0, 42);
+        drop(g);
+        waiter.join().unwrap();
+        assert_eq!(cell.builds.load(SeqCst), 1);
+        {
+            let st = crate::sync::lock(&cell.state);
+            assert!(st.wakers.is_empty(), "a waker was left behind");
+            assert_eq!((st.waiting, st.tickets), (0, 0));
+        }
+        let _ = cell.unload();
+        assert_eq!(ASYNC_LIVE.load(SeqCst), 0);
+    });
+}
