@@ -39,6 +39,7 @@ mod modules;
 mod parent;
 mod plot;
 mod plot_cost;
+mod plot_style;
 mod report;
 mod scenarios;
 mod size_search;
