@@ -1,7 +1,7 @@
 //! The memory-size × cost panel of the plot: each mode's cost per million requests at
 //! every memory size (the library's right-sizing of its trace; sizes where it runs out of
 //! memory drawn faint), its configured size (circle, labelled with its cost) and the
-//! recommended one (triangle). The axes are fitted to the sizes that matter (up to 3× the
+//! recommended one (triangle). The axes (linear) are fitted to the sizes that matter (up to 3× the
 //! largest configured or recommended size) so that differences under $1 read. An
 //! adaptive mode's curve starts at the size it ran at: below it, its trace says nothing.
 
@@ -9,7 +9,6 @@ use crate::plot::{of, Area, LEGEND_PX};
 use crate::plot_style::{coincide_note, draw_line, legend, Key};
 use crate::report::{ModeResult, SizePoint};
 use crate::sizing::Profile;
-use plotters::coord::combinators::LogCoord;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -50,11 +49,11 @@ pub fn panel(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d((110f64..xmax).log_scale(), 0.0..ymax)?;
+        .build_cartesian_2d(0f64..xmax, 0.0..ymax)?;
     chart
         .configure_mesh()
         .x_desc(format!(
-            "configured memory (MB, log scale; up to {xmax:.0} MB, 3× the largest size chosen)"
+            "configured memory (MB; shown up to {xmax:.0} MB, 3× the largest size chosen; Lambda's least is 128)"
         ))
         .y_desc("$ per million requests")
         .x_labels(10)
@@ -95,7 +94,13 @@ pub fn panel(
             ),
         ));
     }
-    markers(&plot_area, &mut chart, &these, ymax)?;
+    // Every drawn point of every curve, in pixels: what a cost label must not cover.
+    let curves: Vec<(i32, i32)> = these
+        .iter()
+        .flat_map(|(_, m)| m.size_costs.iter().filter(in_view).map(point))
+        .map(|p| chart.backend_coord(&p))
+        .collect();
+    markers(&plot_area, &mut chart, &these, ymax, &curves)?;
     let grey = RGBColor(90, 90, 90);
     rows.push((
         Key::Circle(grey),
@@ -113,13 +118,14 @@ pub fn panel(
 type Label<'a> = ((i32, i32), String, Vec<&'a str>, RGBColor);
 
 /// Circles at the configured sizes, each labelled with its cost once per point ("eager,
-/// ligs: $1.05" where modes share one) in a box above it, left of it if there is room;
-/// triangles at the recommended sizes.
+/// ligs: $1.05" where modes share one) beside it, where the label covers no curve (pixels
+/// in `curves`) and no other label; triangles at the recommended sizes.
 fn markers(
     area: &Area,
-    chart: &mut ChartContext<SVGBackend, Cartesian2d<LogCoord<f64>, RangedCoordf64>>,
+    chart: &mut ChartContext<SVGBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     these: &[(crate::plot_style::Line, &ModeResult)],
     ymax: f64,
+    curves: &[(i32, i32)],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut labels: Vec<Label> = Vec::new();
     for (line, m) in these {
@@ -149,28 +155,38 @@ fn markers(
     }
     let (xs, ys) = area.get_pixel_range();
     let font = ("sans-serif", 13).into_font();
-    let (h, gap) = (16, 3);
+    let h = 16;
     let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
     for ((x, y), usd, names, colour) in &labels {
         let text = format!("{}: {usd}", names.join(", "));
         let w = 7 * text.chars().count() as i32;
-        let (x, y) = (x - xs.start, y - ys.start);
-        let left = if x - 10 - w > 70 { x - 10 - w } else { x + 10 };
-        let mut top = y - 12 - h;
-        while placed
-            .iter()
-            .any(|&(l, t, r, b)| left < r && left + w > l && top < b && top + h > t)
-        {
-            top -= h + gap;
-        }
+        let free = |&(l, t): &(i32, i32)| {
+            let (r, b) = (l + w, t + h);
+            l > xs.start + 70
+                && !curves
+                    .iter()
+                    .any(|&(cx, cy)| cx >= l - 2 && cx <= r + 2 && cy >= t - 2 && cy <= b + 2)
+                && !placed
+                    .iter()
+                    .any(|&(pl, pt, pr, pb)| l < pr && r > pl && t < pb && b > pt)
+        };
+        // Above-left, below-right, above-right, below-left of the point; then further up.
+        let (x, y) = (*x, *y);
+        let candidates = [
+            (x - 10 - w, y - 10 - h),
+            (x + 10, y + 8),
+            (x + 10, y - 10 - h),
+            (x - 10 - w, y + 8),
+        ];
+        let (left, top) = candidates
+            .into_iter()
+            .chain((1..12).map(|k| (x + 10, y - 10 - h - k * (h + 3))))
+            .find(free)
+            .unwrap_or(candidates[2]);
         placed.push((left, top, left + w, top + h));
-        area.draw(&Rectangle::new(
-            [(left - 3, top - 1), (left + w + 3, top + h)],
-            WHITE.mix(0.85).filled(),
-        ))?;
         area.draw(&Text::new(
             text,
-            (left, top + 1),
+            (left - xs.start, top - ys.start + 1),
             font.clone().color(colour),
         ))?;
     }
