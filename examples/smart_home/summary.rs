@@ -6,7 +6,7 @@
 use crate::parent::Sized;
 use crate::report::{find, ModeResult};
 use crate::sizing::{self, Mode, Profile};
-use crate::text::{self, count, header, num, wrap};
+use crate::text::{count, header, num, wrap};
 use crate::{child, claims, large, size_search, table, targets, wait, Args, QUICK_LARGE_PERMILLE};
 use std::fmt::Write;
 
@@ -30,11 +30,10 @@ pub fn result(modes: &[ModeResult], p: Profile) -> Option<String> {
         )
     };
     let mut s = format!(
-        "Result: lmms {verb} eager: ${:.2} vs ${:.2} per million requests ({}×), {sizes}; its cold start is {}× \
+        "Result: lmms {verb} eager: ${:.2} vs ${:.2} per million requests ({r:.3}×), {sizes}; its cold start is {}× \
          eager's ({} ms vs {} ms)",
         l.cost_per_million_usd,
         e.cost_per_million_usd,
-        text::ratio(r, 1.0).trim_end_matches('×'),
         num(l.cold_start_ms / e.cold_start_ms),
         num(l.cold_start_ms),
         num(e.cold_start_ms),
