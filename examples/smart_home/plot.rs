@@ -105,9 +105,10 @@ fn heap_panel(
         rows.push((
             Key::Line(*line),
             format!(
-                "{}: peak RSS {:.0} MiB{}",
+                "{}: peak RSS {:.0} MiB{}{}",
                 m.mode,
                 m.peak_rss_bytes as f64 / MIB,
+                unloads_note(m),
                 coincide_note(&series, i, ymax * 0.01, "the replay")
             ),
         ));
@@ -125,7 +126,7 @@ fn heap_panel(
             )?;
             marks_rows.push((
                 Key::Cross(colour),
-                format!("{}: sweeps that unloaded modules ({n})", m.mode),
+                format!("{}: a sweep that unloaded modules ({n} sweeps)", m.mode),
             ));
         }
     }
@@ -135,6 +136,20 @@ fn heap_panel(
     rows.extend(marks_rows);
     legend(&legend_area, &rows)?;
     Ok(())
+}
+
+/// ", 170 unloads (3 at sweeps, marked ×; the others made room before a build)": unloads
+/// that make room happen inside a request, not at a sweep, so the marks show only some.
+fn unloads_note(m: &ModeResult) -> String {
+    let at_sweeps: u64 = m.unloads.iter().map(|u| u.modules.len() as u64).sum();
+    match (m.lugs_unloads, at_sweeps) {
+        (0, _) => String::new(),
+        (all, s) if s >= all => format!(", {all} unloads, all at sweeps (marked ×)"),
+        (all, 0) => format!(", {all} unloads, each making room before a build"),
+        (all, s) => format!(
+            ", {all} unloads ({s} at sweeps, marked ×; the others made room before a build)"
+        ),
+    }
 }
 
 /// Marks where `lmms_idle`'s line stops (it replays a prefix of the mixed requests) with a
