@@ -1,6 +1,7 @@
 //! Smoke test of `examples/smart_home`: runs the built example with `--quick` (5 % data,
 //! short replay, large modules at 3 % of their size) and checks the JSON it reports for both
-//! profiles and all four modes, and the plot.
+//! profiles and all four modes, the plot, the exit status (`--strict` or not), and that the
+//! default text output reads at 120 columns.
 //!
 //! `cargo test` builds the examples before it runs tests, next to this test's binary
 //! (`target/<profile>/examples/smart_home`); Cargo gives tests no `CARGO_BIN_EXE_` path
@@ -31,19 +32,39 @@ fn example_binary() -> PathBuf {
 fn quick_replay_reports_both_profiles_and_all_modes() {
     let svg = std::env::temp_dir().join(format!("smart_home_smoke_{}.svg", std::process::id()));
     let out = Command::new(example_binary())
-        .args(["--quick", "--json", "--size-sweep", "--plot"])
+        .args(["--quick", "--json", "--size-sweep", "--strict", "--plot"])
         .arg(&svg)
         .output()
         .expect("run the example");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "example failed: {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("one JSON object ({e}); stderr: {stderr}"));
+    // `--strict`: exit 1 when a target is missed, 0 when all are met.
+    let missed = v["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter(|t| t["met"] == false)
+        .count();
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(missed > 0)),
+        "--strict with {missed} missed target(s): {stderr}"
+    );
     assert_eq!(
         stderr.matches("[LMMS_STATS] {").count(),
         8,
         "one stats line per profile and mode: {stderr}"
     );
-
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    // Each profile's result in one sentence, from this run's figures.
+    for profile in ["small", "large"] {
+        let r = v["results"][profile].as_str().unwrap_or_default();
+        assert!(
+            r.starts_with("Result: lmms costs"),
+            "results.{profile}: {r:?}"
+        );
+    }
+    assert_eq!(v["plot"].as_str(), svg.to_str());
     for key in ["cold_start", "initial_memory", "gb_s_per_1k"] {
         assert!(v["seed_claims"][key]["before"].is_string(), "claim {key}");
     }
@@ -164,5 +185,41 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
     assert!(
         plot.starts_with("<svg") && plot.contains("live heap") && plot.contains("memory size"),
         "an SVG chart of heap and of cost per memory size"
+    );
+}
+
+/// The default output (no flags but `--quick`): every line at most 120 columns (characters,
+/// not bytes), each profile's result first, the targets in their own section saying they do
+/// not fail the run, exit 0 whatever they say, and the plot written where the output says.
+#[test]
+fn default_output_fits_120_columns_and_writes_the_plot() {
+    let out = Command::new(example_binary())
+        .arg("--quick")
+        .output()
+        .expect("run the example");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "example failed: {stderr}");
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let wide: Vec<(usize, &str)> = text
+        .lines()
+        .map(|l| (l.chars().count(), l))
+        .filter(|(n, _)| *n > 120)
+        .collect();
+    assert!(wide.is_empty(), "lines wider than 120 columns: {wide:#?}");
+    assert_eq!(text.matches("\nResult: lmms costs").count(), 2, "{text}");
+    assert!(
+        text.contains("== Targets (informational: a MISSED target does not fail the run"),
+        "{text}"
+    );
+    assert!(!text.contains("seed before"), "{text}");
+    let plot = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Plot: "))
+        .and_then(|l| l.split(" (").next())
+        .unwrap_or_else(|| panic!("no plot path in the output: {text}"));
+    let svg = std::fs::read_to_string(plot).unwrap_or_else(|e| panic!("{plot}: {e}"));
+    assert!(
+        svg.starts_with("<svg") && svg.contains("live heap"),
+        "{plot}"
     );
 }

@@ -1,12 +1,10 @@
 //! The parent process: runs every profile and mode in its own child, sizes the adaptive
-//! modes from figures measured earlier in the run, and prints the tables, the bills, the
-//! right-sizing lines and the targets.
+//! modes from figures measured earlier in the run, draws the plot and prints the results
+//! (`summary.rs`) or the JSON; its exit status (`main.rs`).
 
-use crate::report::ModeResult;
+use crate::report::{find, ModeResult};
 use crate::sizing::{self, Mode, Profile, MARGIN};
-use crate::{
-    child, large, plot, scenarios, size_search, table, targets, wait, Args, QUICK_LARGE_PERMILLE,
-};
+use crate::{child, large, plot, scenarios, size_search, summary, table, targets, wait, Args};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -68,12 +66,6 @@ fn run_mode(
         result.child_wall_s, result.child_cpu_s
     );
     Ok(result)
-}
-
-fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
-    modes
-        .iter()
-        .find(|r| r.profile == p.name() && r.mode == m.name())
 }
 
 /// The size each profile's adaptive modes ran at, and how it was found.
@@ -187,6 +179,8 @@ pub fn run(args: &Args) -> i32 {
         let extra = serde_json::json!({
             "quick": args.quick,
             "targets": checked,
+            "results": Profile::ALL.iter().filter_map(|&p| Some((p.name(), summary::result(&modes, p)?))).collect::<std::collections::BTreeMap<_, _>>(),
+            "plot": args.plot,
             "sizing": {
                 "safety_margin": MARGIN,
                 "adaptive_size_mb": sizes.iter().map(|s| (s.profile.name(), s.size_mb)).collect::<std::collections::BTreeMap<_, _>>(),
@@ -198,151 +192,14 @@ pub fn run(args: &Args) -> i32 {
             "whole_run_s": start.elapsed().as_secs_f64(),
         });
         println!("{}", table::json(&modes, extra));
-        return 0;
-    }
-    print_text(args, &modes, &sizes, &checked);
-    println!("Whole run: {:.1} s.", start.elapsed().as_secs_f64());
-    0
-}
-
-fn print_text(args: &Args, modes: &[ModeResult], sizes: &[Sized], checked: &[targets::Target]) {
-    let quick = if args.quick {
-        format!(
-            " (--quick: 5 % data, short replay; large modules at {:.0} % of their full size)",
-            QUICK_LARGE_PERMILLE as f64 / 10.0
-        )
     } else {
-        String::new()
-    };
-    for p in Profile::ALL {
-        let Some(m) = find(modes, p, Mode::Eager) else {
-            continue;
-        };
-        let sized = sizes.iter().find(|s| s.profile == p);
-        let size = sized.map_or(0, |s| s.size_mb);
-        let empty = match p {
-            Profile::Small => format!(" ({} large ones empty here)", large::names().count()),
-            Profile::Large => String::new(),
-        };
-        println!(
-            "\nsmart_home, {} profile: {} modules{empty}, {} operations; {} invocations per mode on the replay clock{quick}",
-            p.name(),
-            m.modules,
-            m.operations,
-            m.requests,
-        );
-        println!(
-            "lmms and lmms_idle run at {size} MB (budget {} MB); eager and ligs at the smallest size that holds 1.25 × their peak.",
-            sizing::budget_mb(size)
-        );
-        if let Some(s) = sized.filter(|s| !s.priced.is_empty()) {
-            println!(
-                "lmms at other sizes (--size-sweep): {}.",
-                size_search::describe(&s.priced)
-            );
-        }
-        if let Some(idle) = find(modes, p, Mode::LmmsIdle) {
-            println!(
-                "lmms_idle replays the first {} of the {} mixed requests ({} of {} invocations of the mixed workload here): the seeds' clock rule rebuilds on most calls; its figures are per request.",
-                child::scaled(child::MIXED_IDLE, args.quick),
-                child::scaled(child::MIXED, args.quick),
-                idle.mixed_requests,
-                m.mixed_requests
-            );
-        }
-        for r in modes.iter().filter(|r| r.profile == p.name()) {
-            if let Some(from) = &r.heat_profile_from {
-                println!("{} starts from {from}; nothing preloaded.", r.mode);
-            }
-        }
-        if p == Profile::Large {
-            if let Some(l) = find(modes, p, Mode::Ligs) {
-                let parts: Vec<String> = large::names()
-                    .filter_map(|n| {
-                        let mib = *l.module_bytes.get(n)? as f64 / 1048576.0;
-                        let ms = l.large_build_ms.get(n)?;
-                        Some(format!("{n} {mib:.0} MiB in {ms:.0} ms"))
-                    })
-                    .collect();
-                println!("Large modules as ligs built them: {}.", parts.join(", "));
-            }
-        }
-        println!();
-        print!("{}", table::table(p, modes));
-        println!();
-        for m in modes.iter().filter(|r| r.profile == p.name()) {
-            println!(
-                "{:9}: loads {:4}, rebuilds {:4}, unloads {:4}, fast-path hits {:8}, reclaimed {:8.2} MiB, resident at end {:2}/{}, non-200 {}, hot op on fast path: {}",
-                m.mode,
-                m.ligs_loads,
-                m.rebuilds,
-                m.lugs_unloads,
-                m.zafp_hits,
-                m.memory_reclaimed_bytes as f64 / 1048576.0,
-                m.resident_modules_at_end,
-                m.modules,
-                m.non_200,
-                m.hot_path_on_fast_path
-            );
-        }
-        for m in modes
-            .iter()
-            .filter(|r| r.profile == p.name() && r.rebuilds > 0)
-        {
-            let mut most: Vec<(&String, &u64)> = m.module_rebuilds.iter().collect();
-            most.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let of_large: u64 = most
-                .iter()
-                .filter(|(n, _)| large::names().any(|l| l == n.as_str()))
-                .map(|(_, k)| **k)
-                .sum();
-            let top: Vec<String> = most
-                .iter()
-                .take(4)
-                .map(|(n, k)| format!("{n} {k}"))
-                .collect();
-            println!(
-                "{:9}: rebuilds of large modules {of_large}, of small ones {}; most: {}",
-                m.mode,
-                m.rebuilds.saturating_sub(of_large),
-                top.join(", ")
-            );
-        }
-        for m in modes.iter().filter(|r| r.profile == p.name() && r.oom) {
-            if let Some(at) = &m.peak_at {
-                println!(
-                    "{:9}: OOM at {} MB: peak {:.0} MiB in invocation #{} ({}), with {} resident before it",
-                    m.mode,
-                    m.configured_memory_mb,
-                    at.peak_rss as f64 / 1048576.0,
-                    at.index,
-                    at.key,
-                    if at.big_resident_before.is_empty() {
-                        "no module of 32 MiB or more".to_string()
-                    } else {
-                        at.big_resident_before.join(", ")
-                    }
-                );
-            }
-        }
+        summary::print(args, &modes, &sizes, &checked, args.plot.as_deref());
+        println!("Whole run: {:.1} s.", start.elapsed().as_secs_f64());
     }
-    println!("\nRight-sizing from each mode's trace (lmms::memory::RightSizing, every size 128..=10240 MB):");
-    print!("{}", targets::recommendations(modes));
-    println!("\nTargets (figures from this run):");
-    print!("{}", targets::lines(checked));
-    println!(
-        "\nNotes: cold start = parent's spawn of a fresh child → that child's first response (wall clock; in-child main → first response: {}).\n\
-         Lambda bill: each invocation = modelled wait (log-normal, median {} ms, on the replay clock; an assumption) + measured CPU × 1769 / MB,\n\
-         rounded up to 1 ms, × configured GB; INIT billed the same way; $0.0000166667 per GB-s and $0.20 per million requests (x86).\n\
-         Seed GB-s = RSS at each request × its handler time. Free tier: 400 000 GB-s and 1 000 000 requests per month. Month: the seeds' 50 000 calls.",
-        modes
-            .iter()
-            .map(|m| format!("{}/{} {:.1} ms", m.profile, m.mode, m.cold_start_in_child_ms))
-            .collect::<Vec<_>>()
-            .join(", "),
-        wait::MEDIAN_MS
-    );
-    if let Some(p) = &args.plot {
-        println!("Plot written to {p}.");
+    let missed = checked.iter().filter(|t| !t.met).count();
+    if args.strict && missed > 0 {
+        eprintln!("smart_home: --strict: {missed} target(s) missed");
+        return 1;
     }
+    0
 }

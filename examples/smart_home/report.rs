@@ -5,6 +5,7 @@
 use crate::bill;
 use crate::child::Job;
 use crate::scenarios::{PeakAt, Replay, Sample, Unload};
+use crate::sizing::{Mode, Profile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -167,6 +168,13 @@ pub struct ModeResult {
     pub samples: Vec<Sample>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unloads: Vec<Unload>,
+}
+
+/// The result of mode `m` of profile `p` among `modes`, if it ran.
+pub fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
+    modes
+        .iter()
+        .find(|r| r.profile == p.name() && r.mode == m.name())
 }
 
 /// User + system CPU time of this process so far, s (`/proc/self/stat`, 10 ms ticks).

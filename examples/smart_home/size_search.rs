@@ -95,7 +95,7 @@ pub fn warm_up(
         started.elapsed().as_secs_f64()
     );
     let from = format!(
-        "a heat profile exported by a warm-up instance at {memory_mb} MB ({} requests on another seed, peak RSS {:.0} MiB): sizes of {} small and {} of {} large modules, RSS growth of {}",
+        "a heat profile exported by a warm-up instance at {memory_mb} MB ({} requests of another request sequence, peak RSS {:.0} MiB): sizes of {} small and {} of {} large modules, RSS growth of {}",
         w.requests,
         w.peak_rss_bytes as f64 / 1048576.0,
         sized(false),
@@ -160,7 +160,7 @@ pub fn describe(priced: &[Priced]) -> String {
         .min_by(|a, b| a.cost_per_million_usd.total_cmp(&b.cost_per_million_usd))
         .map_or("none fits".to_string(), |p| format!("{} MB", p.memory_mb));
     format!(
-        "{} warm-up instances, {} requests each on another seed, from the same heat profile: {}; cheapest that fits: {cheapest}",
+        "{} warm-up instances, {} requests each of another request sequence, from the same heat profile: {}; cheapest that fits: {cheapest}",
         priced.len(),
         priced.first().map_or(0, |p| p.requests),
         parts.join(" | "),

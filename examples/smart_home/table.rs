@@ -1,323 +1,243 @@
-//! The printed results table of one profile and the `--json` object.
+//! The printed results table of one profile (one unit per row, chosen for the row's
+//! figures and named in its label) and the `--json` object.
 
-use crate::report::{ModeResult, SEED_CLAIMS};
+use crate::report::{find, ModeResult, SEED_CLAIMS};
 use crate::sizing::{Mode, Profile};
+use crate::text::{count, num, time_unit};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-fn mib(x: f64) -> String {
-    format!("{:.2} MiB", x / MIB)
+/// What a row's figures are, which decides how they are printed.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Nanoseconds, printed in the unit [`time_unit`] picks for the row.
+    Time,
+    Mib,
+    Mb,
+    Count,
+    GbS,
+    Usd,
+    /// 1 = peak × 1.25 over the size (OOM), 0 = fits.
+    Fits,
+    YesNo,
 }
 
-fn sig(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 0.01 {
-        format!("{x:.3}")
-    } else {
-        format!("{x:.3e}")
-    }
+enum Row {
+    Section(&'static str),
+    Figures(&'static str, Kind, fn(&ModeResult) -> Option<f64>),
 }
 
-fn count(x: f64) -> String {
-    if x.is_infinite() {
-        return "unbounded".into();
-    }
-    let s = format!("{:.0}", x);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+fn mib(bytes: u64) -> Option<f64> {
+    Some(bytes as f64 / MIB)
 }
 
-type Get = Box<dyn Fn(&ModeResult) -> f64>;
-type Row = (&'static str, &'static str, Get, fn(f64) -> String);
-
-fn row(
-    label: &'static str,
-    claim: &'static str,
-    get: impl Fn(&ModeResult) -> f64 + 'static,
-    fmt: fn(f64) -> String,
-) -> Row {
-    (label, claim, Box::new(get), fmt)
+fn n(x: u64) -> Option<f64> {
+    Some(x as f64)
 }
 
 fn rows() -> Vec<Row> {
-    let b = |x: u64| x as f64;
-    let opt = |x: Option<u64>| x.map_or(f64::NAN, |v| v as f64);
+    use Kind::*;
+    use Row::{Figures as F, Section as S};
     vec![
-        row(
-            "cold start: spawn → 1st response (ms)",
-            "cold_start",
-            |m| m.cold_start_ms,
-            |x| format!("{x:.1} ms"),
+        S("time"),
+        F("cold start: spawn → first response", Time, |m| {
+            Some(m.cold_start_ms * 1e6)
+        }),
+        F("INIT CPU: process start → ready", Time, |m| {
+            Some(m.init_cpu_ms * 1e6)
+        }),
+        F("mean response, mixed workload", Time, |m| {
+            Some(m.avg_response_us * 1e3)
+        }),
+        F("p99 response, mixed workload", Time, |m| {
+            Some(m.p99_response_us * 1e3)
+        }),
+        F("hot op (sensors.read): request", Time, |m| {
+            Some(m.hot_request_us * 1e3)
+        }),
+        F("hot op (sensors.read): typed call", Time, |m| {
+            Some(m.hot_path_ns)
+        }),
+        F("CPU per invocation, measured", Time, |m| {
+            Some(m.mean_cpu_us * 1e3)
+        }),
+        F("  of which the boundary sweep", Time, |m| {
+            Some(m.mean_sweep_us * 1e3)
+        }),
+        F("I/O wait per invocation, modelled", Time, |m| {
+            Some(m.mean_wait_ms * 1e6)
+        }),
+        S("memory (RSS: what Lambda counts; live heap: what lmms counts)"),
+        F("RSS before the first request", Mib, |m| {
+            mib(m.initial_rss_bytes)
+        }),
+        F("RSS, mean over the mixed workload", Mib, |m| {
+            mib(m.sustained_rss_bytes)
+        }),
+        F("peak RSS, INIT or any invocation", Mib, |m| {
+            mib(m.peak_rss_bytes)
+        }),
+        F("RSS after 2 min idle", Mib, |m| mib(m.after_idle_rss_bytes)),
+        F("live heap before the first request", Mib, |m| {
+            mib(m.initial_heap_bytes)
+        }),
+        F("live heap, mean over the mixed workload", Mib, |m| {
+            mib(m.sustained_heap_bytes)
+        }),
+        F("live heap after 2 min idle", Mib, |m| {
+            mib(m.after_idle_heap_bytes)
+        }),
+        S("modules"),
+        F("builds (first builds and rebuilds)", Count, |m| {
+            n(m.ligs_loads)
+        }),
+        F(
+            "rebuilds (builds after an unload)",
+            Count,
+            |m| n(m.rebuilds),
         ),
-        row(
-            "  init: first gateway() call (ms)",
-            "",
-            |m| m.init_ms,
-            |x| format!("{x:.1} ms"),
-        ),
-        row(
-            "  INIT CPU, process start → ready (ms)",
-            "",
-            |m| m.init_cpu_ms,
-            |x| format!("{x:.1} ms"),
-        ),
-        row(
-            "initial memory, live heap (before 1st req)",
-            "initial_memory",
-            move |m| b(m.initial_heap_bytes),
-            mib,
-        ),
-        row(
-            "initial memory, RSS",
-            "initial_memory",
-            move |m| b(m.initial_rss_bytes),
-            mib,
-        ),
-        row(
-            "sustained memory, live heap (mixed mean)",
-            "sustained_memory",
-            move |m| b(m.sustained_heap_bytes),
-            mib,
-        ),
-        row(
-            "sustained memory, RSS (mixed mean)",
-            "sustained_memory",
-            move |m| b(m.sustained_rss_bytes),
-            mib,
-        ),
-        row(
-            "peak RSS (INIT or any invocation, VmHWM)",
-            "",
-            move |m| b(m.peak_rss_bytes),
-            mib,
-        ),
-        row(
-            "memory after 2 min idle, live heap",
-            "memory_after_idle",
-            move |m| b(m.after_idle_heap_bytes),
-            mib,
-        ),
-        row(
-            "memory after 2 min idle, RSS",
-            "memory_after_idle",
-            move |m| b(m.after_idle_rss_bytes),
-            mib,
-        ),
-        row(
-            "average response, mixed workload (µs)",
-            "average_response",
-            |m| m.avg_response_us,
-            |x| format!("{x:.1} µs"),
-        ),
-        row(
-            "  p99 response, mixed workload (µs)",
-            "",
-            |m| m.p99_response_us,
-            |x| format!("{x:.1} µs"),
-        ),
-        row(
-            "hot-op request, handler (µs)",
-            "hot_path_response",
-            |m| m.hot_request_us,
-            |x| format!("{x:.2} µs"),
-        ),
-        row(
-            "hot-path typed call, sensors.read (ns)",
-            "hot_path_response",
-            |m| m.hot_path_ns,
-            |x| format!("{x:.0} ns"),
-        ),
-        row(
-            "rebuilds (builds beyond each module's 1st)",
-            "",
-            move |m| b(m.rebuilds),
-            |x| format!("{x:.0}"),
-        ),
-        row(
-            "  per invocation: CPU measured (µs)",
-            "",
-            |m| m.mean_cpu_us,
-            |x| format!("{x:.1} µs"),
-        ),
-        row(
-            "    of which the boundary sweep (µs)",
-            "",
-            |m| m.mean_sweep_us,
-            |x| format!("{x:.1} µs"),
-        ),
-        row(
-            "  per invocation: wait modelled (ms)",
-            "",
-            |m| m.mean_wait_ms,
-            |x| format!("{x:.2} ms"),
-        ),
-        row(
-            "GB-s / 1 000 calls, seed arith (RSS×dur)",
-            "gb_s_per_1k",
-            |m| m.gb_s_per_1k_seed,
-            sig,
-        ),
-        row(
-            "GB-s / 1 000 calls, Lambda bill",
-            "gb_s_per_1k",
-            |m| m.gb_s_per_1k_aws,
-            sig,
-        ),
-        row(
-            "  configured memory (MB)",
-            "",
-            move |m| b(m.configured_memory_mb),
-            |x| format!("{x:.0} MB"),
-        ),
-        row(
-            "  memory budget it ran under (MB)",
-            "",
-            move |m| opt(m.budget_mb),
-            |x| {
-                if x.is_nan() {
-                    "-".into()
-                } else {
-                    format!("{x:.0} MB")
-                }
-            },
-        ),
-        row(
-            "  OOM: peak × 1.25 > configured",
-            "",
-            |m| if m.oom { 1.0 } else { 0.0 },
-            |x| if x > 0.0 { "OOM".into() } else { "fits".into() },
-        ),
-        row(
-            "  $ per million requests, configured",
-            "",
-            |m| m.cost_per_million_usd,
-            |x| format!("${x:.2}"),
-        ),
-        row(
-            "  recommended size (MB)",
-            "",
-            move |m| opt(m.recommended_mb),
-            |x| {
-                if x.is_nan() {
-                    "none fits".into()
-                } else {
-                    format!("{x:.0} MB")
-                }
-            },
-        ),
-        row(
-            "  $ per million requests, recommended",
-            "",
-            |m| m.recommended_cost_per_million_usd.unwrap_or(f64::NAN),
-            |x| {
-                if x.is_nan() {
-                    "-".into()
-                } else {
-                    format!("${x:.2}")
-                }
-            },
-        ),
-        row(
-            "  Lambda GB-s per cold start (INIT billed)",
-            "",
-            |m| m.cold_start_gb_s_aws,
-            sig,
-        ),
-        row(
-            "free-tier calls/month, seed arith (GB-s)",
-            "free_tier_calls_per_month",
-            |m| m.free_tier_calls_seed,
-            count,
-        ),
-        row(
-            "free-tier calls/month, Lambda (≤1M req.)",
-            "free_tier_calls_per_month",
-            |m| m.free_tier_calls_aws,
-            count,
-        ),
-        row(
-            "GB-s per month at 50 000 calls, seed arith",
-            "gb_s_per_month_at_50k",
-            |m| m.month_gb_s_seed,
-            sig,
-        ),
-        row(
-            "GB-s per month at 50 000 calls, Lambda",
-            "gb_s_per_month_at_50k",
-            |m| m.month_gb_s_aws,
-            sig,
-        ),
+        F("unloads", Count, |m| n(m.lugs_unloads)),
+        F("memory freed by unloads", Mib, |m| {
+            mib(m.memory_reclaimed_bytes)
+        }),
+        F("modules resident at the end", Count, |m| {
+            n(m.resident_modules_at_end as u64)
+        }),
+        F("fast-path hits", Count, |m| n(m.zafp_hits)),
+        F("hot op served on the fast path", YesNo, |m| {
+            Some(f64::from(u8::from(m.hot_path_on_fast_path)))
+        }),
+        F("answers other than 200", Count, |m| n(m.non_200 as u64)),
+        S("Lambda bill (configured memory × billed duration)"),
+        F("configured memory", Mb, |m| n(m.configured_memory_mb)),
+        F("memory budget it ran under", Mb, |m| {
+            m.budget_mb.map(|b| b as f64)
+        }),
+        F("peak RSS × 1.25 within the size", Fits, |m| {
+            Some(f64::from(u8::from(m.oom)))
+        }),
+        F("GB-s per 1 000 invocations", GbS, |m| {
+            Some(m.gb_s_per_1k_aws)
+        }),
+        F("GB-s per cold start, INIT billed", GbS, |m| {
+            Some(m.cold_start_gb_s_aws)
+        }),
+        F("$ per million requests", Usd, |m| {
+            Some(m.cost_per_million_usd)
+        }),
+        F("recommended size: cheapest that fits", Mb, |m| {
+            m.recommended_mb.map(|b| b as f64)
+        }),
+        F("$ per million requests at that size", Usd, |m| {
+            m.recommended_cost_per_million_usd
+        }),
     ]
 }
 
-/// One profile's table: seeds' claims, the four modes as measured, and lmms ÷ eager.
+/// A row's label with its unit, and its figures as printed.
+fn figures(label: &str, kind: Kind, values: &[Option<f64>]) -> (String, Vec<String>) {
+    let max = values.iter().flatten().fold(0.0, |a: f64, b| a.max(*b));
+    let (unit, div) = match kind {
+        Kind::Time => time_unit(max),
+        Kind::Mib => ("MiB", 1.0),
+        Kind::Mb => ("MB", 1.0),
+        // Their labels name the unit.
+        Kind::GbS | Kind::Usd | Kind::Count | Kind::Fits | Kind::YesNo => ("", 1.0),
+    };
+    let cells = values
+        .iter()
+        .map(|v| match (kind, v) {
+            (_, None) => "-".to_string(),
+            (Kind::Count, Some(x)) => count(*x as u64),
+            (Kind::Mb, Some(x)) => format!("{x:.0}"),
+            (Kind::Usd, Some(x)) => format!("{x:.2}"),
+            (Kind::Fits, Some(x)) => if *x > 0.0 { "OOM" } else { "fits" }.into(),
+            (Kind::YesNo, Some(x)) => if *x > 0.0 { "yes" } else { "no" }.into(),
+            (_, Some(x)) => num(x / div),
+        })
+        .collect();
+    let label = if unit.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} ({unit})")
+    };
+    (label, cells)
+}
+
+/// A ratio with three decimals, or three significant digits beyond 10 or below 0.01.
+fn ratio(r: f64) -> String {
+    match r.abs() {
+        a if a >= 100.0 => format!("{r:.0}×"),
+        a if a >= 10.0 => format!("{r:.1}×"),
+        a if a >= 0.01 => format!("{r:.3}×"),
+        _ => format!("{}×", num(r)),
+    }
+}
+
+/// One profile's table: the four modes as measured, and lmms ÷ eager.
 pub fn table(profile: Profile, modes: &[ModeResult]) -> String {
-    let claim = |k: &str| {
-        SEED_CLAIMS
-            .iter()
-            .find(|c| c.0 == k)
-            .map_or(("", ""), |c| (c.1, c.2))
-    };
-    let find = |m: Mode| {
-        modes
-            .iter()
-            .find(|r| r.mode == m.name() && r.profile == profile.name())
-    };
-    let mut header = vec![
-        "metric".to_string(),
-        "seed before".into(),
-        "seed after".into(),
-    ];
+    let find = |m: Mode| find(modes, profile, m);
+    let mut header = vec![String::new()];
     header.extend(Mode::ALL.iter().map(|m| m.name().to_string()));
     header.push("lmms ÷ eager".into());
     let mut cells = vec![header];
-    for (label, key, get, fmt) in rows() {
-        let (before, after) = claim(key);
-        let mut line = vec![label.to_string(), before.into(), after.into()];
-        for m in Mode::ALL {
-            line.push(find(m).map_or("-".into(), |r| fmt(get(r))));
-        }
-        let ratio = match (find(Mode::Eager), find(Mode::Lmms)) {
-            (Some(e), Some(l)) if get(e) != 0.0 && get(e).is_finite() && get(l).is_finite() => {
-                format!("{:.3}×", get(l) / get(e))
+    for row in rows() {
+        let (label, kind, get) = match row {
+            Row::Section(title) => {
+                cells.push(vec![title.to_string()]);
+                continue;
             }
-            _ => "-".into(),
+            Row::Figures(l, k, g) => (l, k, g),
         };
-        line.push(ratio);
+        let values: Vec<Option<f64>> = Mode::ALL.iter().map(|m| find(*m).and_then(get)).collect();
+        let (label, mut line) = figures(label, kind, &values);
+        let numeric = !matches!(kind, Kind::Fits | Kind::YesNo);
+        line.push(match (values[0], values[2]) {
+            (Some(e), Some(l)) if numeric && e != 0.0 && e.is_finite() && l.is_finite() => {
+                ratio(l / e)
+            }
+            _ => String::new(),
+        });
+        line.insert(0, format!("  {label}"));
         cells.push(line);
     }
-    let cols = cells[0].len();
+    layout(&cells)
+}
+
+/// Rows of cells as aligned text: the first column left-aligned, the others right-aligned;
+/// a row of one cell (a section title) is printed as it is.
+pub fn layout(cells: &[Vec<String>]) -> String {
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
             cells
                 .iter()
-                .map(|r| r[c].chars().count())
+                .filter(|r| r.len() > 1)
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     let mut out = String::new();
     for (i, r) in cells.iter().enumerate() {
+        if r.len() == 1 {
+            out.push_str(&format!("{}\n", r[0]));
+            continue;
+        }
+        let mut line = String::new();
         for (c, cell) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - cell.chars().count());
+            let pad = " ".repeat(widths[c].saturating_sub(cell.chars().count()));
             if c == 0 {
-                out.push_str(&format!("{cell}{pad} "));
+                line.push_str(&format!("{cell}{pad}"));
             } else {
-                out.push_str(&format!("| {pad}{cell} "));
+                line.push_str(&format!("  {pad}{cell}"));
             }
         }
+        out.push_str(line.trim_end());
         out.push('\n');
         if i == 0 {
-            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + cols * 3 - 2));
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (cols - 1)));
             out.push('\n');
         }
     }

@@ -1,8 +1,9 @@
-//! The targets, checked against the figures of this run (never tuned into it), and
-//! the per-mode right-sizing lines.
+//! The targets, checked against the figures of this run (never tuned into it). They are
+//! informational: a missed one does not change the exit status unless `--strict` is given.
 
-use crate::report::ModeResult;
+use crate::report::{find, ModeResult};
 use crate::sizing::{Mode, Profile};
+use crate::text;
 use serde::Serialize;
 
 /// One target and what this run measured.
@@ -12,12 +13,6 @@ pub struct Target {
     pub target: &'static str,
     pub measured: String,
     pub met: bool,
-}
-
-fn find(modes: &[ModeResult], p: Profile, m: Mode) -> Option<&ModeResult> {
-    modes
-        .iter()
-        .find(|r| r.profile == p.name() && r.mode == m.name())
 }
 
 /// Every target whose modes ran. `small_eager_again`: the bill of a second small `eager`
@@ -32,10 +27,11 @@ pub fn check(modes: &[ModeResult], small_eager_again: Option<f64>) -> Vec<Target
     ) {
         out.push(ratio(
             s,
-            "lmms gb_s_per_1k_aws ≤ 1.0× eager",
+            "lmms bill ≤ 1.0× eager's",
             l,
             e,
             |m| m.gb_s_per_1k_aws,
+            "GB-s per 1 000 invocations",
             1.0,
         ));
         if let (Some(again), Some(t)) = (small_eager_again, out.last_mut()) {
@@ -46,18 +42,20 @@ pub fn check(modes: &[ModeResult], small_eager_again: Option<f64>) -> Vec<Target
         }
         out.push(ratio(
             s,
-            "lmms average response ≤ 1.5× ligs",
+            "lmms mean response ≤ 1.5× ligs'",
             l,
             g,
             |m| m.avg_response_us,
+            "µs",
             1.5,
         ));
         out.push(ratio(
             s,
-            "lmms cold start ≤ 0.40× eager",
+            "lmms cold start ≤ 0.40× eager's",
             l,
             e,
             |m| m.cold_start_ms,
+            "ms",
             0.40,
         ));
     }
@@ -65,10 +63,11 @@ pub fn check(modes: &[ModeResult], small_eager_again: Option<f64>) -> Vec<Target
     if let (Some(e), Some(l)) = (find(modes, p, Mode::Eager), find(modes, p, Mode::Lmms)) {
         out.push(ratio(
             p,
-            "lmms gb_s_per_1k_aws ≤ 0.35× eager",
+            "lmms bill ≤ 0.35× eager's",
             l,
             e,
             |m| m.gb_s_per_1k_aws,
+            "GB-s per 1 000 invocations",
             0.35,
         ));
         let share = l.rebuilds as f64 / l.requests.max(1) as f64;
@@ -133,60 +132,44 @@ fn ratio(
     num: &ModeResult,
     den: &ModeResult,
     f: fn(&ModeResult) -> f64,
+    unit: &str,
     limit: f64,
 ) -> Target {
     let r = f(num) / f(den);
     Target {
         profile: p.name(),
         target,
-        measured: format!("{:.3}× ({} / {})", r, fmt(f(num)), fmt(f(den))),
+        measured: format!(
+            "{} ({} vs {} {unit})",
+            text::ratio(r, limit),
+            text::num(f(num)),
+            text::num(f(den))
+        ),
         met: r <= limit,
     }
 }
 
-fn fmt(x: f64) -> String {
-    if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
-/// The targets as printed lines.
+/// The targets as printed lines, each wrapped under its measured figures.
 pub fn lines(targets: &[Target]) -> String {
+    let width = targets
+        .iter()
+        .map(|t| t.target.chars().count())
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(2 + 6 + 2 + 5 + 2 + width + 2);
     let mut out = String::new();
     for t in targets {
-        out.push_str(&format!(
-            "  [{}] {:5} {:38} measured {}\n",
-            if t.met { "met   " } else { "MISSED" },
-            t.profile,
-            t.target,
-            t.measured
+        let pad = " ".repeat(width - t.target.chars().count());
+        out.push_str(&text::wrap(
+            &format!(
+                "  {:6}  {:5}  {}{pad}  {}",
+                if t.met { "met" } else { "MISSED" },
+                t.profile,
+                t.target,
+                t.measured
+            ),
+            &indent,
         ));
-    }
-    out
-}
-
-/// "recommended N MB: $X per million requests vs M MB: $Y", one line per profile and mode.
-pub fn recommendations(modes: &[ModeResult]) -> String {
-    let mut out = String::new();
-    for p in Profile::ALL {
-        for m in Mode::ALL {
-            let Some(r) = find(modes, p, m) else { continue };
-            let configured = format!(
-                "{} MB: ${:.2}{}",
-                r.configured_memory_mb,
-                r.cost_per_million_usd,
-                if r.oom { " (OOM)" } else { "" }
-            );
-            let line = match (r.recommended_mb, r.recommended_cost_per_million_usd) {
-                (Some(mb), Some(usd)) => {
-                    format!("recommended {mb} MB: ${usd:.2} per million requests vs {configured}")
-                }
-                _ => format!("no size holds this trace's peak; configured {configured}"),
-            };
-            out.push_str(&format!("  {:5} {:9} {line}\n", p.name(), m.name()));
-        }
     }
     out
 }
