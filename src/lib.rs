@@ -84,6 +84,9 @@
 
 pub use lmms_core::*;
 
+#[cfg(feature = "lambda")]
+pub mod lambda;
+
 /// Declares module state. See the [crate docs](crate).
 ///
 /// ```

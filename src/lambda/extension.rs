@@ -1,0 +1,113 @@
+//! The internal extension that runs the boundary sweep after each response.
+//!
+//! Lambda freezes a classic execution environment when the runtime *and* every extension
+//! wait for their next event. The runtime asks as soon as it has posted a response; this
+//! extension, registered for `INVOKE` events, asks only after it has swept: it waits
+//! for the [layer](super::layer)'s end mark of the invocation (its request id), sweeps on
+//! a blocking thread, logs the stats line, and only then returns to `next`.
+
+use super::emf::{now_ms, Emitter, SweepFacts};
+use lambda_extension::{service_fn, Error, Extension, LambdaEvent, NextEvent};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::Mutex;
+
+/// The name the extension registers under (unique within the function).
+pub(super) const EXTENSION_NAME: &str = "lmms-boundary";
+
+/// The longest a Lambda invocation can run (15 minutes): the wait for an end mark is
+/// bounded by the invocation's deadline, and by this if the deadline is unreadable.
+const MAX_INVOCATION: Duration = Duration::from_secs(15 * 60);
+
+/// Registers the extension (it must be, before the runtime's first `next`), starts its
+/// event loop on a task, and returns the sender on which the layer marks invocation ends.
+pub(super) async fn register(emitter: Arc<Emitter>) -> Result<UnboundedSender<String>, Error> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let ends = Arc::new(Mutex::new(Ends {
+        rx,
+        early: HashSet::new(),
+    }));
+    let processor = service_fn(move |event: LambdaEvent| {
+        let (ends, emitter) = (ends.clone(), emitter.clone());
+        async move { on_event(event, ends, emitter).await }
+    });
+    let registered = Extension::new()
+        .with_extension_name(EXTENSION_NAME)
+        .with_events(&["INVOKE"])
+        .with_events_processor(processor)
+        .register()
+        .await
+        .map_err(|e| format!("lmms::lambda: registering the `{EXTENSION_NAME}` extension: {e}"))?;
+    tokio::spawn(async move {
+        if let Err(e) = registered.run().await {
+            // Without it the environment would freeze before sweeps: say so.
+            println!("[LMMS_FAULT] lmms::lambda: the `{EXTENSION_NAME}` extension stopped: {e}");
+        }
+    });
+    Ok(tx)
+}
+
+/// The end marks the layer sent, and those that arrived before their `INVOKE` event.
+struct Ends {
+    rx: UnboundedReceiver<String>,
+    early: HashSet<String>,
+}
+
+impl Ends {
+    /// Waits for `request_id`'s end mark. `false` if every sender is gone.
+    async fn wait(&mut self, request_id: &str) -> bool {
+        if self.early.remove(request_id) {
+            return true;
+        }
+        while let Some(id) = self.rx.recv().await {
+            if id == request_id {
+                return true;
+            }
+            self.early.insert(id);
+        }
+        false
+    }
+}
+
+async fn on_event(
+    event: LambdaEvent,
+    ends: Arc<Mutex<Ends>>,
+    emitter: Arc<Emitter>,
+) -> Result<(), Error> {
+    let NextEvent::Invoke(invoke) = event.next else {
+        return Ok(());
+    };
+    let wait = until_deadline(invoke.deadline_ms);
+    let mut ends = ends.lock().await;
+    let ended = tokio::time::timeout(wait, ends.wait(&invoke.request_id)).await;
+    drop(ends);
+    if !matches!(ended, Ok(true)) {
+        println!(
+            "[LMMS_FAULT] lmms::lambda: no end mark for invocation {} before its deadline; sweeping anyway",
+            invoke.request_id
+        );
+    }
+    // The sweep drops modules (user Drop code, maybe slow): on a blocking thread, so
+    // that the async workers stay free.
+    let request_id = invoke.request_id;
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let report = crate::gateway().sweep();
+        let facts = SweepFacts {
+            elapsed: started.elapsed(),
+            report,
+        };
+        emitter.emit(&request_id, Some(&facts));
+    })
+    .await
+    .map_err(|e| format!("lmms::lambda: the boundary sweep failed: {e}"))?;
+    Ok(())
+}
+
+/// Time left until `deadline_ms` (milliseconds since the Unix epoch), at most
+/// [`MAX_INVOCATION`].
+fn until_deadline(deadline_ms: u64) -> Duration {
+    Duration::from_millis(deadline_ms.saturating_sub(now_ms())).min(MAX_INVOCATION)
+}
