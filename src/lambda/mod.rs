@@ -71,18 +71,18 @@ use std::time::Duration;
 pub struct Options {
     namespace: String,
     stats: StatsFormat,
-    sweep_interval: Duration,
+    sweep_interval: Option<Duration>,
     heat_line: bool,
 }
 
 impl Default for Options {
-    /// Namespace `lmms`, EMF stats, a 1 s sweeper interval (Managed Instances only), no
-    /// heat line.
+    /// Namespace `lmms`, EMF stats, the gateway's `sweep_interval` for the sweeper
+    /// (Managed Instances only; `LMMS_SWEEP_INTERVAL_MS`, default 1 s), no heat line.
     fn default() -> Self {
         Options {
             namespace: "lmms".into(),
             stats: StatsFormat::Emf,
-            sweep_interval: Duration::from_secs(1),
+            sweep_interval: None,
             heat_line: false,
         }
     }
@@ -107,9 +107,10 @@ impl Options {
         self
     }
 
-    /// How often the background sweeper sweeps on Lambda Managed Instances (more than zero).
+    /// How often the background sweeper sweeps on Lambda Managed Instances (more than
+    /// zero), instead of the gateway's `sweep_interval`.
     pub fn sweep_interval(mut self, interval: Duration) -> Self {
-        self.sweep_interval = interval;
+        self.sweep_interval = Some(interval);
         self
     }
 
@@ -129,7 +130,7 @@ impl Options {
                  and not start with `AWS/`, got `{ns}`"
             )));
         }
-        if self.sweep_interval.is_zero() {
+        if self.sweep_interval.is_some_and(|i| i.is_zero()) {
             return Err(BoundaryError(
                 "lmms::lambda: the sweeper interval must be more than zero".into(),
             ));
@@ -212,7 +213,8 @@ impl Boundary {
         let signal = match mode {
             BoundaryMode::PerInvocation => Some(extension::register(emitter.clone()).await?),
             BoundaryMode::Sweeper { .. } => {
-                crate::gateway().start_sweeper(options.sweep_interval);
+                let gw = crate::gateway();
+                gw.start_sweeper(options.sweep_interval.unwrap_or(gw.config().sweep_interval));
                 None
             }
         };
