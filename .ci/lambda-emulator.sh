@@ -38,7 +38,7 @@ fi
 say "$("$CARGO_LAMBDA" lambda --version)"
 
 # 2.
-timeout 1800 cargo build --quiet --release --example lambda
+timeout 1800 cargo build --quiet --release --features lambda --example lambda
 FUNCTION="$PWD/target/release/examples/lambda"
 
 # 3.
