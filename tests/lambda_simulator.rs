@@ -101,6 +101,7 @@ async fn sweep_after_response() {
     sim.wait_for(|| async { sim.extension_count().await >= 1 }, harness::WAIT)
         .await
         .expect("the lmms-boundary extension registers at INIT");
+    harness::initialized(&sim).await;
     let names: Vec<String> = (sim.get_registered_extensions().await.into_iter())
         .map(|e| e.name)
         .collect();
@@ -184,6 +185,7 @@ async fn four_concurrent() {
         ("FIXTURE_DROP_MS", "50"),
     ];
     let f = Function::start(&sim, "concurrent", &env);
+    harness::initialized(&sim).await;
     let mut ids = Vec::new();
     for i in 0..16u64 {
         let id = sim

@@ -113,6 +113,15 @@ pub async fn simulator(freeze: bool) -> Simulator {
         .expect("the emulator starts on loopback")
 }
 
+/// Waits until the function's INIT is over (its runtime asked for the first event). Lambda
+/// sends no event before; the emulator would, and an extension registering meanwhile
+/// would miss that event's `INVOKE`.
+pub async fn initialized(sim: &Simulator) {
+    sim.wait_for(|| sim.is_initialized(), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("the function's INIT did not end within {WAIT:?}: {e}"));
+}
+
 /// Sends one event and waits for its answer.
 pub async fn invoke(sim: &Simulator, payload: Value) -> InvocationState {
     let id = sim.enqueue_payload(payload).await;
