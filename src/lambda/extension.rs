@@ -79,14 +79,15 @@ async fn on_event(
     let NextEvent::Invoke(invoke) = event.next else {
         return Ok(());
     };
-    let wait = until_deadline(invoke.deadline_ms);
+    let wait = until_deadline(invoke.deadline_ms, now_ms());
     let mut ends = ends.lock().await;
     let ended = tokio::time::timeout(wait, ends.wait(&invoke.request_id)).await;
     drop(ends);
     if !matches!(ended, Ok(true)) {
         println!(
-            "[LMMS_FAULT] lmms::lambda: no end mark for invocation {} before its deadline; sweeping anyway",
-            invoke.request_id
+            "[LMMS_FAULT] lmms::lambda: no end mark for invocation {} within {} ms (its deadline); sweeping anyway",
+            invoke.request_id,
+            wait.as_millis()
         );
     }
     // The sweep drops modules (user Drop code, maybe slow): on a blocking thread, so
@@ -107,7 +108,32 @@ async fn on_event(
 }
 
 /// Time left until `deadline_ms` (milliseconds since the Unix epoch), at most
-/// [`MAX_INVOCATION`].
-fn until_deadline(deadline_ms: u64) -> Duration {
-    Duration::from_millis(deadline_ms.saturating_sub(now_ms())).min(MAX_INVOCATION)
+/// [`MAX_INVOCATION`]. A deadline already past when the event arrives is no deadline
+/// (Lambda sends no expired invocation; some emulators send 0): then the longest an
+/// invocation can run.
+fn until_deadline(deadline_ms: u64, now_ms: u64) -> Duration {
+    match deadline_ms.checked_sub(now_ms) {
+        Some(left) if left > 0 => Duration::from_millis(left).min(MAX_INVOCATION),
+        _ => MAX_INVOCATION,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{until_deadline, MAX_INVOCATION};
+    use std::time::Duration;
+
+    #[test]
+    fn the_wait_for_an_end_mark_is_bounded_by_the_deadline() {
+        let now = 1_700_000_000_000;
+        assert_eq!(
+            until_deadline(now + 2_500, now),
+            Duration::from_millis(2_500)
+        );
+        assert_eq!(until_deadline(now + 3_600_000, now), MAX_INVOCATION);
+        // Past, now or unset (0): not a deadline.
+        for unusable in [now - 1, now, 0] {
+            assert_eq!(until_deadline(unusable, now), MAX_INVOCATION);
+        }
+    }
 }
