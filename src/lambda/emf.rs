@@ -30,8 +30,11 @@ pub(super) struct SweepFacts {
     pub(super) report: SweepReport,
 }
 
+/// A counter's metric name and how to read it from [`Stats`].
+type Counter = (&'static str, fn(&Stats) -> u64);
+
 /// The cumulative counters the EMF line turns into per-line counts.
-const COUNTERS: [(&str, fn(&Stats) -> u64); 7] = [
+const COUNTERS: [Counter; 7] = [
     ("ligs_loads", |s| s.ligs_loads),
     ("lugs_unloads", |s| s.lugs_unloads),
     ("sweeps", |s| s.sweeps),

@@ -17,6 +17,9 @@ use crate::fixture::Counts;
 use crate::harness::{payload, quantile, response_ms, simulator, wait, Function};
 use serde_json::json;
 
+/// Environment variables of the function.
+type Env = &'static [(&'static str, &'static str)];
+
 const EAGER: [(&str, &str); 2] = [
     ("LAZY_LOADING_ENABLED", "false"),
     ("ENABLE_MODULE_UNLOADING", "false"),
@@ -96,7 +99,7 @@ async fn measure(name: &str, concurrent: bool, mode: &[(&str, &str)], n: usize) 
 pub async fn print(n: usize) {
     println!("| scenario | mode | invocations | p50 response ms | p99 response ms | rebuilds | boundary sweep p50 ms | peak RSS MiB | RSS after the last, MiB |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    let runs: [(&str, bool, &str, &[(&str, &str)]); 5] = [
+    let runs: [(&str, bool, &str, Env); 5] = [
         ("unload after the response", false, "eager", &EAGER),
         ("unload after the response", false, "lmms", &LMMS),
         (
