@@ -9,6 +9,7 @@
 use super::emf::{now_ms, Emitter, SweepFacts};
 use lambda_extension::{service_fn, Error, Extension, LambdaEvent, NextEvent};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -21,14 +22,43 @@ pub(super) const EXTENSION_NAME: &str = "lmms-boundary";
 /// bounded by the invocation's deadline, and by this if the deadline is unreadable.
 const MAX_INVOCATION: Duration = Duration::from_secs(15 * 60);
 
-/// Registers the extension (it must be, before the runtime's first `next`), starts its
-/// event loop on a task, and returns the sender on which the layer marks invocation ends.
-pub(super) async fn register(emitter: Arc<Emitter>) -> Result<UnboundedSender<String>, Error> {
+/// How the layer marks the end of an invocation for the extension.
+pub(super) struct EndSignal {
+    tx: UnboundedSender<String>,
+    /// Set when the layer wraps a runtime's service: without it no end mark ever comes.
+    layered: Arc<AtomicBool>,
+}
+
+impl EndSignal {
+    /// The invocation `request_id` has ended (a send fails only if the extension has
+    /// stopped; it logged why).
+    pub(super) fn ended(&self, request_id: String) {
+        let _ = self.tx.send(request_id);
+    }
+
+    /// The layer now wraps a runtime's service.
+    pub(super) fn layered(&self) {
+        self.layered.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A connected signal (for the layer) and receiver (for the extension).
+fn channel() -> (EndSignal, Ends) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let ends = Arc::new(Mutex::new(Ends {
+    let layered = Arc::new(AtomicBool::new(false));
+    let ends = Ends {
         rx,
         early: HashSet::new(),
-    }));
+        layered: layered.clone(),
+    };
+    (EndSignal { tx, layered }, ends)
+}
+
+/// Registers the extension (it must be, before the runtime's first `next`), starts its
+/// event loop on a task, and returns the signal on which the layer marks invocation ends.
+pub(super) async fn register(emitter: Arc<Emitter>) -> Result<EndSignal, Error> {
+    let (signal, ends) = channel();
+    let ends = Arc::new(Mutex::new(ends));
     let processor = service_fn(move |event: LambdaEvent| {
         let (ends, emitter) = (ends.clone(), emitter.clone());
         async move { on_event(event, ends, emitter).await }
@@ -46,13 +76,14 @@ pub(super) async fn register(emitter: Arc<Emitter>) -> Result<UnboundedSender<St
             println!("[LMMS_FAULT] lmms::lambda: the `{EXTENSION_NAME}` extension stopped: {e}");
         }
     });
-    Ok(tx)
+    Ok(signal)
 }
 
 /// The end marks the layer sent, and those that arrived before their `INVOKE` event.
 struct Ends {
     rx: UnboundedReceiver<String>,
     early: HashSet<String>,
+    layered: Arc<AtomicBool>,
 }
 
 impl Ends {
@@ -79,17 +110,28 @@ async fn on_event(
     let NextEvent::Invoke(invoke) = event.next else {
         return Ok(());
     };
-    let wait = until_deadline(invoke.deadline_ms, now_ms());
     let mut ends = ends.lock().await;
-    let ended = tokio::time::timeout(wait, ends.wait(&invoke.request_id)).await;
-    drop(ends);
-    if !matches!(ended, Ok(true)) {
+    if !ends.layered.load(Ordering::SeqCst) {
+        // No end mark will come: waiting would hold every invocation to its deadline.
         println!(
-            "[LMMS_FAULT] lmms::lambda: no end mark for invocation {} within {} ms (its deadline); sweeping anyway",
-            invoke.request_id,
-            wait.as_millis()
+            "[LMMS_FAULT] lmms::lambda: the boundary layer is not on the runtime (add \
+             `Boundary::layer()` with `Runtime::layer`): sweeping as invocation {} starts, \
+             not after its response",
+            invoke.request_id
         );
+    } else {
+        let wait = until_deadline(invoke.deadline_ms, now_ms());
+        let ended = tokio::time::timeout(wait, ends.wait(&invoke.request_id)).await;
+        if !matches!(ended, Ok(true)) {
+            println!(
+                "[LMMS_FAULT] lmms::lambda: no end mark for invocation {} within {} ms (its \
+                 deadline); sweeping anyway",
+                invoke.request_id,
+                wait.as_millis()
+            );
+        }
     }
+    drop(ends);
     // The sweep drops modules (user Drop code, maybe slow): on a blocking thread, so
     // that the async workers stay free.
     let request_id = invoke.request_id;
@@ -120,8 +162,12 @@ fn until_deadline(deadline_ms: u64, now_ms: u64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::{until_deadline, MAX_INVOCATION};
-    use std::time::Duration;
+    use super::{channel, now_ms, on_event, until_deadline, Ends, MAX_INVOCATION};
+    use crate::lambda::{emf::Emitter, Options, StatsFormat};
+    use lambda_extension::{InvokeEvent, LambdaEvent, NextEvent, Tracing};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tokio::sync::Mutex;
 
     #[test]
     fn the_wait_for_an_end_mark_is_bounded_by_the_deadline() {
@@ -135,5 +181,69 @@ mod tests {
         for unusable in [now - 1, now, 0] {
             assert_eq!(until_deadline(unusable, now), MAX_INVOCATION);
         }
+    }
+
+    /// The extension's handling of one `INVOKE` (deadline `in_ms` from now), on a task.
+    fn invoke(ends: &Arc<Mutex<Ends>>, id: &str, in_ms: u64) -> tokio::task::JoinHandle<()> {
+        let event = LambdaEvent {
+            next: NextEvent::Invoke(InvokeEvent {
+                deadline_ms: now_ms() + in_ms,
+                request_id: id.into(),
+                invoked_function_arn: "arn:aws:lambda:eu-west-1:0:function:f".into(),
+                tracing: Tracing::default(),
+            }),
+        };
+        let emitter = Arc::new(Emitter::new(&Options::default().stats(StatsFormat::Off)));
+        let ends = ends.clone();
+        tokio::spawn(async move { on_event(event, ends, emitter).await.unwrap() })
+    }
+
+    const BOUND: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn the_sweep_waits_for_the_end_mark_of_its_invocation() {
+        let (signal, ends) = channel();
+        signal.layered();
+        let ends = Arc::new(Mutex::new(ends));
+        let task = invoke(&ends, "r1", 60_000);
+        // Another invocation's mark does not release it.
+        signal.ended("r0".into());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!task.is_finished(), "swept before the response");
+        let sweeps = crate::gateway().stats().sweeps;
+        signal.ended("r1".into());
+        tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
+        assert!(crate::gateway().stats().sweeps > sweeps);
+        // A mark that arrived before its INVOKE (r0's) is kept for it.
+        let task = invoke(&ends, "r0", 60_000);
+        tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_the_layer_it_does_not_wait_for_a_mark_that_cannot_come() {
+        let (_signal, ends) = channel();
+        let ends = Arc::new(Mutex::new(ends));
+        let task = invoke(&ends, "r1", 60_000);
+        tokio::time::timeout(BOUND, task)
+            .await
+            .expect("no wait for the deadline")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_a_mark_it_sweeps_at_the_deadline() {
+        let (signal, ends) = channel();
+        signal.layered();
+        let ends = Arc::new(Mutex::new(ends));
+        let started = Instant::now();
+        tokio::time::timeout(BOUND, invoke(&ends, "r1", 300))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(250),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -6,18 +6,18 @@
 //! invocation, whether or not the event deserialized or the handler succeeded.
 
 use super::emf::Emitter;
+use super::extension::EndSignal;
 use lambda_runtime::tower::Layer;
 use lambda_runtime::{Error, LambdaInvocation, Service};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::mpsc::UnboundedSender;
 
 /// What the layer does at an invocation's end: tell the extension (which sweeps), or,
 /// with the background sweeper, log the stats line itself.
 struct Shared {
-    signal: Option<UnboundedSender<String>>,
+    signal: Option<EndSignal>,
     emitter: Arc<Emitter>,
 }
 
@@ -29,7 +29,7 @@ pub struct BoundaryLayer {
 }
 
 impl BoundaryLayer {
-    pub(super) fn new(signal: Option<UnboundedSender<String>>, emitter: Arc<Emitter>) -> Self {
+    pub(super) fn new(signal: Option<EndSignal>, emitter: Arc<Emitter>) -> Self {
         BoundaryLayer {
             shared: Arc::new(Shared { signal, emitter }),
         }
@@ -40,6 +40,9 @@ impl<S> Layer<S> for BoundaryLayer {
     type Service = BoundaryService<S>;
 
     fn layer(&self, inner: S) -> BoundaryService<S> {
+        if let Some(signal) = &self.shared.signal {
+            signal.layered();
+        }
         BoundaryService {
             inner,
             shared: self.shared.clone(),
@@ -106,10 +109,7 @@ struct End {
 impl Drop for End {
     fn drop(&mut self) {
         match &self.shared.signal {
-            // A send fails only if the extension has stopped; it logged why.
-            Some(signal) => {
-                let _ = signal.send(std::mem::take(&mut self.request_id));
-            }
+            Some(signal) => signal.ended(std::mem::take(&mut self.request_id)),
             None => self.shared.emitter.emit(&self.request_id, None),
         }
     }

@@ -183,6 +183,7 @@ impl std::error::Error for BoundaryError {}
 ///     Runtime::new(service_fn(handler)).layer(boundary.layer()).run().await
 /// }
 /// ```
+#[must_use = "add `boundary.layer()` to the runtime: the sweep after each response waits for its marks"]
 pub struct Boundary {
     mode: BoundaryMode,
     layer: BoundaryLayer,
@@ -230,7 +231,9 @@ impl Boundary {
     }
 
     /// The layer to add (last) to a `lambda_runtime::Runtime`: it marks the end of each
-    /// invocation, once its response or error has been posted.
+    /// invocation, once its response or error has been posted. Without it the extension
+    /// cannot know when a response has gone: it then sweeps as each invocation starts
+    /// and logs an `[LMMS_FAULT]` line saying so.
     pub fn layer(&self) -> BoundaryLayer {
         self.layer.clone()
     }
