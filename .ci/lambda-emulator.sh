@@ -8,7 +8,8 @@
 #   4. the function, with AWS_LAMBDA_RUNTIME_API pointing at it, the variables Lambda sets
 #      and an LMMS_HEAT_PROFILE to preload from;
 #   5. `cargo lambda invoke`: a call, an unknown operation, bad arguments, a second call and
-#      the heat export, each checked for its exact response or errorType.
+#      the heat export, each checked for its exact response or errorType;
+#   6. one EMF line per invocation from lmms::lambda's boundary extension, and no fault.
 # Both processes are stopped by pid on exit, whatever happened. Every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ fi
 say "$("$CARGO_LAMBDA" lambda --version)"
 
 # 2.
-timeout 1800 cargo build --quiet --release --example lambda
+timeout 1800 cargo build --quiet --release --features lambda --example lambda
 FUNCTION="$PWD/target/release/examples/lambda"
 
 # 3.
@@ -145,5 +146,21 @@ calls = {m["module"]: m["calls_in_window"] for m in p["modules"]}
 assert calls == {"homeassistant_timers": 2}, calls
 EOF
 say "ok  lmms.heat -> homeassistant_timers: 2 calls"
+# lmms::lambda's boundary: after each response its extension sweeps and writes one EMF
+# line (5 invocations, 5 lines); an [LMMS_FAULT] would mean an end mark was missed.
+for _ in $(seq 100); do [ "$(grep -c '"_aws"' "$WORK/function.log")" -ge 5 ] && break; sleep 0.1; done
+python3 - "$WORK/function.log" <<'EOF' || fail "the EMF lines"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if '"_aws"' in l]
+assert len(lines) == 5, f"{len(lines)} EMF lines"
+for line in lines:
+    v = json.loads(line)
+    d = v["_aws"]["CloudWatchMetrics"][0]
+    assert d["Namespace"] == "lmms/smart-home", d
+    assert all(isinstance(v[m["Name"]], (int, float)) for m in d["Metrics"]), v
+    assert v["sweeps"] >= 1 and "sweep_us" in v, v
+EOF
+if grep -q '^\[LMMS_FAULT\]' "$WORK/function.log"; then fail "$(grep '^\[LMMS_FAULT\]' "$WORK/function.log")"; fi
+say "ok  5 EMF lines from the boundary extension, no fault"
 kill -0 "$FUNCTION_PID" 2>/dev/null || fail "the function died"
 say "lambda-emulator: all checks passed"

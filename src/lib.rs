@@ -95,6 +95,9 @@
 
 pub use lmms_core::*;
 
+#[cfg(feature = "lambda")]
+pub mod lambda;
+
 /// Declares module state. See the [crate docs](crate).
 ///
 /// ```

@@ -1,9 +1,8 @@
-//! The invocation handler: route the event through lmms, then sweep at the boundary.
+//! The invocation handler: route the event through lmms.
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::fmt;
-use std::time::Instant;
 
 /// A failed invocation, reported to Lambda as `{"errorType", "errorMessage"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,40 +56,10 @@ impl From<lmms::Error> for InvocationError {
 
 /// The Lambda handler: one invocation. The event is `{"interface", "op", "params"}`
 /// (`params` optional: an object keyed by parameter name); the response is the
-/// operation's result as JSON.
-///
-/// Whatever the outcome, the invocation ends with a sweep (the environment may be frozen
-/// as soon as the response is sent, so this is where idle modules are given back) and the
-/// `[LMMS_SWEEP]`, `[LMMS_STATS]` and `[LMMS_HEAT]` (the instance's heat profile) log lines.
+/// operation's result as JSON. The boundary work (the sweep after the response, the
+/// metrics and heat lines) is `lmms::lambda`'s, set up in `main`.
 pub async fn handle(event: LambdaEvent<Value>) -> Result<Value, InvocationError> {
-    let (payload, context) = event.into_parts();
-    let started = Instant::now();
-    let (call, result) = route(payload).await;
-    let served_us = started.elapsed().as_micros() as u64;
-
-    let sweep_started = Instant::now();
-    let gw = lmms::gateway();
-    let report = gw.sweep();
-    let sweep_us = sweep_started.elapsed().as_micros() as u64;
-
-    println!(
-        "[LMMS_SWEEP] {}",
-        json!({
-            "request_id": context.request_id,
-            "call": call,
-            "ok": result.is_ok(),
-            "error_type": result.as_ref().err().map(|e| e.error_type),
-            "served_us": served_us,
-            "sweep_us": sweep_us,
-            "unloaded": report.unloaded,
-            "reclaimed_bytes": report.reclaimed_bytes,
-            "promoted": report.promoted,
-            "demoted": report.demoted,
-        })
-    );
-    println!("{}", gw.stats().log_line());
-    println!("[LMMS_HEAT] {}", gw.heat_profile().to_json());
-    result
+    route(event.payload).await
 }
 
 /// The instance's heat profile as an operation, so that an invocation
@@ -101,8 +70,8 @@ pub fn export_heat() -> lmms::HeatProfile {
     lmms::gateway().heat_profile()
 }
 
-/// Reads the event and runs the call. Returns `interface.op` (for the log) and the result.
-async fn route(payload: Value) -> (Option<String>, Result<Value, InvocationError>) {
+/// Reads the event and runs the call.
+async fn route(payload: Value) -> Result<Value, InvocationError> {
     let invalid = |message: String| {
         Err(InvocationError {
             error_type: "InvalidEvent",
@@ -110,13 +79,10 @@ async fn route(payload: Value) -> (Option<String>, Result<Value, InvocationError
         })
     };
     let Value::Object(mut event) = payload else {
-        return (
-            None,
-            invalid(format!(
-                "the event must be a JSON object {{\"interface\", \"op\", \"params\"}}, got {}",
-                kind(&payload)
-            )),
-        );
+        return invalid(format!(
+            "the event must be a JSON object {{\"interface\", \"op\", \"params\"}}, got {}",
+            kind(&payload)
+        ));
     };
     let (interface, op) = match (event.get("interface"), event.get("op")) {
         (Some(Value::String(i)), Some(Value::String(o))) => (i.clone(), o.clone()),
@@ -130,14 +96,13 @@ async fn route(payload: Value) -> (Option<String>, Result<Value, InvocationError
                 .into_iter()
                 .flatten()
                 .collect();
-            return (None, invalid(format!("bad event: {}", problems.join("; "))));
+            return invalid(format!("bad event: {}", problems.join("; ")));
         }
     };
     let params = event.remove("params").unwrap_or(Value::Null);
-    let result = lmms::execute_async(&interface, &op, params)
+    lmms::execute_async(&interface, &op, params)
         .await
-        .map_err(InvocationError::from);
-    (Some(format!("{interface}.{op}")), result)
+        .map_err(InvocationError::from)
 }
 
 fn kind(v: &Value) -> &'static str {

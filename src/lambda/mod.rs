@@ -1,0 +1,326 @@
+//! # `lmms::lambda` — the invocation boundary for `lambda_runtime` (feature `lambda`)
+//!
+//! What every Lambda function using lmms needs around its handler, in one call:
+//!
+//! ```no_run
+//! use lambda_runtime::{service_fn, Error, LambdaEvent};
+//! use serde_json::Value;
+//!
+//! async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+//!     Ok(event.payload) // call lmms operations here
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     lmms::lambda::run(service_fn(handler)).await
+//! }
+//! ```
+//!
+//! [`run`] (or [`run_concurrent`], for Lambda Managed Instances) wraps `lambda_runtime`'s
+//! own `run` with:
+//!
+//! - **INIT** (before the first invocation): it starts the gateway, which builds the
+//!   blocking modules of `LMMS_HEAT_PROFILE` (a heat profile another instance exported),
+//!   then awaits the profile's async modules, and logs what it did as `[LMMS_PRELOAD]`
+//!   lines (a configuration fault as `[LMMS_FAULT]`).
+//! - **After each invocation's response** (every invocation, those whose event failed to
+//!   deserialize included): the boundary sweep (`lmms::gateway().sweep()`) and one stats
+//!   line, by default in CloudWatch's Embedded Metric Format ([`StatsFormat`]). Lambda
+//!   freezes a classic environment once the runtime and every extension wait for their
+//!   next event, so the sweep runs in an *internal extension*, registered here before the
+//!   runtime's first `next`, which asks for its next event only when the sweep is done:
+//!   the caller already has its response, and the sweep still runs before the freeze.
+//! - **Lambda Managed Instances** (`AWS_LAMBDA_MAX_CONCURRENCY` > 1: several invocations
+//!   at once, never frozen): a background sweeper
+//!   ([`Gateway::start_sweeper`](crate::Gateway::start_sweeper)) instead of sweeps per
+//!   invocation, and the stats line after each response. A call holds its module until
+//!   it returns, so a sweep never takes a module from under a concurrent invocation.
+//!
+//! With a hand-built [`lambda_runtime::Runtime`], [`Boundary::init`] does the INIT part
+//! and [`Boundary::layer`] gives the layer to add last with `Runtime::layer`.
+//!
+//! `lambda_runtime` and `lambda-extension` need Rust 1.84; without the `lambda` feature
+//! lmms needs 1.82 and compiles neither.
+
+mod emf;
+mod extension;
+mod layer;
+
+pub use emf::StatsFormat;
+pub use layer::{BoundaryFuture, BoundaryLayer, BoundaryService};
+
+use lambda_runtime::{layers::TracingLayer, Diagnostic, IntoFunctionResponse, LambdaEvent};
+use lambda_runtime::{Error, Runtime, Service};
+use serde::{Deserialize, Serialize};
+use std::fmt::{self, Debug};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the boundary is configured: [`Options::default`] is what [`run`] uses.
+///
+/// ```
+/// use std::time::Duration;
+/// let options = lmms::lambda::Options::default()
+///     .namespace("shop/checkout")
+///     .stats(lmms::lambda::StatsFormat::Emf)
+///     .sweep_interval(Duration::from_millis(500));
+/// assert_eq!(options.namespace_name(), "shop/checkout");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    namespace: String,
+    stats: StatsFormat,
+    sweep_interval: Option<Duration>,
+    heat_line: bool,
+}
+
+impl Default for Options {
+    /// Namespace `lmms`, EMF stats, the gateway's `sweep_interval` for the sweeper
+    /// (Managed Instances only; `LMMS_SWEEP_INTERVAL_MS`, default 1 s), no heat line.
+    fn default() -> Self {
+        Options {
+            namespace: "lmms".into(),
+            stats: StatsFormat::Emf,
+            sweep_interval: None,
+            heat_line: false,
+        }
+    }
+}
+
+impl Options {
+    /// The CloudWatch namespace of the EMF metrics (1–255 characters of `A-Z a-z 0-9 . - _
+    /// / # :`, not starting with `AWS/`; checked by [`Boundary::init`]).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The namespace set.
+    pub fn namespace_name(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The stats line's format (or none).
+    pub fn stats(mut self, format: StatsFormat) -> Self {
+        self.stats = format;
+        self
+    }
+
+    /// How often the background sweeper sweeps on Lambda Managed Instances (more than
+    /// zero), instead of the gateway's `sweep_interval`.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self
+    }
+
+    /// Also log the instance's heat profile after each stats line, as `[LMMS_HEAT] {json}`
+    /// (what `LMMS_HEAT_PROFILE` reads in a new instance).
+    pub fn heat_line(mut self, on: bool) -> Self {
+        self.heat_line = on;
+        self
+    }
+
+    fn check(&self) -> Result<(), BoundaryError> {
+        let ns = &self.namespace;
+        let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#:".contains(c);
+        if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) || ns.starts_with("AWS/") {
+            return Err(BoundaryError(format!(
+                "lmms::lambda: the EMF namespace must be 1-255 characters of A-Z a-z 0-9 . - _ / # : \
+                 and not start with `AWS/`, got `{ns}`"
+            )));
+        }
+        if self.sweep_interval.is_some_and(|i| i.is_zero()) {
+            return Err(BoundaryError(
+                "lmms::lambda: the sweeper interval must be more than zero".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where the boundary sweeps, decided at INIT from `AWS_LAMBDA_MAX_CONCURRENCY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundaryMode {
+    /// One invocation at a time, frozen in between: a sweep after each response, in the
+    /// internal extension.
+    PerInvocation,
+    /// Lambda Managed Instances: `max_concurrency` invocations at once, never frozen; a
+    /// background sweeper.
+    Sweeper {
+        /// `AWS_LAMBDA_MAX_CONCURRENCY`.
+        max_concurrency: u32,
+    },
+}
+
+/// A boundary that could not be set up: names what was asked for and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundaryError(String);
+
+impl fmt::Display for BoundaryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BoundaryError {}
+
+/// The INIT half of the boundary: done once, before the runtime polls its first event.
+///
+/// ```no_run
+/// use lambda_runtime::{service_fn, Error, LambdaEvent, Runtime};
+///
+/// async fn handler(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, Error> {
+///     Ok(event.payload)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     let options = lmms::lambda::Options::default().namespace("orders");
+///     let boundary = lmms::lambda::Boundary::init(options).await?;
+///     // The boundary layer last, so that it sees every invocation end.
+///     Runtime::new(service_fn(handler)).layer(boundary.layer()).run().await
+/// }
+/// ```
+#[must_use = "add `boundary.layer()` to the runtime: the sweep after each response waits for its marks"]
+pub struct Boundary {
+    mode: BoundaryMode,
+    layer: BoundaryLayer,
+}
+
+impl Boundary {
+    /// Starts the gateway and preloads (`LMMS_HEAT_PROFILE`: blocking modules as the gateway
+    /// starts, then async ones), then registers the internal extension (one invocation at
+    /// a time) or starts the background sweeper (`AWS_LAMBDA_MAX_CONCURRENCY` > 1).
+    ///
+    /// Errors: not running under a Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API` unset), a
+    /// malformed `AWS_LAMBDA_MAX_CONCURRENCY`, bad [`Options`], or the extension's
+    /// registration refused. A configuration fault of the gateway is not one: it is
+    /// logged once and every call reports it.
+    pub async fn init(options: Options) -> Result<Boundary, Error> {
+        options.check()?;
+        if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+            return Err(BoundaryError(
+                "lmms::lambda: not running inside AWS Lambda (AWS_LAMBDA_RUNTIME_API is unset): \
+                 deploy the function or run it under a Lambda emulator"
+                    .into(),
+            )
+            .into());
+        }
+        let mode = mode_from_env(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())?;
+        preload().await;
+        let emitter = Arc::new(emf::Emitter::new(&options));
+        let signal = match mode {
+            BoundaryMode::PerInvocation => Some(extension::register(emitter.clone()).await?),
+            BoundaryMode::Sweeper { .. } => {
+                let gw = crate::gateway();
+                gw.start_sweeper(options.sweep_interval.unwrap_or(gw.config().sweep_interval));
+                None
+            }
+        };
+        Ok(Boundary {
+            mode,
+            layer: BoundaryLayer::new(signal, emitter),
+        })
+    }
+
+    /// Where this boundary sweeps.
+    pub fn mode(&self) -> BoundaryMode {
+        self.mode
+    }
+
+    /// The layer to add (last) to a `lambda_runtime::Runtime`: it marks the end of each
+    /// invocation, once its response or error has been posted. Without it the extension
+    /// cannot know when a response has gone: it then sweeps as each invocation starts
+    /// and logs an `[LMMS_FAULT]` line saying so.
+    pub fn layer(&self) -> BoundaryLayer {
+        self.layer.clone()
+    }
+}
+
+/// `AWS_LAMBDA_MAX_CONCURRENCY` read: unset or 1 is one invocation at a time.
+fn mode_from_env(value: Option<&str>) -> Result<BoundaryMode, BoundaryError> {
+    let Some(raw) = value else {
+        return Ok(BoundaryMode::PerInvocation);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(0) | Err(_) => Err(BoundaryError(format!(
+            "lmms::lambda: AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, got `{raw}`"
+        ))),
+        Ok(1) => Ok(BoundaryMode::PerInvocation),
+        Ok(n) => Ok(BoundaryMode::Sweeper { max_concurrency: n }),
+    }
+}
+
+/// INIT: the gateway starts (building `LMMS_HEAT_PROFILE`'s blocking modules), then the
+/// profile's async modules are awaited.
+async fn preload() {
+    let gw = crate::gateway();
+    if let Some(fault) = gw.fault() {
+        // Every call will return this error; the function still starts so that each
+        // invocation reports it instead of the init phase crashing in a loop.
+        println!("[LMMS_FAULT] {fault}");
+        return;
+    }
+    let Some(report) = gw.heat_preload_report() else {
+        return;
+    };
+    println!("[LMMS_PRELOAD] {}", emf::to_json(report));
+    let async_left = (report.skipped.iter()).any(|s| s.reason == crate::SkipReason::AsyncInit);
+    if let (true, Some(preload)) = (async_left, &gw.config().heat_preload) {
+        match gw.preload_profile_async(preload).await {
+            Ok(more) => println!("[LMMS_PRELOAD] {}", emf::to_json(&more)),
+            Err(e) => println!("[LMMS_FAULT] {e}"),
+        }
+    }
+}
+
+/// `lambda_runtime::run` with the lmms boundary ([module docs](self)), [`Options::default`].
+/// Runs invocations one at a time (with `AWS_LAMBDA_MAX_CONCURRENCY` > 1 too, like
+/// `lambda_runtime::run`; the boundary then uses the background sweeper).
+pub async fn run<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
+where
+    F: Service<LambdaEvent<A>, Response = R>,
+    F::Future: Future<Output = Result<R, F::Error>>,
+    F::Error: Into<Diagnostic> + Debug,
+    A: for<'de> Deserialize<'de>,
+    R: IntoFunctionResponse<B, S>,
+    B: Serialize,
+    S: futures_core::Stream<Item = Result<D, E>> + Unpin + Send + 'static,
+    D: Into<bytes::Bytes> + Send,
+    E: Into<Error> + Send + Debug,
+{
+    let boundary = Boundary::init(Options::default()).await?;
+    Runtime::new(handler)
+        .layer(TracingLayer::new())
+        .layer(boundary.layer())
+        .run()
+        .await
+}
+
+/// `lambda_runtime::run_concurrent` with the lmms boundary ([module docs](self)),
+/// [`Options::default`]: `AWS_LAMBDA_MAX_CONCURRENCY` invocations at once on Lambda
+/// Managed Instances, one at a time elsewhere.
+pub async fn run_concurrent<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
+where
+    F: Service<LambdaEvent<A>, Response = R> + Clone + Send + 'static,
+    F::Future: Future<Output = Result<R, F::Error>> + Send + 'static,
+    F::Error: Into<Diagnostic> + Debug,
+    A: for<'de> Deserialize<'de> + Send + 'static,
+    R: IntoFunctionResponse<B, S> + Send + 'static,
+    B: Serialize + Send + 'static,
+    S: futures_core::Stream<Item = Result<D, E>> + Unpin + Send + 'static,
+    D: Into<bytes::Bytes> + Send + 'static,
+    E: Into<Error> + Send + Debug + 'static,
+{
+    let boundary = Boundary::init(Options::default()).await?;
+    Runtime::new(handler)
+        .layer(TracingLayer::new())
+        .layer(boundary.layer())
+        .run_concurrent()
+        .await
+}
+
+#[cfg(test)]
+mod tests;

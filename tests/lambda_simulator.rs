@@ -1,0 +1,229 @@
+//! `lmms::lambda` end to end under a Lambda emulator that freezes the function between
+//! invocations (lambda-simulator: Runtime and Extensions API on loopback, SIGSTOP/SIGCONT).
+//!
+//! The function (`lambda_sim/fixture.rs`: a typed handler, `lmms::lambda::run` or
+//! `run_concurrent`) is this very test binary started again as a child process with
+//! `LMMS_LAMBDA_FIXTURE=1`, so that freezing it does not freeze the test. The binary has
+//! its own `main` (`harness = false`) and prints libtest's summary line.
+//!
+//! ```text
+//! cargo test --features lambda --test lambda_simulator
+//! LMMS_LAMBDA_TABLE=40 cargo test --release --features lambda --test lambda_simulator  # + the figures table
+//! ```
+
+#[path = "lambda_sim/fixture.rs"]
+mod fixture;
+#[path = "lambda_sim/harness.rs"]
+mod harness;
+#[path = "lambda_sim/table.rs"]
+mod table;
+
+use harness::{answered_ms, invoke, payload, response_ms, simulator, wait, Function};
+use lambda_simulator::InvocationStatus;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// The table module's teardown in the tests: long next to a response (a few ms).
+const DROP_MS: u64 = 300;
+
+fn main() {
+    if std::env::var_os(harness::ROLE).is_some() {
+        return fixture::main();
+    }
+    harness::watchdog(Duration::from_secs(600));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    type Scenario = fn() -> Pin<Box<dyn Future<Output = ()>>>;
+    let scenarios: [(&str, Scenario); 2] = [
+        ("sweep_after_the_response_and_after_a_bad_event", || {
+            Box::pin(sweep_after_response())
+        }),
+        ("four_concurrent_invocations_share_one_module", || {
+            Box::pin(four_concurrent())
+        }),
+    ];
+    println!("\nrunning {} tests", scenarios.len());
+    for (name, scenario) in scenarios {
+        rt.block_on(scenario());
+        println!("test {name} ... ok");
+    }
+    println!(
+        "\ntest result: ok. {} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n",
+        scenarios.len()
+    );
+    if let Ok(n) = std::env::var("LMMS_LAMBDA_TABLE") {
+        let n = n
+            .parse()
+            .expect("LMMS_LAMBDA_TABLE: a number of invocations per scenario");
+        rt.block_on(table::print(n));
+    }
+}
+
+/// Checks (c) on every line: valid JSON (parsed by `emf_lines`) with the `_aws` metadata,
+/// each declared metric present as a number.
+fn check_emf(f: &Function) -> usize {
+    let lines = f.emf_lines();
+    for v in &lines {
+        let aws = &v["_aws"];
+        assert!(aws["Timestamp"].is_u64(), "{v}");
+        let d = &aws["CloudWatchMetrics"][0];
+        assert_eq!(d["Namespace"], "lmms", "{v}");
+        assert_eq!(d["Dimensions"], json!([["FunctionName"]]), "{v}");
+        assert_eq!(v["FunctionName"], "lmms-fixture");
+        let metrics = d["Metrics"].as_array().expect("Metrics");
+        assert!(!metrics.is_empty());
+        for m in metrics {
+            assert!(
+                v[m["Name"].as_str().unwrap()].is_number(),
+                "{m} missing in {v}"
+            );
+            assert!(m["Unit"].is_string());
+        }
+    }
+    lines.len()
+}
+
+/// (a) One invocation at a time, frozen in between: the response does not wait for the
+/// sweep (the table's 300 ms drop), the sweep is over before the freeze, and an event
+/// that fails deserialization gets its sweep too.
+async fn sweep_after_response() {
+    let sim = simulator(true).await;
+    let drop_ms = DROP_MS.to_string();
+    let f = Function::start(
+        &sim,
+        "after_response",
+        &[("UNLOAD_STRATEGY", "idle"), ("FIXTURE_DROP_MS", &drop_ms)],
+    );
+    sim.wait_for(|| async { sim.extension_count().await >= 1 }, harness::WAIT)
+        .await
+        .expect("the lmms-boundary extension registers at INIT");
+    harness::initialized(&sim).await;
+    let names: Vec<String> = (sim.get_registered_extensions().await.into_iter())
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["lmms-boundary"]);
+
+    let s = invoke(&sim, json!({"op": "lookup", "i": 300, "hold_ms": 0})).await;
+    assert_eq!(payload(&s)["value"], 300 % 251);
+    let id = &s.invocation.request_id;
+    let answered = answered_ms(&s);
+    let took = response_ms(&s);
+    assert!(
+        took < DROP_MS as f64,
+        "the response waited for the sweep: {took} ms"
+    );
+    sim.wait_for_frozen(harness::WAIT)
+        .await
+        .expect("frozen after the invocation");
+    // Frozen: the process can write nothing more, so what the log has now was done before.
+    let out = f.output();
+    let dropped: i64 = (out
+        .lines()
+        .find_map(|l| l.strip_prefix("[FIXTURE_DROPPED] ")))
+    .unwrap_or_else(|| panic!("the table was not dropped before the freeze:\n{out}"))
+    .parse()
+    .unwrap();
+    assert!(
+        dropped >= answered + DROP_MS as i64 - 1,
+        "the drop ended {} ms after the response",
+        dropped - answered
+    );
+    let emf = f
+        .emf_of(id)
+        .unwrap_or_else(|| panic!("no EMF line for {id} before the freeze:\n{out}"));
+    assert_eq!(emf["unloaded"], json!(["fixture_table"]));
+    assert_eq!(emf["sweep_unloaded"], 1);
+    assert_eq!(emf["ligs_loads"], 1);
+    assert!(emf["_aws"]["Timestamp"].as_i64().unwrap() >= answered);
+
+    // An event the handler's type cannot take: lambda_runtime answers with an error and
+    // never calls the handler; the boundary still sweeps.
+    let bad = invoke(&sim, json!("not a request")).await;
+    assert_eq!(bad.status, InvocationStatus::Error);
+    assert!(
+        bad.error
+            .as_ref()
+            .unwrap()
+            .error_type
+            .contains("Deserializ"),
+        "{:?}",
+        bad.error
+    );
+    sim.wait_for_frozen(harness::WAIT)
+        .await
+        .expect("frozen after the bad event");
+    let emf = (f.emf_of(&bad.invocation.request_id)).unwrap_or_else(|| {
+        panic!(
+            "no sweep for the bad event before the freeze:\n{}",
+            f.output()
+        )
+    });
+    assert_eq!(emf["sweeps"], 1, "{emf}");
+
+    // Thawed by the next event: the table is built again and served.
+    let s = invoke(&sim, json!({"op": "lookup", "i": 5})).await;
+    assert_eq!(payload(&s)["value"], 5);
+    sim.wait_for_frozen(harness::WAIT).await.unwrap();
+    assert_eq!(check_emf(&f), 3);
+    assert!(!f.output().contains("[LMMS_FAULT]"), "{}", f.output());
+}
+
+/// (b) Lambda Managed Instances: `AWS_LAMBDA_MAX_CONCURRENCY=4`, `run_concurrent`, no
+/// freeze, a background sweeper every 20 ms under the idle rule (it unloads the table
+/// whenever no call holds it). 16 invocations, each holding the table 150 ms.
+async fn four_concurrent() {
+    let sim = simulator(false).await;
+    let env = [
+        ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
+        ("FIXTURE_CONCURRENT", "1"),
+        ("UNLOAD_STRATEGY", "idle"),
+        ("LMMS_SWEEP_INTERVAL_MS", "20"),
+        ("FIXTURE_DROP_MS", "50"),
+    ];
+    let f = Function::start(&sim, "concurrent", &env);
+    harness::initialized(&sim).await;
+    let mut ids = Vec::new();
+    for i in 0..16u64 {
+        let id = sim
+            .enqueue_payload(json!({"op": "lookup", "i": 1000 + i, "hold_ms": 150}))
+            .await;
+        ids.push((id, (1000 + i) % 251));
+    }
+    for (id, expected) in &ids {
+        let s = wait(&sim, id).await;
+        assert_eq!(payload(&s)["value"], *expected, "{id}");
+    }
+    let s = invoke(&sim, json!({"op": "counts"})).await;
+    let counts: fixture::Counts = serde_json::from_value(payload(&s)["counts"].clone()).unwrap();
+    assert_eq!(
+        counts.max_in_flight, 4,
+        "invocations did not run 4 at once: {counts:?}"
+    );
+    assert_eq!(
+        counts.max_live, 1,
+        "two live instances of the table: {counts:?}"
+    );
+    assert!(
+        counts.builds >= 1 && counts.builds - counts.drops <= 1,
+        "{counts:?}"
+    );
+    assert_eq!(
+        sim.extension_count().await,
+        0,
+        "no extension on Managed Instances"
+    );
+    // One stats line per invocation, after its response.
+    harness::wait_log(&f, "17 EMF lines", |out| {
+        out.matches("\"_aws\"").count() >= 17
+    })
+    .await;
+    assert_eq!(check_emf(&f), 17);
+    let sweeps: Vec<Value> = f.emf_lines().iter().map(|v| v["sweeps"].clone()).collect();
+    let total: u64 = sweeps.iter().filter_map(Value::as_u64).sum();
+    assert!(total >= 1, "the background sweeper never swept: {sweeps:?}");
+    assert!(!f.output().contains("[LMMS_FAULT]"), "{}", f.output());
+}
