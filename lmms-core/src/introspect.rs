@@ -121,6 +121,9 @@ impl Gateway {
             total_modules: modules.len(),
             hot_paths: operations.iter().filter(|o| o.fast_path).count(),
             sweeps: c.sweeps.load(Relaxed),
+            deferred_drops: c.deferred_drops.load(Relaxed),
+            deferred_drop_ns: c.deferred_drop_ns.load(Relaxed),
+            deferred_drops_pending: crate::lugs::pending_drops(),
             modules,
             operations,
         }
