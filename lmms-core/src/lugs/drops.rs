@@ -23,9 +23,10 @@
 //!   very module and wait for it, so there it returns at once (and a deferring sweep drops
 //!   there itself when it must wait, under memory pressure).
 //! * **Fork**: a forked child has no drop thread (only the forking thread is copied). The
-//!   queue remembers the process id; in a child, the next hand-off or wait starts a new
-//!   thread and hands it the queued values. A batch the parent's thread was dropping at
-//!   the fork is lost to the child (its modules stay DROPPING there).
+//!   queue remembers the process id; in a child, the next hand-off, deferring sweep or
+//!   wait ([`drain`]) starts a new thread and hands it the queued values (a call that
+//!   needs one of their modules waits until then). A batch the parent's thread was
+//!   dropping at the fork is lost to the child (its modules stay DROPPING there).
 
 use super::report::{add_bytes, elapsed_ns};
 use crate::cell::{Detached, Reclaimed};
