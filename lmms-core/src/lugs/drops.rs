@@ -140,7 +140,7 @@ pub(crate) fn finish(value: Detached) -> Reclaimed {
 }
 
 /// Whether this thread may wait for the drop thread: not inside a module's `init` or
-/// `Drop` (nor on the drop thread, which only runs drops).
+/// `Drop`, nor on the drop thread itself.
 pub(crate) fn may_wait() -> bool {
     IN_DROP.try_with(|d| d.get() == 0).unwrap_or(false) && !crate::build::in_any_init()
 }
@@ -272,6 +272,9 @@ fn drop_thread(q: &mut MutexGuard<'_, Queue>) -> Option<crate::sync::ThreadId> {
 
 /// The drop thread's loop.
 fn run() {
+    // Never waits for itself: a `tracing` subscriber called by `Gateway::account` here may
+    // call `sweep()` too, outside any `Drop`.
+    let _ = IN_DROP.try_with(|d| d.set(1));
     let mut q = lock_std(&QUEUE);
     loop {
         let Some(handed) = q.jobs.front().map(|b| b.handed) else {
