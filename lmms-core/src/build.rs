@@ -130,7 +130,9 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                     }
                 }
                 Next::WaitDrop => {
-                    while matches!(st.phase, Phase::Dropping(_)) {
+                    // A drop handed over to this thread meanwhile (the drop thread, in
+                    // another module's `Drop`) is not waited for: `next` refuses it.
+                    while matches!(st.phase, Phase::Dropping(t) if t != current_thread()) {
                         st = wait(&self.changed, st);
                     }
                 }

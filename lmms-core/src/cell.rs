@@ -374,10 +374,12 @@ impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
     }
 
     fn hand_to(&self, thread: crate::sync::ThreadId) {
-        let mut st = lock(&self.cell.state);
-        if let Phase::Dropping(_) = st.phase {
-            st.phase = Phase::Dropping(thread);
-        }
+        // Waiters wake up to see whose drop it is now: `thread` itself may be one of them.
+        self.cell.settle(|st| {
+            if let Phase::Dropping(_) = st.phase {
+                st.phase = Phase::Dropping(thread);
+            }
+        });
     }
 }
 
