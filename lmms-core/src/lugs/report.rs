@@ -40,15 +40,16 @@ pub struct SweepReport {
     pub trim: Option<TrimReport>,
     /// What the caller of this sweep waited, ns. A sweep at the end of a call or on the
     /// background sweeper: deciding and detaching (its drops and trim run on the drop
-    /// thread). [`Gateway::sweep`]: waiting for earlier deferred drops, then deciding,
-    /// dropping and trimming.
+    /// thread). [`Gateway::sweep`](crate::Gateway::sweep): waiting for earlier deferred
+    /// drops, then deciding, dropping and trimming.
     pub blocking_ns: u64,
     /// This sweep's full cost, ns: deciding, dropping what it unloaded and trimming. `None`
     /// when it left drops to the drop thread (their time is in `Stats::deferred_drop_ns`
-    /// and in the next [`Gateway::sweep`]'s `deferred`).
+    /// and in the next [`Gateway::sweep`](crate::Gateway::sweep)'s `deferred`).
     pub cost_ns: Option<u64>,
     /// Drops that earlier sweeps handed to the drop thread, finished since the previous
-    /// [`Gateway::sweep`] (only that one fills this: it waits for them first).
+    /// [`Gateway::sweep`](crate::Gateway::sweep) (only that one fills this: it waits for
+    /// them first).
     pub deferred: DeferredDrops,
 }
 
