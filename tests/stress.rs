@@ -5,9 +5,12 @@
 //! path and demote again all the time, so unloads race fast-path calls too.
 
 use lmms::{Config, Init, InitError};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
+
+#[path = "common/callers.rs"]
+mod callers;
+use callers::{stress_secs, Callers};
 
 static LIVE: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
 static MAX_LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -60,10 +63,7 @@ fn expected(idx: u64, k: u64) -> u64 {
 
 #[test]
 fn callers_sweepers_and_forced_unloads_for_ten_seconds() {
-    let secs: u64 = std::env::var("LMMS_STRESS_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let secs = stress_secs(10);
     lmms::configure(
         Config::builder()
             .grace_period(Duration::ZERO)
@@ -76,35 +76,20 @@ fn callers_sweepers_and_forced_unloads_for_ten_seconds() {
     )
     .unwrap();
     let gw = lmms::gateway();
-    let stop = Arc::new(AtomicBool::new(false));
-    let calls = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
-
-    let callers: Vec<_> = (0..8u64)
-        .map(|t| {
-            let (stop, calls) = (stop.clone(), calls.clone());
-            std::thread::spawn(move || {
-                let mut n = 0u64;
-                while !stop.load(SeqCst) {
-                    // Skewed: each thread hammers one module and touches the others.
-                    let idx = if n % 4 == 0 { (n / 4) % 4 } else { t % 4 };
-                    let k = n;
-                    let got = match idx {
-                        0 => m0_sum(k),
-                        1 => m1_sum(k),
-                        2 => m2_sum(k),
-                        _ => m3_sum(k),
-                    };
-                    assert_eq!(got.unwrap(), expected(idx, k), "wrong result from m{idx}");
-                    n += 1;
-                }
-                calls.fetch_add(n, SeqCst);
-            })
-        })
-        .collect();
+    let callers = Callers::start(8, |t, n| {
+        // Skewed: each thread hammers one module and touches the others.
+        let idx = if n % 4 == 0 { (n / 4) % 4 } else { t % 4 };
+        let got = match idx {
+            0 => m0_sum(n),
+            1 => m1_sum(n),
+            2 => m2_sum(n),
+            _ => m3_sum(n),
+        };
+        assert_eq!(got.unwrap(), expected(idx, n), "wrong result from m{idx}");
+    });
 
     let unloader = {
-        let stop = stop.clone();
         std::thread::spawn(move || {
             let (mut sweeps, mut forced, mut refused) = (0u64, 0u64, 0u64);
             while Instant::now() < deadline {
@@ -118,20 +103,17 @@ fn callers_sweepers_and_forced_unloads_for_ten_seconds() {
                     }
                 }
             }
-            stop.store(true, SeqCst);
             (sweeps, forced, refused)
         })
     };
     let (sweeps, forced, refused) = unloader.join().unwrap();
-    for c in callers {
-        c.join().unwrap();
-    }
+    let calls = callers.stop();
 
     let stats = gw.stats();
     println!(
         "stress {secs}s: calls={} sweeps={sweeps} forced_unloads={forced} refused={refused} \
          lugs_unloads={} ligs_loads={} zafp_hits={} promotions={} demotions={} max_live={}",
-        calls.load(SeqCst),
+        calls,
         stats.lugs_unloads,
         stats.ligs_loads,
         stats.zafp_hits,
@@ -146,10 +128,7 @@ fn callers_sweepers_and_forced_unloads_for_ten_seconds() {
         assert_eq!(LIVE[i].load(SeqCst) as u64, b - d);
     }
     assert_eq!(MAX_LIVE.load(SeqCst), 1, "never two live instances");
-    assert!(
-        calls.load(SeqCst) > 0 && forced > 0,
-        "the race actually happened"
-    );
+    assert!(calls > 0 && forced > 0, "the race actually happened");
     assert!(stats.zafp_hits > 0, "fast-path calls took part in the race");
     let info = gw.modules();
     for m in &info {

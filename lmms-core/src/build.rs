@@ -29,6 +29,7 @@ use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
 use crate::sync::{current_thread, lock, MutexGuard};
+pub(crate) use cycle::in_any_init;
 use cycle::{in_init, InInit, Waiting};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -136,7 +137,9 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                     }
                 }
                 Next::WaitDrop => {
-                    while matches!(st.phase, Phase::Dropping(_)) {
+                    // A drop handed over to this thread meanwhile (the drop thread, in
+                    // another module's `Drop`) is not waited for: `next` refuses it.
+                    while matches!(st.phase, Phase::Dropping(t) if t != current_thread()) {
                         st = wait(&self.changed, st);
                     }
                 }

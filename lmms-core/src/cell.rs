@@ -339,8 +339,9 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 /// exactly once.
 pub(crate) struct Detached(Box<dyn Finish>);
 
-trait Finish {
+trait Finish: Send {
     fn finish(&mut self) -> Reclaimed;
+    fn hand_to(&self, thread: crate::sync::ThreadId);
 }
 
 struct DetachedValue<T: Send + Sync + 'static> {
@@ -349,11 +350,23 @@ struct DetachedValue<T: Send + Sync + 'static> {
     value: *mut T,
 }
 
+// SAFETY: a `DetachedValue` owns its value exclusively (the cell is DROPPING: no call holds
+// it and none can load it, see `ModuleCell::detach`), as a `Box<T>` would, and `T: Send`;
+// the cell is a `&'static` of a `Sync` type. So it may be finished on another thread.
+unsafe impl<T: Send + Sync + 'static> Send for DetachedValue<T> {}
+
 impl Detached {
     /// Drops the value (its `Drop` runs here, with no runtime lock held) and returns the
     /// heap bytes that freed.
     pub(crate) fn finish(mut self) -> Reclaimed {
         self.0.finish()
+    }
+
+    /// Names `thread` as the one that will call [`Detached::finish`] (the drop thread): an
+    /// operation of the module called from its `Drop` there gets `Error::ModuleUnloading`,
+    /// a call on any other thread (the detaching one included) waits for the drop.
+    pub(crate) fn hand_to(&self, thread: crate::sync::ThreadId) {
+        self.0.hand_to(thread)
     }
 }
 
@@ -377,6 +390,15 @@ impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
         });
         self.cell.dropped();
         Reclaimed { bytes }
+    }
+
+    fn hand_to(&self, thread: crate::sync::ThreadId) {
+        // Waiters wake up to see whose drop it is now: `thread` itself may be one of them.
+        self.cell.settle(|st| {
+            if let Phase::Dropping(_) = st.phase {
+                st.phase = Phase::Dropping(thread);
+            }
+        });
     }
 }
 

@@ -124,6 +124,9 @@ impl Gateway {
             sweeps: c.sweeps.load(Relaxed),
             thrash_rebuilds: c.thrash_rebuilds.load(Relaxed),
             thrash: crate::sync::lock_std(&c.thrash).clone(),
+            deferred_drops: c.deferred_drops.load(Relaxed),
+            deferred_drop_ns: c.deferred_drop_ns.load(Relaxed),
+            deferred_drops_pending: crate::lugs::pending_drops(),
             modules,
             operations,
         }

@@ -60,7 +60,7 @@ pub use error::{Error, InitError};
 pub use fence::membarrier_active;
 pub use gateway::{configure, execute, execute_async, gateway, Gateway};
 pub use heat::Heat;
-pub use lugs::SweepReport;
+pub use lugs::{DeferredDrops, SweepReport};
 pub use module::{AsyncInit, Init, Policy, Protection};
 pub use preload::{HeatPreloadReport, SkipReason, SkippedModule};
 pub use profile::{

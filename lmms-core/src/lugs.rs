@@ -8,61 +8,58 @@
 //! one of its own operations, which gets a clear error). Under memory pressure a step
 //! evicts one module, and pressure is measured again (after returning freed pages to the
 //! OS, since the platform counts RSS) before the next.
+//!
+//! Where the drop runs: [`Gateway::sweep`] and forced unloads drop inline, before they
+//! return. The sweeps that run inside a user's call (end of call) and on the background
+//! sweeper only decide and detach, and hand the drops and the trim to the drop thread
+//! ([`drops`]), so the call that ran the sweep does not wait for them.
+
+mod drops;
+mod handoff;
+mod report;
+mod sweeper;
 
 use crate::config::{millis, UnloadStrategy};
 use crate::gateway::Gateway;
-use crate::memory::{self, Pressure, TrimReport};
+use crate::memory::{self, Pressure};
 use crate::module::{Policy, Protection};
 use crate::strategy::{Candidate, Knobs, Rule, Unload, UnloadReason};
 use crate::sync::lock_std;
-use crate::working_set::{ThrashWarning, Tier};
+use crate::working_set::Tier;
 use crate::Error;
-use serde::Serialize;
+use drops::Batch;
+pub use drops::DeferredDrops;
+pub(crate) use handoff::pending_drops;
+pub use report::SweepReport;
+use report::{elapsed_ns, timed};
 use std::sync::atomic::Ordering::*;
-use std::sync::{mpsc, MutexGuard};
-use std::time::Duration;
-
-/// What one sweep did.
-#[derive(Clone, Debug, Default, Serialize)]
-#[non_exhaustive]
-pub struct SweepReport {
-    /// Modules unloaded, in the order they went.
-    pub unloaded: Vec<String>,
-    /// Each unload with its reason and the figures it used.
-    pub unloads: Vec<Unload>,
-    /// Modules that stayed, with the protection (or decision) that kept each.
-    pub blocked: Vec<(String, Protection)>,
-    /// Heap bytes the unloads gave back (counting allocator), if known.
-    pub reclaimed_bytes: Option<u64>,
-    /// Operations promoted to the fast path.
-    pub promoted: Vec<String>,
-    /// Operations demoted from the fast path.
-    pub demoted: Vec<String>,
-    /// Result-cache entries that had expired and were dropped.
-    pub expired_cache_entries: usize,
-    /// Memory pressure when the sweep started (with a memory budget).
-    pub pressure: Option<Pressure>,
-    /// The strategy in force.
-    pub strategy: Option<UnloadStrategy>,
-    /// Why the sweep decided by another rule than its strategy's (e.g. bytes unknown).
-    pub fallback: Option<String>,
-    /// RSS around the trim, if `trim_on_unload` is set and something was unloaded.
-    pub trim: Option<TrimReport>,
-    /// Set when this sweep saw thrash: a module rebuilt soon after its pressure eviction,
-    /// kept at HIGH pressure from now on ([`ThrashWarning`]).
-    pub thrash: Option<ThrashWarning>,
-}
+use std::sync::{MutexGuard, TryLockError};
+use std::time::Instant;
 
 impl Gateway {
     /// Runs a sweep now: refreshes heat (promoting and demoting fast paths), drops expired
     /// cache entries, then unloads what the unload strategy chooses.
     ///
+    /// The drops run here, before it returns; drops that sweeps at the end of calls or on
+    /// the background sweeper handed to the drop thread are waited for first (their memory
+    /// is gone before pressure is measured) and at the end, and reported in
+    /// [`SweepReport::deferred`]. (Called from a module's `init` or `Drop`, it does not wait
+    /// for them: see [`Gateway::drain_drops`].)
+    ///
     /// ```
     /// let report = lmms::gateway().sweep();
     /// println!("unloaded {:?}, kept {:?}", report.unloaded, report.blocked);
+    /// println!("earlier sweeps' drops: {:?}", report.deferred.unloads);
     /// ```
     pub fn sweep(&self) -> SweepReport {
-        self.sweep_from(lock_std(&self.lugs), None)
+        let started = Instant::now();
+        drops::drain();
+        let mut report = self.sweep_from(lock_std(&self.lugs), None);
+        // Drops a concurrent end-of-call sweep handed over meanwhile.
+        drops::drain();
+        report.deferred = drops::take_finished();
+        report.blocking_ns = elapsed_ns(started);
+        report
     }
 
     /// Unloads module `name` now, whatever its policy, heat, cache dependencies, grace
@@ -88,7 +85,7 @@ impl Gateway {
         match detached {
             Ok(Some(value)) => {
                 self.counters.reason(UnloadReason::Explicit);
-                self.account(m.name(), value.finish());
+                self.account(m.name(), drops::finish(value));
                 Ok(true)
             }
             Ok(None) => Ok(false),
@@ -115,16 +112,39 @@ impl Gateway {
         r.bytes
     }
 
-    /// A sweep, starting with the sweep state locked (by [`Gateway::sweep`], or by the
-    /// end-of-call `try_lock`): an invocation boundary. `room`: the sweep that makes room
-    /// before a build, with the bytes about to be allocated, counted as in use when
-    /// pressure is measured (not a boundary).
+    /// A sweep that drops inline, starting with the sweep state locked (by
+    /// [`Gateway::sweep`], or before a build that needs room): an invocation boundary.
+    /// `room`: the sweep that makes room before a build, with the bytes about to be
+    /// allocated, counted as in use when pressure is measured (not a boundary).
     pub(crate) fn sweep_from<'a>(
+        &'a self,
+        st: MutexGuard<'a, crate::heat::SweepState>,
+        room: Option<u64>,
+    ) -> SweepReport {
+        self.sweep_with(st, room, None)
+    }
+
+    /// A sweep inside a user's call (end of call) or on the background sweeper, started
+    /// with the sweep state locked: it decides and detaches, and leaves the drops and the
+    /// trim to the drop thread. Under memory pressure it waits for them before measuring
+    /// again — with no lock held — and it drops inline where it must not wait (in a
+    /// module's `init` or `Drop`: see `drops`) or no drop thread can start.
+    pub(crate) fn sweep_deferring(
+        &'static self,
+        st: MutexGuard<'static, crate::heat::SweepState>,
+    ) -> SweepReport {
+        drops::resume();
+        self.sweep_with(st, None, Some(self))
+    }
+
+    fn sweep_with<'a>(
         &'a self,
         mut st: MutexGuard<'a, crate::heat::SweepState>,
         room: Option<u64>,
+        defer: Option<&'static Gateway>,
     ) -> SweepReport {
         let headroom = room.unwrap_or(0);
+        let started = Instant::now();
         let mut report = SweepReport::default();
         let now = self.now_ms();
         self.next_sweep_ms.store(
@@ -143,12 +163,31 @@ impl Gateway {
             drop(st);
             expired_values.release();
             self.emit_heat_events(&report);
-            return report;
+            return timed(report, started, false);
         }
         let rule = self.rule(&mut report);
-        let mut pressure = self.pressure_settled(headroom);
+        let mut pressure = match defer {
+            None => self.pressure_settled(headroom, None),
+            Some(_) => self.pressure_with(headroom),
+        };
+        if defer.is_some() && pressure >= Some(Pressure::High) {
+            // Its trim waits for the drop thread, where a `Drop` may take the sweep lock.
+            drop(st);
+            pressure = self.pressure_settled(headroom, defer);
+            st = match self.lugs.try_lock() {
+                Ok(st) => st,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    self.emit_heat_events(&report);
+                    return timed(report, started, false);
+                }
+            };
+        }
         report.pressure = pressure;
         let mut first = true;
+        let mut later = Vec::new();
+        // The caller's time not yet carried by a batch handed over.
+        let mut since = started;
         loop {
             let step = self.step(&mut st, rule, pressure, &mut report);
             drop(st);
@@ -161,28 +200,35 @@ impl Gateway {
             if step.is_empty() {
                 break;
             }
-            for (value, mut unload) in step {
-                unload.reclaimed_bytes = self.account(&unload.module, value.finish());
-                report.reclaimed_bytes = match (report.reclaimed_bytes, unload.reclaimed_bytes) {
-                    (a, None) => a,
-                    (a, Some(b)) => Some(a.unwrap_or(0).saturating_add(b)),
-                };
-                report.unloaded.push(unload.module.clone());
-                report.unloads.push(unload);
+            match defer {
+                // Pressure is measured again next: what this step freed must be gone.
+                Some(gw) if stepwise => {
+                    self.hand_over(gw, step, false, true, &mut since, &mut report);
+                }
+                Some(_) => later.extend(step),
+                None => self.drop_here(step, &mut report),
             }
             if !stepwise {
                 break;
             }
-            pressure = self.pressure_settled(headroom);
+            pressure = self.pressure_settled(headroom, defer);
             st = lock_std(&self.lugs);
-        }
-        if !report.unloaded.is_empty() && self.config.trim_on_unload {
-            report.trim = Some(memory::trim());
         }
         if let Some(seen) = thrash {
             report.thrash = Some(self.thrash_warning(seen));
         }
-        report
+        let trim = !report.unloaded.is_empty() || !later.is_empty();
+        let trim = trim && self.config.trim_on_unload;
+        match defer {
+            Some(gw) => {
+                let left = self.hand_over(gw, later, trim, false, &mut since, &mut report);
+                timed(report, started, left)
+            }
+            None => {
+                report.trim = trim.then(memory::trim);
+                timed(report, started, false)
+            }
+        }
     }
 
     /// Calls of module `i`'s operations so far, over all threads (exact, for an unload).
@@ -335,67 +381,36 @@ impl Gateway {
     /// assert_eq!(lmms::gateway().pressure(), None); // no budget configured here
     /// ```
     pub fn pressure(&self) -> Option<Pressure> {
+        self.pressure_with(0)
+    }
+
+    /// [`Gateway::pressure`] with `headroom` bytes more counted as in use.
+    fn pressure_with(&self, headroom: u64) -> Option<Pressure> {
         let budget = self.config.memory_budget_bytes?;
         let used = memory::rss_bytes().or_else(memory::live_heap_bytes)?;
-        Some(Pressure::of(used, budget))
+        Some(Pressure::of(used.saturating_add(headroom), budget))
     }
 
     /// [`Gateway::pressure`], after returning freed pages to the OS when it reads HIGH or
     /// above: pages the allocator kept after an unload are not memory in use.
-    /// `headroom` bytes more are counted as in use (a build about to run).
-    fn pressure_settled(&self, headroom: u64) -> Option<Pressure> {
-        // No budget, no pressure: nothing to read.
-        let budget = self.config.memory_budget_bytes?;
-        let with = |p: Option<u64>| Some(Pressure::of(p?.saturating_add(headroom), budget));
-        let used = || memory::rss_bytes().or_else(memory::live_heap_bytes);
-        match with(used())? {
+    /// `headroom` bytes more are counted as in use (a build about to run). A deferring
+    /// sweep (`defer`) has the drop thread trim, and waits for it.
+    fn pressure_settled(&self, headroom: u64, defer: Option<&'static Gateway>) -> Option<Pressure> {
+        match self.pressure_with(headroom)? {
             p if p >= Pressure::High => {
-                memory::trim();
-                with(used())
+                let batch = defer.map(|gw| Batch {
+                    gw,
+                    values: Vec::new(),
+                    trim: true,
+                    blocking_ns: 0,
+                    handed: Instant::now(),
+                });
+                if !matches!(batch.map(drops::run_and_wait), Some(Ok(()))) {
+                    memory::trim();
+                }
+                self.pressure_with(headroom)
             }
             p => Some(p),
-        }
-    }
-
-    /// Starts a background thread that sweeps every `interval` (stop it with
-    /// [`Gateway::stop_sweeper`] or by starting another). Not useful on Lambda, where the
-    /// environment is frozen between invocations: sweep at invocation boundaries there.
-    ///
-    /// After a `fork()` the child has no sweeper thread (threads are not inherited): there,
-    /// the parent's sweeper is forgotten, not joined, and this starts the child's own.
-    pub fn start_sweeper(&'static self, interval: Duration) {
-        self.stop_sweeper();
-        let (tx, rx) = mpsc::channel::<()>();
-        let handle = std::thread::Builder::new()
-            .name("lmms-sweeper".into())
-            .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
-                    self.sweep();
-                }
-            })
-            .ok();
-        *lock_std(&self.sweeper) = handle.map(|h| crate::gateway::Sweeper {
-            stop: tx,
-            handle: h,
-            pid: std::process::id(),
-        });
-    }
-
-    /// Stops the background sweeper, waiting for its current sweep to end. In a child
-    /// forked after the sweeper started, there is no sweeper thread: the parent's record
-    /// is forgotten, not joined (nothing to wait for).
-    pub fn stop_sweeper(&self) {
-        let sweeper = lock_std(&self.sweeper).take();
-        match sweeper {
-            Some(s) if s.pid == std::process::id() => {
-                drop(s.stop);
-                let _ = s.handle.join();
-            }
-            // Forked: the thread and the channel's other end live in the parent only.
-            // Forget both (a few bytes): joining or detaching a thread of another process,
-            // or waking its waiters, is undefined.
-            Some(s) => std::mem::forget(s),
-            None => {}
         }
     }
 }

@@ -90,9 +90,10 @@ impl Gateway {
     }
 
     /// End-of-call maintenance: every 64th slow call on a thread reads the clock and runs
-    /// a sweep if `sweep_interval` has passed, else checks `op` for promotion.
+    /// a sweep if `sweep_interval` has passed (one that leaves its drops to the drop
+    /// thread), else checks `op` for promotion.
     #[inline]
-    pub(crate) fn after_call(&self, op: usize) {
+    pub(crate) fn after_call(&'static self, op: usize) {
         thread_local! {
             static COUNTDOWN: Cell<u32> = const { Cell::new(0) };
         }
@@ -109,7 +110,7 @@ impl Gateway {
     }
 
     #[cold]
-    fn maintain(&self, op: usize) {
+    fn maintain(&'static self, op: usize) {
         let mut st = match self.lugs.try_lock() {
             Ok(st) => st,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -117,7 +118,8 @@ impl Gateway {
         };
         let now = self.now_ms();
         if now >= self.next_sweep_ms.load(Relaxed) {
-            self.sweep_from(st, None);
+            // Its drops and trim run on the drop thread: this call does not wait for them.
+            self.sweep_deferring(st);
             return;
         }
         if !self.config.fast_path || op >= st.levels.len() || st.levels[op].is_hot() {

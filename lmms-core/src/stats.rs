@@ -26,6 +26,10 @@ pub(crate) struct Counters {
     pub thrash_rebuilds: AtomicU64,
     /// The latest thrash warning (locked only to store or clone it).
     pub thrash: std::sync::Mutex<Option<ThrashWarning>>,
+    /// Module values dropped on the drop thread.
+    pub deferred_drops: AtomicU64,
+    /// Time the drop thread spent dropping and trimming, ns.
+    pub deferred_drop_ns: AtomicU64,
 }
 
 const PROTECTIONS: [Protection; 7] = [
@@ -141,6 +145,15 @@ pub struct Stats {
     /// set's measured size and the memory size that would hold it. `None` until thrash is
     /// seen.
     pub thrash: Option<ThrashWarning>,
+    /// Module values dropped on the drop thread (unloaded by sweeps at the end of calls or
+    /// on the background sweeper), counted when their `Drop` has run; their bytes are in
+    /// `memory_reclaimed_bytes` and `lugs_unloads` counts them then too.
+    pub deferred_drops: u64,
+    /// Time the drop thread spent dropping those values and trimming, ns.
+    pub deferred_drop_ns: u64,
+    /// Module values handed to the drop thread and not dropped yet (see
+    /// `Gateway::drain_drops`).
+    pub deferred_drops_pending: u64,
     /// Per-module figures.
     pub modules: Vec<ModuleInfo>,
     /// Per-operation figures.

@@ -80,6 +80,18 @@ pub(super) fn in_init<T>(_cell: &ModuleCell<T>) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether an `init` runs on this thread (a sync one, or a poll of an async one): a
+/// thread there must not wait for other threads' drops, whose `Drop` may call the module
+/// being built and wait for it.
+pub(crate) fn in_any_init() -> bool {
+    #[cfg(loom)]
+    return false;
+    #[cfg(not(loom))]
+    IN_INIT
+        .try_with(|v| !v.borrow().is_empty())
+        .unwrap_or(false)
+}
+
 /// The waits this caller recorded; dropping it ends them.
 pub(crate) struct Waiting {
     #[cfg(not(loom))]
