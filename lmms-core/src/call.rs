@@ -6,8 +6,8 @@
 //!    touches nothing below — the module is not built, no heat is counted. A miss goes on,
 //!    and stores the result while the call still holds its module (`OpCache::insert`).
 //! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
-//!    is filled → pin the module on this thread, count one call, run the body on the
-//!    pre-resolved value, unpin.
+//!    is filled → pin the operation on this thread (the pin is also its call count), run
+//!    the body on the pre-resolved value, unpin.
 //! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
 //!    configuration or registration fault) → count heat → acquire the module (LIGS: build
 //!    it on first use, or wait for a concurrent builder, and take a hold on that build) →
@@ -38,14 +38,14 @@ struct Call<T: Module> {
 
 /// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
 /// the slot is filled, else the slow path. This is what a generated wrapper calls: the
-/// fast branch is inlined into it (pin, one counter, body, unpin), the slow branch is one
+/// fast branch is inlined into it (pin, body, unpin), the slow branch is one
 /// out-of-line call that receives the same closure.
 #[inline(always)]
 pub fn run<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Error> {
-    if let Some(pinned) = op.slot.enter(&op.common.index) {
+    if let Some(pinned) = op.slot.enter() {
         return Ok(body(&pinned));
     }
     // The out-of-line slow path returns its (rare) error boxed: `Result<R, Box<Error>>`

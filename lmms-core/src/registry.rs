@@ -83,7 +83,11 @@ impl Registry {
                 ops_of_module[m.cell_index() as usize].push(i);
             }
         }
-        crate::local::set_operation_count(ops.len());
+        crate::local::set_operations(
+            ops.iter()
+                .map(|op| op.module().map_or(u32::MAX, |m| m.cell_index()))
+                .collect(),
+        );
         let error = (!errors.is_empty()).then(|| Error::Registration(errors.join("; ")));
         (
             Registry {

@@ -4,21 +4,24 @@
 //!
 //! A slot holds the module's value pointer while the operation is HOT. A fast-path call:
 //!
-//! 1. writes a *pin* (the module's index) into its own thread's record,
+//! 1. writes a *pin* into its own thread's record: the operation's word there, which
+//!    counts the thread's fast-path calls of it, made odd ([`crate::local::FastPinned`]),
 //! 2. runs a light fence, then loads the slot; null means "take the slow path",
-//! 3. calls the function on the value and clears its pin (`Release`).
+//! 3. calls the function on the value and makes the word even again, one call more
+//!    (`Release`).
 //!
-//! Nothing of this is shared with other threads' calls: the pin and the heat counter live
-//! in the calling thread's record. An unload of a module whose slot was filled must first
-//! empty the slot, then run the heavy fence, then find no thread pinning the module
-//! ([`crate::local::any_pins`]) — else it backs off, like under an active slow call.
+//! Nothing of this is shared with other threads' calls: the word is the pin and the heat
+//! counter at once, and lives in the calling thread's record. An unload of a module whose
+//! slot was filled must first empty the slot, then run the heavy fence, then find no
+//! thread pinning the module, through any of its operations ([`crate::local::any_pins`])
+//! — else it backs off, like under an active slow call.
 //!
 //! The light/heavy pair is the asymmetric fence of [`crate::fence`]: either the unloader
 //! sees the pin, or the caller sees the emptied slot.
 
 use crate::cell::Module;
 use crate::fence::strong_fences;
-use crate::local::{self, Pinned};
+use crate::local::{self, FastPinned};
 use crate::sync::{maybe_const, AtomicPtr, AtomicU32};
 use std::sync::atomic::Ordering::*;
 
@@ -26,7 +29,7 @@ use std::sync::atomic::Ordering::*;
 #[doc(hidden)]
 pub struct FastSlot<T> {
     value: AtomicPtr<T>,
-    /// The module's registry index, and in the top bit whether pins need a full fence:
+    /// The operation's registry index, and in the top bit whether pins need a full fence:
     /// both fixed by the time the slot is first filled, and kept next to `value` so a
     /// fast-path call reads one cache line.
     meta: AtomicU32,
@@ -43,10 +46,10 @@ impl<T: Module> FastSlot<T> {
         }
     }
 
-    /// Enters a fast-path call of operation `op` if the slot is filled: pins the module on
-    /// this thread and counts the call's heat there.
+    /// Enters a fast-path call if the slot is filled: pins the operation (and so its
+    /// module) on this thread, which also counts the call's heat there.
     #[inline(always)]
-    pub(crate) fn enter(&self, op: &AtomicU32) -> Option<Pinned<T>> {
+    pub(crate) fn enter(&self) -> Option<FastPinned<T>> {
         // An empty slot costs one load: no thread-local access for operations that are
         // not hot.
         // `Acquire`: `fill` stores `meta` before `value`, so a non-null `value` here
@@ -56,25 +59,27 @@ impl<T: Module> FastSlot<T> {
         }
         let rec = local::existing()?;
         let meta = self.meta.load(Relaxed);
-        let pinned = Pinned::pin(
+        FastPinned::pin(
             &self.value,
             rec,
-            meta & !STRONG_FENCE,
+            (meta & !STRONG_FENCE) as usize,
             meta & STRONG_FENCE != 0,
-        )?;
-        rec.count_fast(op.load(Relaxed) as usize);
-        Some(pinned)
+        )
     }
 
     pub(crate) fn is_filled(&self) -> bool {
         !self.value.load(Relaxed).is_null()
     }
 
-    /// Fills the slot with the module's resident value. Run under the sweep lock (no unload
-    /// can run concurrently). Returns false if the module is not resident.
-    pub(crate) fn fill(&self) -> bool {
+    /// Fills the slot of operation `op` (its registry index) with the module's resident
+    /// value. Run under the sweep lock (no unload can run concurrently). Returns false if
+    /// the module is not resident.
+    pub(crate) fn fill(&self, op: usize) -> bool {
         let cell = T::cell();
         let value = cell.value_ptr();
+        let Some(op) = u32::try_from(op).ok().filter(|&i| i < STRONG_FENCE) else {
+            return false;
+        };
         if value.is_null() || self.is_filled() {
             return false;
         }
@@ -82,7 +87,7 @@ impl<T: Module> FastSlot<T> {
         // is settled: the light one from now on if the registration succeeded.
         crate::fence::register();
         let strong = if strong_fences() { STRONG_FENCE } else { 0 };
-        self.meta.store(cell.index.load(Relaxed) | strong, Relaxed);
+        self.meta.store(op | strong, Relaxed);
         cell.fast_refs.fetch_add(1, SeqCst);
         self.value.store(value, SeqCst);
         true
@@ -104,9 +109,9 @@ impl<T> FastSlot<T> {
     pub(crate) fn pin_on(
         &self,
         rec: &'static local::ThreadRecord,
-        module: u32,
-    ) -> Option<Pinned<T>> {
-        Pinned::pin(&self.value, rec, module, true)
+        op: usize,
+    ) -> Option<FastPinned<T>> {
+        FastPinned::pin(&self.value, rec, op, true)
     }
 
     /// The unloader's first half: empty the slot (`SeqCst`, before the heavy fence).
