@@ -35,36 +35,20 @@ pub struct FastSlot<T> {
     meta: AtomicU32,
 }
 
-/// `FastSlot::meta`'s flag bit: pins need a full fence.
+/// `FastSlot::meta`'s flag bit: pins need a full fence. Set, it puts the index out of
+/// every record's range, so the inlined fast path refuses the slot and the out-of-line
+/// one ([`FastSlot::enter_strong`]) takes it: the full fence costs far more than the call.
 const STRONG_FENCE: u32 = 1 << 31;
+
+/// `FastSlot::meta` of a slot never filled: no operation, no flag.
+const NO_OP: u32 = STRONG_FENCE - 1;
 
 impl<T: Module> FastSlot<T> {
     maybe_const! {
         /// An empty slot.
         fn new() -> Self {
-            Self { value: AtomicPtr::new(std::ptr::null_mut()), meta: AtomicU32::new(u32::MAX) }
+            Self { value: AtomicPtr::new(std::ptr::null_mut()), meta: AtomicU32::new(NO_OP) }
         }
-    }
-
-    /// Enters a fast-path call if the slot is filled: pins the operation (and so its
-    /// module) on this thread, which also counts the call's heat there.
-    #[inline(always)]
-    pub(crate) fn enter(&self) -> Option<FastPinned<T>> {
-        // An empty slot costs one load: no thread-local access for operations that are
-        // not hot.
-        // `Acquire`: `fill` stores `meta` before `value`, so a non-null `value` here
-        // guarantees the `meta` read below is the filled one (it never changes afterwards).
-        if self.value.load(Acquire).is_null() {
-            return None;
-        }
-        let rec = local::existing()?;
-        let meta = self.meta.load(Relaxed);
-        FastPinned::pin(
-            &self.value,
-            rec,
-            (meta & !STRONG_FENCE) as usize,
-            meta & STRONG_FENCE != 0,
-        )
     }
 
     pub(crate) fn is_filled(&self) -> bool {
@@ -77,7 +61,7 @@ impl<T: Module> FastSlot<T> {
     pub(crate) fn fill(&self, op: usize) -> bool {
         let cell = T::cell();
         let value = cell.value_ptr();
-        let Some(op) = u32::try_from(op).ok().filter(|&i| i < STRONG_FENCE) else {
+        let Some(op) = u32::try_from(op).ok().filter(|&i| i < NO_OP) else {
             return false;
         };
         if value.is_null() || self.is_filled() {
@@ -104,6 +88,45 @@ impl<T: Module> FastSlot<T> {
 }
 
 impl<T> FastSlot<T> {
+    /// Enters a fast-path call if the slot is filled: pins the operation (and so its
+    /// module) on this thread, which also counts the call's heat there.
+    #[inline(always)]
+    pub(crate) fn enter(&self) -> Option<FastPinned<T>> {
+        // An empty slot costs one load: no thread-local access for operations that are
+        // not hot.
+        // `Acquire`: `fill` stores `meta` before `value`, so a non-null `value` here
+        // guarantees the `meta` read below is the filled one (it never changes afterwards).
+        if self.value.load(Acquire).is_null() {
+            return None;
+        }
+        let rec = local::existing()?;
+        // With `STRONG_FENCE` set the index is out of range: refused here, taken by
+        // `enter_strong`.
+        FastPinned::pin(&self.value, rec, self.meta.load(Relaxed) as usize, false)
+    }
+
+    /// [`FastSlot::enter`] for a slot whose pins need a full fence (no membarrier in this
+    /// process): called out of line, by the slow path, before anything else.
+    #[inline]
+    pub(crate) fn enter_strong(&self) -> Option<FastPinned<T>> {
+        let meta = self.meta.load(Relaxed);
+        if meta & STRONG_FENCE == 0 {
+            return None;
+        }
+        let rec = local::existing()?;
+        FastPinned::pin(&self.value, rec, (meta & !STRONG_FENCE) as usize, true)
+    }
+
+    /// A slot filled with `value` for operation `op` (tests of both entries).
+    #[cfg(test)]
+    pub(crate) fn filled_for_test(value: *mut T, op: u32, strong: bool) -> Self {
+        let flag = if strong { STRONG_FENCE } else { 0 };
+        Self {
+            value: AtomicPtr::new(value),
+            meta: AtomicU32::new(op | flag),
+        }
+    }
+
     /// The caller's half of the protocol on this slot (for the loom model).
     #[cfg(all(test, loom))]
     pub(crate) fn pin_on(

@@ -159,3 +159,33 @@ fn a_fast_path_word_about_to_saturate_takes_the_slow_path() {
     drop(FastPinned::pin(filled_slot(), rec, 0, true).unwrap());
     assert_eq!(rec.fast_word_for_test(0), u64::MAX - 1);
 }
+
+#[test]
+fn a_slot_whose_pins_need_a_full_fence_is_entered_only_out_of_line() {
+    use crate::zafp::FastSlot;
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    on_new_thread(|_| {
+        let value: *mut u64 = Box::leak(Box::new(42u64));
+        let light = FastSlot::filled_for_test(value, 1, false);
+        let strong = FastSlot::filled_for_test(value, 1, true);
+        let fast = local::totals(OPS).1[1];
+        assert!(
+            strong.enter().is_none(),
+            "the inlined entry never runs a full fence"
+        );
+        let pinned = strong
+            .enter_strong()
+            .expect("the out-of-line entry takes it");
+        assert!(local::any_pins(FAST_MODULE));
+        assert_eq!(*pinned, 42);
+        drop(pinned);
+        assert!(
+            light.enter_strong().is_none(),
+            "a light slot is the inlined entry's"
+        );
+        drop(light.enter().expect("the inlined entry takes a light slot"));
+        assert_eq!(local::totals(OPS).1[1] - fast, 2);
+        assert!(!local::any_pins(FAST_MODULE));
+    });
+}
