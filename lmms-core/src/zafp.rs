@@ -40,7 +40,7 @@ pub struct FastSlot<T> {
 /// one ([`FastSlot::enter_strong`]) takes it: the full fence costs far more than the call.
 const STRONG_FENCE: u32 = 1 << 31;
 
-/// `FastSlot::meta` of a slot never filled: no operation, no flag.
+/// `FastSlot::meta` of an empty slot: no operation, no flag.
 const NO_OP: u32 = STRONG_FENCE - 1;
 
 impl<T: Module> FastSlot<T> {
@@ -82,6 +82,8 @@ impl<T: Module> FastSlot<T> {
         if !self.take() {
             return false;
         }
+        // Calls of a HOT-no-more operation stop at the first load again.
+        self.meta.store(NO_OP, Relaxed);
         T::cell().fast_refs.fetch_sub(1, SeqCst);
         true
     }
@@ -93,16 +95,17 @@ impl<T> FastSlot<T> {
     #[inline(always)]
     pub(crate) fn enter(&self) -> Option<FastPinned<T>> {
         // An empty slot costs one load: no thread-local access for operations that are
-        // not hot.
-        // `Acquire`: `fill` stores `meta` before `value`, so a non-null `value` here
-        // guarantees the `meta` read below is the filled one (it never changes afterwards).
-        if self.value.load(Acquire).is_null() {
+        // not hot. `meta` is this operation's index (with its flag) or `NO_OP`, never
+        // another operation's, so whichever is read, the pin below is this operation's
+        // or none; whether the slot is filled is decided by the load after the pin.
+        let meta = self.meta.load(Relaxed);
+        if meta == NO_OP {
             return None;
         }
         let rec = local::existing()?;
         // With `STRONG_FENCE` set the index is out of range: refused here, taken by
         // `enter_strong`.
-        FastPinned::pin(&self.value, rec, self.meta.load(Relaxed) as usize, false)
+        FastPinned::pin(&self.value, rec, meta as usize, false)
     }
 
     /// [`FastSlot::enter`] for a slot whose pins need a full fence (no membarrier in this
