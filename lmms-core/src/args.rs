@@ -37,25 +37,24 @@ use serde_json::{Map, Value};
 /// ```
 pub const MAX_ARGUMENT_DEPTH: usize = 128;
 
-/// The operation `found` for a dynamic call and its arguments, once they are no deeper
-/// than [`MAX_ARGUMENT_DEPTH`]. On any error the arguments are taken apart without
-/// recursion.
+/// The operation `found` for a dynamic call, if its arguments are no deeper than
+/// [`MAX_ARGUMENT_DEPTH`]. If not, [`refuse`] gives the error.
 #[inline]
 pub(crate) fn accept(
-    found: Result<&'static dyn OpHandle, Error>,
-    args: Value,
-) -> Result<(&'static OpMeta, Value), Error> {
+    found: Option<&'static dyn OpHandle>,
+    args: &Value,
+) -> Option<&'static OpMeta> {
     match found {
         // The object holding the arguments is one level more.
-        Ok(op) if !exceeds(&args, MAX_ARGUMENT_DEPTH + 1) => Ok((&op.common().meta, args)),
-        found => Err(refuse(found, args)),
+        Some(op) if !exceeds(args, MAX_ARGUMENT_DEPTH + 1) => Some(&op.common().meta),
+        _ => None,
     }
 }
 
 /// The error for arguments [`accept`] turns away (or the lookup's own), after taking the
-/// arguments apart.
+/// arguments apart without recursion.
 #[cold]
-fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
+pub(crate) fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
     let err = match found {
         Err(e) => e,
         Ok(op) => {
@@ -87,8 +86,18 @@ fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
 /// nested containers are pushed, so flat arguments cost no allocation.
 #[inline]
 fn exceeds(v: &Value, limit: usize) -> bool {
-    // `null` (no arguments) or a scalar: nothing to walk.
-    is_container(v) && exceeds_walk(v, limit)
+    match v {
+        // The usual arguments, an object of scalars, are one pass over its values: only a
+        // container among them is walked (one level down, so one level less).
+        Value::Object(m) => {
+            limit == 0
+                || m.values()
+                    .any(|c| is_container(c) && exceeds_walk(c, limit - 1))
+        }
+        Value::Array(_) => exceeds_walk(v, limit),
+        // `null` (no arguments) or a scalar: nothing to walk.
+        _ => false,
+    }
 }
 
 fn exceeds_walk(v: &Value, limit: usize) -> bool {
@@ -181,7 +190,14 @@ impl Args {
     /// `null` (an `Option`).
     pub fn take<T: DynamicArgument>(&mut self, name: &'static str) -> Result<T, Error> {
         let meta = self.meta;
-        match self.map.as_mut().and_then(|m| m.remove(name)) {
+        // Taken in place (`null` left behind): removing would rebalance the map for each
+        // parameter, and the map is dropped whole at the end of the call anyway.
+        match self
+            .map
+            .as_mut()
+            .and_then(|m| m.get_mut(name))
+            .map(Value::take)
+        {
             Some(v) => serde_json::from_value(v).map_err(|e| Error::BadArgument {
                 interface: meta.interface.into(),
                 op: meta.op.into(),

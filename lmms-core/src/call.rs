@@ -24,7 +24,7 @@ use crate::cell::{Hold, Module, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::operation::{Operation, StatelessOperation};
+use crate::operation::{OpMeta, Operation, StatelessOperation};
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -218,7 +218,9 @@ impl Gateway {
     /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
     /// ```
     pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        let Some(meta) = self.accept(interface, op, &args) else {
+            return Err(self.refuse(interface, op, args));
+        };
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked_sync(interface, op, || call(args))
@@ -241,7 +243,9 @@ impl Gateway {
         op: &str,
         args: Value,
     ) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        let Some(meta) = self.accept(interface, op, &args) else {
+            return Err(self.refuse(interface, op, args));
+        };
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked(interface, op, async { call(args) }).await
@@ -254,18 +258,31 @@ impl Gateway {
         }
     }
 
+    /// The operation a dynamic call names, if the gateway has no fault, the operation
+    /// exists and the arguments are not too deep; else [`Gateway::refuse`] says why.
     #[inline]
-    fn find(
-        &self,
-        interface: &str,
-        op: &str,
-    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
-        if let Some(e) = &self.fault {
-            return Err(e.clone());
+    fn accept(&self, interface: &str, op: &str, args: &Value) -> Option<&'static OpMeta> {
+        if self.fault.is_some() {
+            return None;
         }
-        self.reg.find(interface, op)
+        crate::args::accept(self.reg.find(interface, op), args)
     }
 
+    /// The error of a dynamic call [`Gateway::accept`] turned away (its arguments taken
+    /// apart without recursion).
+    #[cold]
+    fn refuse(&self, interface: &str, op: &str, args: Value) -> Error {
+        let found = match &self.fault {
+            Some(e) => Err(e.clone()),
+            None => self
+                .reg
+                .find(interface, op)
+                .ok_or_else(|| self.reg.not_found(interface, op)),
+        };
+        crate::args::refuse(found, args)
+    }
+
+    #[inline]
     fn tracked_sync(
         &self,
         interface: &str,
