@@ -139,7 +139,10 @@ fn end_slow_call<T: Send + Sync + 'static>(cell: &ModuleCell<T>, gw: &'static Ga
 #[inline]
 fn count(op: usize) {
     if let Some(rec) = local::current() {
-        rec.count(op);
+        // Calls that stay on the slow path: their pins' fence should be the light one.
+        if rec.count(op) == crate::fence::REGISTER_AFTER_CALLS {
+            crate::fence::register_soon();
+        }
     }
 }
 

@@ -72,13 +72,17 @@ impl ThreadRecord {
         }
     }
 
-    /// Counts one slow-path call of operation `op`. Only the owning thread writes, so a
-    /// plain load + store suffices (no read-modify-write).
+    /// Counts one slow-path call of operation `op`; returns this thread's count of them
+    /// (0 for an operation it does not count). Only the owning thread writes, so a plain
+    /// load + store suffices (no read-modify-write).
     #[inline]
-    pub(crate) fn count(&self, op: usize) {
-        if let Some(c) = self.calls.get(op) {
-            c.store(c.load(Relaxed).saturating_add(1), Relaxed);
-        }
+    pub(crate) fn count(&self, op: usize) -> u64 {
+        let Some(c) = self.calls.get(op) else {
+            return 0;
+        };
+        let n = c.load(Relaxed).saturating_add(1);
+        c.store(n, Relaxed);
+        n
     }
 
     /// Counts one result-cache hit of operation `op`; `false` if `op` is not one this
