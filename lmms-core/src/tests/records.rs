@@ -17,9 +17,9 @@ fn op_modules() -> Vec<u32> {
 /// A module index no other test pins, the module of operation 1.
 const FAST_MODULE: u32 = 1_000_007;
 
-/// A filled fast-path slot, for pinning operations on a record.
-fn filled_slot() -> &'static AtomicPtr<u64> {
-    Box::leak(Box::new(AtomicPtr::new(Box::leak(Box::new(42u64)))))
+/// A fast-path slot filled with `value`, for pinning operations on a record.
+fn filled_slot(value: &mut u64) -> AtomicPtr<u64> {
+    AtomicPtr::new(value)
 }
 
 /// The tests below count the records the process allocates: one at a time.
@@ -46,7 +46,8 @@ fn records_of_exited_threads_are_reused_clean_and_counted_once() {
         on_new_thread(|rec| {
             assert!(rec.is_zeroed(), "a recycled record kept its pins or counts");
             rec.count(0);
-            drop(FastPinned::pin(filled_slot(), rec, 1, true).unwrap());
+            let mut value = 42;
+            drop(FastPinned::pin(&filled_slot(&mut value), rec, 1, true).unwrap());
             let d = rec.pin(7).unwrap();
             rec.unpin(d);
         });
@@ -112,8 +113,9 @@ fn a_module_without_an_index_is_never_seen_pinned() {
 fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
-    let slot = filled_slot();
     on_new_thread(move |rec| {
+        let mut value = 42;
+        let slot = &filled_slot(&mut value);
         let (calls, fast) = local::totals(OPS);
         let pinned = FastPinned::pin(slot, rec, 1, true).expect("a filled slot pins");
         assert_eq!(*pinned, 42);
@@ -137,9 +139,8 @@ fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped(
         assert_eq!((calls2[1] - calls[1], fast2[1] - fast[1]), (1, 1));
         assert_eq!(calls2[0], calls[0]);
         // An emptied slot: nothing pinned, nothing counted.
-        let empty: &'static AtomicPtr<u64> =
-            Box::leak(Box::new(AtomicPtr::new(std::ptr::null_mut())));
-        assert!(FastPinned::pin(empty, rec, 1, true).is_none());
+        let empty = AtomicPtr::<u64>::new(std::ptr::null_mut());
+        assert!(FastPinned::pin(&empty, rec, 1, true).is_none());
         assert!(!local::any_pins(FAST_MODULE));
         assert_eq!(local::totals(OPS).1[1], fast2[1]);
         // An operation the record does not count cannot pin.
@@ -149,15 +150,22 @@ fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped(
 
 #[test]
 fn a_fast_path_word_about_to_saturate_takes_the_slow_path() {
-    let rec: &'static ThreadRecord = Box::leak(Box::new(ThreadRecord::new(1)));
-    rec.set_fast_word_for_test(0, u64::MAX - 1);
-    assert!(
-        FastPinned::pin(filled_slot(), rec, 0, true).is_none(),
-        "n + 2 would wrap"
-    );
-    rec.set_fast_word_for_test(0, u64::MAX - 3);
-    drop(FastPinned::pin(filled_slot(), rec, 0, true).unwrap());
-    assert_eq!(rec.fast_word_for_test(0), u64::MAX - 1);
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    on_new_thread(|rec| {
+        let mut value = 42;
+        let slot = &filled_slot(&mut value);
+        rec.set_fast_word_for_test(0, u64::MAX - 1);
+        assert!(
+            FastPinned::pin(slot, rec, 0, true).is_none(),
+            "n + 2 would wrap"
+        );
+        rec.set_fast_word_for_test(0, u64::MAX - 3);
+        drop(FastPinned::pin(slot, rec, 0, true).unwrap());
+        assert_eq!(rec.fast_word_for_test(0), u64::MAX - 1);
+        // Handed back clean: a recycled record starts at zero.
+        rec.set_fast_word_for_test(0, 0);
+    });
 }
 
 #[test]
@@ -166,7 +174,8 @@ fn a_slot_whose_pins_need_a_full_fence_is_entered_only_out_of_line() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
     on_new_thread(|_| {
-        let value: *mut u64 = Box::leak(Box::new(42u64));
+        let mut value = 42u64;
+        let value: *mut u64 = &mut value;
         let light = FastSlot::filled_for_test(value, 1, false);
         let strong = FastSlot::filled_for_test(value, 1, true);
         let fast = local::totals(OPS).1[1];
