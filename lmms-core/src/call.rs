@@ -59,7 +59,22 @@ fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
-    // A HOT operation in a process without membarrier: the fast path with a full fence.
+    if op.slot.needs_strong_fence() {
+        return run_strong(op, body);
+    }
+    let call = enter_slow(op).map_err(Box::new)?;
+    Ok(body(&call))
+}
+
+/// A HOT operation in a process without membarrier: the fast path with a full fence (or
+/// the slow path, if the slot was emptied meanwhile). Kept out of `run_slow`, whose
+/// common case it would otherwise weigh on.
+#[cold]
+#[inline(never)]
+fn run_strong<T: Module, R>(
+    op: &'static Operation<T>,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Box<Error>> {
     if let Some(pinned) = op.slot.enter_strong() {
         return Ok(body(&pinned));
     }

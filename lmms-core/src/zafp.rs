@@ -108,6 +108,12 @@ impl<T> FastSlot<T> {
         FastPinned::pin(&self.value, rec, meta as usize, false)
     }
 
+    /// Whether the slot was filled for pins that need a full fence ([`FastSlot::enter_strong`]).
+    #[inline(always)]
+    pub(crate) fn needs_strong_fence(&self) -> bool {
+        self.meta.load(Relaxed) & STRONG_FENCE != 0
+    }
+
     /// [`FastSlot::enter`] for a slot whose pins need a full fence (no membarrier in this
     /// process): called out of line, by the slow path, before anything else.
     #[inline]
