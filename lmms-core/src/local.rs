@@ -396,33 +396,3 @@ impl<T> Drop for Pinned<T> {
         self.rec.unpin(self.slot);
     }
 }
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_take_the_first_free_slot_and_run_out_at_the_limit() {
-        let rec = ThreadRecord::new(1);
-        assert_eq!(rec.pin(3), Some(0));
-        assert_eq!(rec.pin(4), Some(1), "a nested pin takes the next slot");
-        assert!(rec.pins(3) && rec.pins(4));
-        rec.unpin(0);
-        assert!(!rec.pins(3) && rec.pins(4));
-        assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
-        assert_eq!(
-            rec.pin(u32::MAX),
-            None,
-            "a module without an index cannot pin"
-        );
-        let nested: Vec<_> = (0..MAX_PIN_DEPTH - 2)
-            .map(|m| rec.pin(10 + m as u32))
-            .collect();
-        assert!(nested.iter().all(Option::is_some));
-        assert_eq!(rec.pin(99), None, "all slots in use");
-        for d in 0..MAX_PIN_DEPTH {
-            rec.unpin(d);
-        }
-        assert!((0..100).all(|m| !rec.pins(m)));
-    }
-}
