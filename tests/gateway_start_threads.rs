@@ -10,7 +10,11 @@
 //! first call, and of that first unload, measured in this run (timings on a loaded 2-core
 //! machine vary too much for a bound to be robust).
 
+#[path = "common/membarrier.rs"]
+mod membarrier;
+
 use lmms::{Init, InitError};
+use membarrier::membarrier_available;
 use std::time::Instant;
 
 #[lmms::module(name = "greeter", policy = "feature")]
@@ -86,32 +90,4 @@ fn first_gateway_call_with_eight_workers_alive_does_not_register_membarrier() {
         }
     });
     drop(rt);
-}
-
-/// Whether the kernel offers private expedited membarriers (`MEMBARRIER_CMD_QUERY`);
-/// `None` where this test does not know the syscall's number.
-fn membarrier_available() -> Option<bool> {
-    #[cfg(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
-    {
-        const MEMBARRIER_CMD_QUERY: i64 = 0;
-        const MEMBARRIER_CMD_PRIVATE_EXPEDITED: i64 = 1 << 3;
-        #[cfg(target_arch = "x86_64")]
-        const SYS_MEMBARRIER: i64 = 324;
-        #[cfg(target_arch = "aarch64")]
-        const SYS_MEMBARRIER: i64 = 283;
-        extern "C" {
-            fn syscall(n: i64, ...) -> i64;
-        }
-        // SAFETY: membarrier's query command takes two integers and touches no memory.
-        let mask = unsafe { syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_QUERY, 0i64) };
-        Some(mask > 0 && mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED != 0)
-    }
-    #[cfg(not(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    )))]
-    None
 }

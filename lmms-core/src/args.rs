@@ -37,25 +37,24 @@ use serde_json::{Map, Value};
 /// ```
 pub const MAX_ARGUMENT_DEPTH: usize = 128;
 
-/// The operation `found` for a dynamic call and its arguments, once they are no deeper
-/// than [`MAX_ARGUMENT_DEPTH`]. On any error the arguments are taken apart without
-/// recursion.
+/// The operation `found` for a dynamic call, if its arguments are no deeper than
+/// [`MAX_ARGUMENT_DEPTH`]. If not, [`refuse`] gives the error.
 #[inline]
 pub(crate) fn accept(
-    found: Result<&'static dyn OpHandle, Error>,
-    args: Value,
-) -> Result<(&'static OpMeta, Value), Error> {
+    found: Option<&'static dyn OpHandle>,
+    args: &Value,
+) -> Option<&'static OpMeta> {
     match found {
         // The object holding the arguments is one level more.
-        Ok(op) if !exceeds(&args, MAX_ARGUMENT_DEPTH + 1) => Ok((&op.common().meta, args)),
-        found => Err(refuse(found, args)),
+        Some(op) if !exceeds(args, MAX_ARGUMENT_DEPTH + 1) => Some(&op.common().meta),
+        _ => None,
     }
 }
 
 /// The error for arguments [`accept`] turns away (or the lookup's own), after taking the
-/// arguments apart.
+/// arguments apart without recursion.
 #[cold]
-fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
+pub(crate) fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
     let err = match found {
         Err(e) => e,
         Ok(op) => {
@@ -87,8 +86,18 @@ fn refuse(found: Result<&'static dyn OpHandle, Error>, args: Value) -> Error {
 /// nested containers are pushed, so flat arguments cost no allocation.
 #[inline]
 fn exceeds(v: &Value, limit: usize) -> bool {
-    // `null` (no arguments) or a scalar: nothing to walk.
-    is_container(v) && exceeds_walk(v, limit)
+    match v {
+        // The usual arguments, an object of scalars, are one pass over its values: only a
+        // container among them is walked (one level down, so one level less).
+        Value::Object(m) => {
+            limit == 0
+                || m.values()
+                    .any(|c| is_container(c) && exceeds_walk(c, limit - 1))
+        }
+        Value::Array(_) => exceeds_walk(v, limit),
+        // `null` (no arguments) or a scalar: nothing to walk.
+        _ => false,
+    }
 }
 
 fn exceeds_walk(v: &Value, limit: usize) -> bool {
@@ -135,15 +144,26 @@ pub struct Args {
     meta: &'static OpMeta,
     /// `None` for `null`: no map to build or drop on a call without arguments.
     map: Option<Map<String, Value>>,
+    /// Parameters taken so far, and how many of them were in the map: once all are taken,
+    /// the map holds a key that is no parameter exactly when `found < map.len()`.
+    taken: usize,
+    found: usize,
 }
 
 impl Args {
-    /// Checks the shape: an object (or `null` for no arguments) whose keys are all
-    /// parameters of the operation.
+    /// Checks the shape: an object (or `null` for no arguments) with no more keys than
+    /// the operation has parameters. That every key is a parameter is checked by the
+    /// takes (without a pass of its own): before any error a take returns, and after the
+    /// last one, so a key that is no parameter is reported as before any other error.
     #[inline]
     pub fn new(meta: &'static OpMeta, args: Value) -> Result<Self, Error> {
         match args {
-            Value::Null => Ok(Self { meta, map: None }),
+            Value::Null => Ok(Self {
+                meta,
+                map: None,
+                taken: 0,
+                found: 0,
+            }),
             args => Self::from_object(meta, args),
         }
     }
@@ -159,41 +179,88 @@ impl Args {
                 })
             }
         };
-        if let Some(extra) = map.keys().find(|k| !meta.params.contains(&k.as_str())) {
-            return Err(Error::ExtraArgument {
-                interface: meta.interface.into(),
-                op: meta.op.into(),
-                param: shorten(extra),
-                expected: if meta.params.is_empty() {
-                    "none".into()
-                } else {
-                    meta.params.join(", ")
-                },
-            });
-        }
-        Ok(Self {
+        let args = Self {
             meta,
             map: Some(map),
+            taken: 0,
+            found: 0,
+        };
+        // More keys than parameters: one of them is no parameter.
+        if args.keys() > meta.params.len() {
+            if let Some(e) = args.extra() {
+                return Err(e);
+            }
+        }
+        Ok(args)
+    }
+
+    fn keys(&self) -> usize {
+        self.map.as_ref().map_or(0, Map::len)
+    }
+
+    /// The error for a key of the map that is no parameter, if there is one.
+    #[cold]
+    fn extra(&self) -> Option<Error> {
+        let meta = self.meta;
+        let map = self.map.as_ref()?;
+        let extra = map.keys().find(|k| !meta.params.contains(&k.as_str()))?;
+        Some(Error::ExtraArgument {
+            interface: meta.interface.into(),
+            op: meta.op.into(),
+            param: shorten(extra),
+            expected: if meta.params.is_empty() {
+                "none".into()
+            } else {
+                meta.params.join(", ")
+            },
         })
     }
 
     /// Takes parameter `name`. A missing parameter is an error unless its type accepts
     /// `null` (an `Option`).
     pub fn take<T: DynamicArgument>(&mut self, name: &'static str) -> Result<T, Error> {
-        let meta = self.meta;
-        match self.map.as_mut().and_then(|m| m.remove(name)) {
-            Some(v) => serde_json::from_value(v).map_err(|e| Error::BadArgument {
-                interface: meta.interface.into(),
-                op: meta.op.into(),
-                param: name.into(),
-                reason: e.to_string(),
-            }),
-            None => serde_json::from_value(Value::Null).map_err(|_| Error::MissingArgument {
-                interface: meta.interface.into(),
-                op: meta.op.into(),
-                param: name.into(),
-            }),
+        // Taken in place (`null` left behind): removing would rebalance the map for each
+        // parameter, and the map is dropped whole at the end of the call anyway.
+        let got = self
+            .map
+            .as_mut()
+            .and_then(|m| m.get_mut(name))
+            .map(Value::take);
+        self.taken += 1;
+        self.found += usize::from(got.is_some());
+        // The last parameter: any key not taken is no parameter.
+        if self.taken == self.meta.params.len() && self.found < self.keys() {
+            if let Some(e) = self.extra() {
+                return Err(e);
+            }
         }
+        match got {
+            Some(v) => serde_json::from_value(v).map_err(|e| self.bad(name, e)),
+            None => serde_json::from_value(Value::Null).map_err(|_| self.missing(name)),
+        }
+    }
+
+    /// The error for parameter `name` that could not be read, unless a key is no
+    /// parameter (reported first).
+    #[cold]
+    fn bad(&self, name: &'static str, e: serde_json::Error) -> Error {
+        self.extra().unwrap_or_else(|| Error::BadArgument {
+            interface: self.meta.interface.into(),
+            op: self.meta.op.into(),
+            param: name.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The error for parameter `name` that is not there, unless a key is no parameter
+    /// (reported first: likely the same parameter, misspelled).
+    #[cold]
+    fn missing(&self, name: &'static str) -> Error {
+        self.extra().unwrap_or_else(|| Error::MissingArgument {
+            interface: self.meta.interface.into(),
+            op: self.meta.op.into(),
+            param: name.into(),
+        })
     }
 }
 

@@ -6,8 +6,8 @@
 //!    touches nothing below — the module is not built, no heat is counted. A miss goes on,
 //!    and stores the result while the call still holds its module (`OpCache::insert`).
 //! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
-//!    is filled → pin the module on this thread, count one call, run the body on the
-//!    pre-resolved value, unpin.
+//!    is filled → pin the operation on this thread (the pin is also its call count), run
+//!    the body on the pre-resolved value, unpin.
 //! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
 //!    configuration or registration fault) → count heat → acquire the module (LIGS: build
 //!    it on first use, or wait for a concurrent builder, and take a hold on that build) →
@@ -24,7 +24,7 @@ use crate::cell::{Hold, Module, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
-use crate::operation::{Operation, StatelessOperation};
+use crate::operation::{OpMeta, Operation, StatelessOperation};
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -38,14 +38,14 @@ struct Call<T: Module> {
 
 /// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
 /// the slot is filled, else the slow path. This is what a generated wrapper calls: the
-/// fast branch is inlined into it (pin, one counter, body, unpin), the slow branch is one
+/// fast branch is inlined into it (pin, body, unpin), the slow branch is one
 /// out-of-line call that receives the same closure.
 #[inline(always)]
 pub fn run<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Error> {
-    if let Some(pinned) = op.slot.enter(&op.common.index) {
+    if let Some(pinned) = op.slot.enter() {
         return Ok(body(&pinned));
     }
     // The out-of-line slow path returns its (rare) error boxed: `Result<R, Box<Error>>`
@@ -59,6 +59,25 @@ fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
+    if op.slot.needs_strong_fence() {
+        return run_strong(op, body);
+    }
+    let call = enter_slow(op).map_err(Box::new)?;
+    Ok(body(&call))
+}
+
+/// A HOT operation in a process without membarrier: the fast path with a full fence (or
+/// the slow path, if the slot was emptied meanwhile). Kept out of `run_slow`, whose
+/// common case it would otherwise weigh on.
+#[cold]
+#[inline(never)]
+fn run_strong<T: Module, R>(
+    op: &'static Operation<T>,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Box<Error>> {
+    if let Some(pinned) = op.slot.enter_strong() {
+        return Ok(body(&pinned));
+    }
     let call = enter_slow(op).map_err(Box::new)?;
     Ok(body(&call))
 }
@@ -135,7 +154,10 @@ fn end_slow_call<T: Send + Sync + 'static>(cell: &ModuleCell<T>, gw: &'static Ga
 #[inline]
 fn count(op: usize) {
     if let Some(rec) = local::current() {
-        rec.count(op);
+        // Calls that stay on the slow path: their pins' fence should be the light one.
+        if rec.count(op) == crate::fence::REGISTER_AFTER_CALLS {
+            crate::fence::register_soon();
+        }
     }
 }
 
@@ -214,7 +236,9 @@ impl Gateway {
     /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
     /// ```
     pub fn execute(&self, interface: &str, op: &str, args: Value) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        let Some(meta) = self.accept(interface, op, &args) else {
+            return Err(self.refuse(interface, op, args));
+        };
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked_sync(interface, op, || call(args))
@@ -237,7 +261,9 @@ impl Gateway {
         op: &str,
         args: Value,
     ) -> Result<Value, Error> {
-        let (meta, args) = crate::args::accept(self.find(interface, op), args)?;
+        let Some(meta) = self.accept(interface, op, &args) else {
+            return Err(self.refuse(interface, op, args));
+        };
         match meta.dynamic {
             crate::operation::Dynamic::Sync(call) => {
                 self.tracked(interface, op, async { call(args) }).await
@@ -250,18 +276,31 @@ impl Gateway {
         }
     }
 
+    /// The operation a dynamic call names, if the gateway has no fault, the operation
+    /// exists and the arguments are not too deep; else [`Gateway::refuse`] says why.
     #[inline]
-    fn find(
-        &self,
-        interface: &str,
-        op: &str,
-    ) -> Result<&'static dyn crate::handle::OpHandle, Error> {
-        if let Some(e) = &self.fault {
-            return Err(e.clone());
+    fn accept(&self, interface: &str, op: &str, args: &Value) -> Option<&'static OpMeta> {
+        if self.fault.is_some() {
+            return None;
         }
-        self.reg.find(interface, op)
+        crate::args::accept(self.reg.find(interface, op), args)
     }
 
+    /// The error of a dynamic call [`Gateway::accept`] turned away (its arguments taken
+    /// apart without recursion).
+    #[cold]
+    fn refuse(&self, interface: &str, op: &str, args: Value) -> Error {
+        let found = match &self.fault {
+            Some(e) => Err(e.clone()),
+            None => self
+                .reg
+                .find(interface, op)
+                .ok_or_else(|| self.reg.not_found(interface, op)),
+        };
+        crate::args::refuse(found, args)
+    }
+
+    #[inline]
     fn tracked_sync(
         &self,
         interface: &str,

@@ -16,7 +16,10 @@
 //! gateway starts — a cold start's first call would pay it — but at the first moment the
 //! light fence pays off: the first unload that needs the heavy fence ([`heavy_fence`]) or
 //! the first fast-path promotion ([`register`], called by `FastSlot::fill`), whichever
-//! comes first. Until then both sides are full fences. Why mixing the two is sound:
+//! comes first — or, for a process whose calls stay on the slow path (never promoted,
+//! never unloading), in the background once one thread made [`REGISTER_AFTER_CALLS`]
+//! slow calls of one operation ([`register_soon`]): no call waits for it. Until then both
+//! sides are full fences. Why mixing the two is sound:
 //!
 //! 1. A caller picks its side by reading `MEMBARRIER` ([`strong_fences`]); it is set only
 //!    after the registration succeeded and never cleared. A caller that read `false` runs
@@ -65,9 +68,32 @@ pub(crate) fn register() {
     });
 }
 
+/// A thread's slow-path calls of one operation after which the registration starts in the
+/// background ([`register_soon`]): a process past its first calls, whose slow-path pins
+/// would otherwise pay a full fence each.
+pub(crate) const REGISTER_AFTER_CALLS: u64 = 256;
+
+/// Starts the registration on a thread of its own, once, unless it already happened: the
+/// slow path asks for it after [`REGISTER_AFTER_CALLS`] calls. A thread that cannot be
+/// started leaves the registration to the first unload or promotion, as before.
+#[cold]
+pub(crate) fn register_soon() {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    {
+        static ASKED: StdAtomicBool = StdAtomicBool::new(false);
+        if MEMBARRIER.load(Relaxed) || ASKED.swap(true, Relaxed) {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("lmms-membarrier".into())
+            .spawn(register);
+    }
+}
+
 /// Whether the light fence is a compiler fence: the process registered for `membarrier`.
-/// The registration happens at the first unload that needs the heavy fence or the first
-/// fast-path promotion, not at gateway start, so this is `false` until then.
+/// The registration happens at the first unload that needs the heavy fence, the first
+/// fast-path promotion, or in the background after a thread's first 256 slow-path calls
+/// of one operation — not at gateway start — so this is `false` until then.
 ///
 /// ```
 /// let _ = lmms::gateway();

@@ -104,6 +104,7 @@ pub(crate) fn ready() -> Result<&'static Gateway, Error> {
 /// let err = lmms::execute("weather", "nope", serde_json::json!({})).unwrap_err();
 /// assert!(err.to_string().contains("weather"));
 /// ```
+#[inline]
 pub fn execute(interface: &str, op: &str, args: Value) -> Result<Value, Error> {
     gateway().execute(interface, op, args)
 }

@@ -151,7 +151,7 @@ impl<T: Module> OpHandle for Operation<T> {
         Some(cell)
     }
     fn fill_slot(&self) -> bool {
-        self.slot.fill()
+        self.slot.fill(self.common.index())
     }
     fn empty_slot(&self) -> bool {
         self.slot.empty()

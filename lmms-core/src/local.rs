@@ -20,10 +20,13 @@
 //! 4. Records are never freed. The number allocated is bounded by the most threads alive
 //!    at once (plus the few made before the operation count was set, which are not reused).
 //!
-//! The call path (`existing`, `count`, `count_fast`, `pin`, `unpin`) touches only the
-//! thread's own record and never takes the lock.
+//! The call path (`existing`, `count`, `pin`, `unpin`, and the fast path's
+//! [`FastPinned`]) touches only the thread's own record and never takes the lock.
 
+mod fast;
 mod totals;
+
+pub(crate) use fast::FastPinned;
 
 pub(crate) use totals::{cache_hits, total_of, totals};
 
@@ -41,9 +44,13 @@ pub(crate) struct ThreadRecord {
     /// nest, so the slot in use is the first free one (slot 0 unless nested); no depth
     /// counter, so a pin is one load and one store and an unpin one store.
     pins: [AtomicU32; MAX_PIN_DEPTH],
-    /// Calls per operation index (monotonic): slow-path calls in the first half, fast-path
-    /// calls in the second, so each path bumps exactly one counter.
+    /// Counts per operation index (monotonic): slow-path calls in the first half,
+    /// result-cache hits in the second.
     calls: Box<[AtomicU64]>,
+    /// One word per operation index that is both the fast-path call count and the
+    /// fast-path pin: twice the calls finished, plus one while a call is in progress (see
+    /// [`FastPinned`]).
+    fast: Box<[AtomicU64]>,
     ops: usize,
     /// Index of this record in the live list, or [`NOT_LIVE`]. Read and written only under
     /// the records lock (a std atomic only to keep the record `Sync`); never on the call
@@ -58,34 +65,31 @@ impl ThreadRecord {
     pub(crate) fn new(ops: usize) -> Self {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
-            calls: (0..3 * ops).map(|_| AtomicU64::new(0)).collect(),
+            calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
+            fast: (0..ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
             live_slot: std::sync::atomic::AtomicUsize::new(NOT_LIVE),
         }
     }
 
-    /// Counts one slow-path call of operation `op`. Only the owning thread writes, so a
-    /// plain load + store suffices (no read-modify-write).
+    /// Counts one slow-path call of operation `op`; returns this thread's count of them
+    /// (0 for an operation it does not count). Only the owning thread writes, so a plain
+    /// load + store suffices (no read-modify-write).
     #[inline]
-    pub(crate) fn count(&self, op: usize) {
-        if let Some(c) = self.calls.get(op) {
-            c.store(c.load(Relaxed).saturating_add(1), Relaxed);
-        }
-    }
-
-    /// Counts one fast-path call of operation `op`.
-    #[inline(always)]
-    pub(crate) fn count_fast(&self, op: usize) {
-        if let Some(c) = self.calls.get(self.ops + op) {
-            c.store(c.load(Relaxed).saturating_add(1), Relaxed);
-        }
+    pub(crate) fn count(&self, op: usize) -> u64 {
+        let Some(c) = self.calls.get(op) else {
+            return 0;
+        };
+        let n = c.load(Relaxed).saturating_add(1);
+        c.store(n, Relaxed);
+        n
     }
 
     /// Counts one result-cache hit of operation `op`; `false` if `op` is not one this
     /// record counts (not registered).
     #[inline]
     pub(crate) fn count_cache_hit(&self, op: usize) -> bool {
-        let Some(c) = op.checked_add(2 * self.ops).and_then(|i| self.calls.get(i)) else {
+        let Some(c) = op.checked_add(self.ops).and_then(|i| self.calls.get(i)) else {
             return false;
         };
         c.store(c.load(Relaxed).saturating_add(1), Relaxed);
@@ -128,6 +132,7 @@ impl ThreadRecord {
     pub(crate) fn is_zeroed(&self) -> bool {
         self.pins.iter().all(|p| p.load(Relaxed) == 0)
             && self.calls.iter().all(|c| c.load(Relaxed) == 0)
+            && self.fast.iter().all(|c| c.load(Relaxed) == 0)
     }
 
     pub(crate) fn pins(&self, module: u32) -> bool {
@@ -148,7 +153,11 @@ struct Records {
     /// Free records of another size (made before the operation count was set): never
     /// handed out again, kept here so they stay reachable (not leaked).
     stale: Vec<&'static ThreadRecord>,
+    /// Counts of exited threads: slow-path calls, fast-path calls, cache hits (`ops` each).
     retired_calls: Vec<u64>,
+    /// The module index of each operation (`u32::MAX` for one without a module): which
+    /// fast-path pins ([`ThreadRecord::fast`]) pin which module.
+    op_modules: Vec<u32>,
     #[cfg(test)]
     allocated: usize,
 }
@@ -158,6 +167,7 @@ static RECORDS: Mutex<Records> = Mutex::new(Records {
     free: Vec::new(),
     stale: Vec::new(),
     retired_calls: Vec::new(),
+    op_modules: Vec::new(),
     #[cfg(test)]
     allocated: 0,
 });
@@ -185,20 +195,40 @@ impl Records {
         }
     }
 
-    /// Moves the counts of `rec` into the retired totals, leaving them zero.
+    /// Moves the counts of `rec` into the retired totals, leaving them zero. A fast-path
+    /// word still pinned (odd) stays in the record, which then stays live: it is counted
+    /// from there, exactly once.
     fn retire_counts(&mut self, rec: &ThreadRecord) {
-        if self.retired_calls.len() < rec.calls.len() {
-            self.retired_calls.resize(rec.calls.len(), 0);
+        let ops = rec.ops;
+        if self.retired_calls.len() < 3 * ops {
+            self.retired_calls.resize(3 * ops, 0);
         }
-        for (total, c) in self.retired_calls.iter_mut().zip(rec.calls.iter()) {
+        let (slow, rest) = self.retired_calls.split_at_mut(ops);
+        let (fast, hits) = rest.split_at_mut(ops);
+        let (rec_slow, rec_hits) = rec.calls.split_at(ops);
+        for (total, c) in slow
+            .iter_mut()
+            .zip(rec_slow)
+            .chain(hits.iter_mut().zip(rec_hits))
+        {
             *total = total.saturating_add(c.swap(0, Relaxed));
+        }
+        for (total, w) in fast.iter_mut().zip(rec.fast.iter()) {
+            let n = w.load(Relaxed);
+            if n & 1 == 0 {
+                w.store(0, Relaxed);
+                *total = total.saturating_add(n / 2);
+            }
         }
     }
 }
 
-/// Sets how many operations the records count (once, when the registry is built).
-pub(crate) fn set_operation_count(n: usize) {
-    OPS.store(n, Release);
+/// Sets the operations the records count (once, when the registry is built): the module
+/// index of each (`u32::MAX` for an operation without one).
+pub(crate) fn set_operations(op_modules: Vec<u32>) {
+    let mut records = lock_std(&RECORDS);
+    OPS.store(op_modules.len(), Release);
+    records.op_modules = op_modules;
 }
 
 thread_local! {
@@ -219,7 +249,7 @@ impl Drop for Registration {
             return;
         };
         // Only this thread writes its pins: plain loads see their final values.
-        let idle = rec.pins.iter().all(|p| p.load(Relaxed) == 0);
+        let idle = rec.pins.iter().all(|p| p.load(Relaxed) == 0) && !rec.any_fast_pin();
         let mut records = lock_std(&RECORDS);
         records.retire_counts(rec);
         if idle {
@@ -286,7 +316,8 @@ pub(crate) fn register_for_model(rec: &'static ThreadRecord, on: bool) {
 
 /// Calls pinning `module` right now, over all threads (introspection).
 pub(crate) fn pins_of(module: u32) -> usize {
-    lock_std(&RECORDS)
+    let records = lock_std(&RECORDS);
+    records
         .live
         .iter()
         .map(|r| {
@@ -294,14 +325,20 @@ pub(crate) fn pins_of(module: u32) -> usize {
                 .iter()
                 .filter(|p| Some(p.load(Relaxed)) == module.checked_add(1))
                 .count()
+                + r.fast_pins_of(module, &records.op_modules)
         })
         .sum()
 }
 
-/// Whether any thread may be inside a fast-path call on `module`. Call only after the
-/// module's slots were emptied and [`crate::fence::heavy_fence`] ran.
+/// Whether any thread may be inside a pinned call (slow or fast path) on `module`. Call
+/// only after the module's value was cleared (and its fast-path slots emptied) and
+/// [`crate::fence::heavy_fence`] ran.
 pub(crate) fn any_pins(module: u32) -> bool {
-    lock_std(&RECORDS).live.iter().any(|r| r.pins(module))
+    let records = lock_std(&RECORDS);
+    records
+        .live
+        .iter()
+        .any(|r| r.pins(module) || r.fast_pins_of(module, &records.op_modules) > 0)
 }
 
 /// Records allocated so far (tests: they are bounded by the threads alive at once).
@@ -357,35 +394,5 @@ impl<T> Drop for Pinned<T> {
     #[inline(always)]
     fn drop(&mut self) {
         self.rec.unpin(self.slot);
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_take_the_first_free_slot_and_run_out_at_the_limit() {
-        let rec = ThreadRecord::new(1);
-        assert_eq!(rec.pin(3), Some(0));
-        assert_eq!(rec.pin(4), Some(1), "a nested pin takes the next slot");
-        assert!(rec.pins(3) && rec.pins(4));
-        rec.unpin(0);
-        assert!(!rec.pins(3) && rec.pins(4));
-        assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
-        assert_eq!(
-            rec.pin(u32::MAX),
-            None,
-            "a module without an index cannot pin"
-        );
-        let nested: Vec<_> = (0..MAX_PIN_DEPTH - 2)
-            .map(|m| rec.pin(10 + m as u32))
-            .collect();
-        assert!(nested.iter().all(Option::is_some));
-        assert_eq!(rec.pin(99), None, "all slots in use");
-        for d in 0..MAX_PIN_DEPTH {
-            rec.unpin(d);
-        }
-        assert!((0..100).all(|m| !rec.pins(m)));
     }
 }

@@ -83,6 +83,13 @@ pub fn noop(t: &UserTable) {
     std::hint::black_box(&t.0);
 }
 
+/// Two arguments, a number result: `execute` with a JSON object of arguments (each one
+/// deserialized, the result serialized).
+#[lmms::operation(interface = "user", op = "pair", module = UserTable)]
+pub fn pair(t: &UserTable, i: u64, j: u64) -> u64 {
+    body(&t.0, (i ^ j) as usize)
+}
+
 /// Cached, and promoted to the fast path by [`setup`] (heated with misses on distinct
 /// keys: hits do not count heat).
 #[lmms::operation(interface = "user", op = "cached", module = UserTable, cache_ttl = "3600s")]

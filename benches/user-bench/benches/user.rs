@@ -19,7 +19,7 @@ mod scaling;
 
 use arc_swap::{ArcSwapOption, Cache};
 use clock::BenchClock;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -151,6 +151,17 @@ fn calls(c: &mut Criterion<BenchClock>) {
                 .unwrap()
                 .is_null()
         })
+    });
+    let args = serde_json::json!({ "i": 3, "j": 5 });
+    g.bench_function("lmms_execute_json", |b| {
+        // The whole call: the lookup, the argument checks, both arguments deserialized,
+        // the body, the result serialized. The argument object is cloned outside the
+        // timed part (`execute` takes it by value, as a handler passes the request's).
+        b.iter_batched(
+            || args.clone(),
+            |args| lmms::execute("user", "pair", args).unwrap().as_u64(),
+            BatchSize::SmallInput,
+        )
     });
     g.finish();
 }

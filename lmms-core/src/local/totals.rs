@@ -5,7 +5,6 @@
 
 use super::RECORDS;
 use crate::sync::lock_std;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// Total calls per operation over all threads, live and exited, and the fast-path share
 /// of them per operation.
@@ -28,7 +27,8 @@ pub(crate) fn cache_hits(ops: usize) -> Vec<u64> {
     summed(ops).split_off(2 * ops)
 }
 
-/// Every record's counters (`3 * ops` of them), summed over live and exited threads.
+/// Every record's counts (`3 * ops` of them: slow-path calls, fast-path calls, cache hits),
+/// summed over live and exited threads.
 fn summed(ops: usize) -> Vec<u64> {
     let records = lock_std(&RECORDS);
     let mut sum = vec![0u64; 3 * ops];
@@ -39,7 +39,7 @@ fn summed(ops: usize) -> Vec<u64> {
     };
     add(&mut records.retired_calls.iter().copied());
     for rec in &records.live {
-        add(&mut rec.calls.iter().map(|c| c.load(Relaxed)));
+        add(&mut rec.counts());
     }
     sum
 }
@@ -49,13 +49,11 @@ fn summed(ops: usize) -> Vec<u64> {
 pub(crate) fn total_of(op: usize, ops: usize) -> u64 {
     let records = lock_std(&RECORDS);
     let at = |i: usize| [i, ops + i];
-    let retired: u64 = at(op)
-        .iter()
-        .map(|&i| records.retired_calls.get(i).copied().unwrap_or(0))
-        .sum();
+    let retired = at(op).iter().fold(0u64, |t, &i| {
+        t.saturating_add(records.retired_calls.get(i).copied().unwrap_or(0))
+    });
     records.live.iter().fold(retired, |t, rec| {
-        at(op).iter().fold(t, |t, &i| {
-            t.saturating_add(rec.calls.get(i).map_or(0, |c| c.load(Relaxed)))
-        })
+        t.saturating_add(rec.slow_calls(op))
+            .saturating_add(rec.fast_calls(op))
     })
 }

@@ -108,7 +108,7 @@ fn loom_fast_path_pin_versus_unload() {
         let value_addr = value as usize;
         let unloader = thread::spawn(move || {
             assert!(slot.take());
-            if heavy_fence() && !rec.pins(0) {
+            if heavy_fence() && !rec.fast_pinned(0) {
                 // SAFETY: the slot is empty and no pin was seen after the fence.
                 drop(unsafe { Box::from_raw(value_addr as *mut SlotValue) });
                 true

@@ -1,12 +1,26 @@
 //! Per-thread records: recycled after their thread exits, clean when handed out again,
 //! their counts folded into the totals exactly once.
 
-use crate::local::{self, ThreadRecord};
+use crate::local::{self, FastPinned, ThreadRecord};
+use crate::sync::AtomicPtr;
 use std::sync::Mutex;
 
 /// Operations the records count in these tests (the unit-test binary builds no registry,
 /// so nothing else sets another count).
 const OPS: usize = 2;
+
+/// The module of each operation these tests count: operation 1 is on [`FAST_MODULE`].
+fn op_modules() -> Vec<u32> {
+    vec![u32::MAX, FAST_MODULE]
+}
+
+/// A module index no other test pins, the module of operation 1.
+const FAST_MODULE: u32 = 1_000_007;
+
+/// A fast-path slot filled with `value`, for pinning operations on a record.
+fn filled_slot(value: &mut u64) -> AtomicPtr<u64> {
+    AtomicPtr::new(value)
+}
 
 /// The tests below count the records the process allocates: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -24,7 +38,7 @@ fn on_new_thread<R: Send + 'static>(
 #[test]
 fn records_of_exited_threads_are_reused_clean_and_counted_once() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    local::set_operation_count(OPS);
+    local::set_operations(op_modules());
     const THREADS: u64 = 500;
     let allocated = local::allocated_records();
     let (calls, fast) = local::totals(OPS);
@@ -32,7 +46,8 @@ fn records_of_exited_threads_are_reused_clean_and_counted_once() {
         on_new_thread(|rec| {
             assert!(rec.is_zeroed(), "a recycled record kept its pins or counts");
             rec.count(0);
-            rec.count_fast(1);
+            let mut value = 42;
+            drop(FastPinned::pin(&filled_slot(&mut value), rec, 1, true).unwrap());
             let d = rec.pin(7).unwrap();
             rec.unpin(d);
         });
@@ -66,7 +81,7 @@ fn records_of_exited_threads_are_reused_clean_and_counted_once() {
 #[test]
 fn a_record_left_pinned_at_exit_stays_visible_and_is_never_handed_out() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    local::set_operation_count(OPS);
+    local::set_operations(op_modules());
     // A module index no other test pins.
     const MODULE: u32 = 1_000_003;
     let (rec, depth) = on_new_thread(|rec| (rec, rec.pin(MODULE).unwrap()));
@@ -92,4 +107,119 @@ fn a_module_without_an_index_is_never_seen_pinned() {
     assert!(!rec.pins(u32::MAX));
     assert_eq!(crate::local::pins_of(u32::MAX), 0);
     assert!(!crate::local::any_pins(u32::MAX));
+}
+
+#[test]
+fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    on_new_thread(move |rec| {
+        let mut value = 42;
+        let slot = &filled_slot(&mut value);
+        let (calls, fast) = local::totals(OPS);
+        let pinned = FastPinned::pin(slot, rec, 1, true).expect("a filled slot pins");
+        assert_eq!(*pinned, 42);
+        assert!(
+            local::any_pins(FAST_MODULE),
+            "an unload must see the fast-path pin"
+        );
+        assert_eq!(local::pins_of(FAST_MODULE), 1);
+        assert!(
+            FastPinned::pin(slot, rec, 1, true).is_none(),
+            "a nested call of the same operation takes the slow path"
+        );
+        assert_eq!(
+            local::totals(OPS).1[1],
+            fast[1],
+            "a call in progress is not counted yet"
+        );
+        drop(pinned);
+        assert!(!local::any_pins(FAST_MODULE));
+        let (calls2, fast2) = local::totals(OPS);
+        assert_eq!((calls2[1] - calls[1], fast2[1] - fast[1]), (1, 1));
+        assert_eq!(calls2[0], calls[0]);
+        // An emptied slot: nothing pinned, nothing counted.
+        let empty = AtomicPtr::<u64>::new(std::ptr::null_mut());
+        assert!(FastPinned::pin(&empty, rec, 1, true).is_none());
+        assert!(!local::any_pins(FAST_MODULE));
+        assert_eq!(local::totals(OPS).1[1], fast2[1]);
+        // An operation the record does not count cannot pin.
+        assert!(FastPinned::pin(slot, rec, OPS, true).is_none());
+    });
+}
+
+#[test]
+fn a_fast_path_word_about_to_saturate_takes_the_slow_path() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    on_new_thread(|rec| {
+        let mut value = 42;
+        let slot = &filled_slot(&mut value);
+        rec.set_fast_word_for_test(0, u64::MAX - 1);
+        assert!(
+            FastPinned::pin(slot, rec, 0, true).is_none(),
+            "n + 2 would wrap"
+        );
+        rec.set_fast_word_for_test(0, u64::MAX - 3);
+        drop(FastPinned::pin(slot, rec, 0, true).unwrap());
+        assert_eq!(rec.fast_word_for_test(0), u64::MAX - 1);
+        // Handed back clean: a recycled record starts at zero.
+        rec.set_fast_word_for_test(0, 0);
+    });
+}
+
+#[test]
+fn a_slot_whose_pins_need_a_full_fence_is_entered_only_out_of_line() {
+    use crate::zafp::FastSlot;
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    on_new_thread(|_| {
+        let mut value = 42u64;
+        let value: *mut u64 = &mut value;
+        let light = FastSlot::filled_for_test(value, 1, false);
+        let strong = FastSlot::filled_for_test(value, 1, true);
+        let fast = local::totals(OPS).1[1];
+        assert!(
+            strong.enter().is_none(),
+            "the inlined entry never runs a full fence"
+        );
+        let pinned = strong
+            .enter_strong()
+            .expect("the out-of-line entry takes it");
+        assert!(local::any_pins(FAST_MODULE));
+        assert_eq!(*pinned, 42);
+        drop(pinned);
+        assert!(
+            light.enter_strong().is_none(),
+            "a light slot is the inlined entry's"
+        );
+        drop(light.enter().expect("the inlined entry takes a light slot"));
+        assert_eq!(local::totals(OPS).1[1] - fast, 2);
+        assert!(!local::any_pins(FAST_MODULE));
+    });
+}
+
+#[test]
+fn pins_take_the_first_free_slot_and_run_out_at_the_limit() {
+    let rec = ThreadRecord::new(1);
+    assert_eq!(rec.pin(3), Some(0));
+    assert_eq!(rec.pin(4), Some(1), "a nested pin takes the next slot");
+    assert!(rec.pins(3) && rec.pins(4));
+    rec.unpin(0);
+    assert!(!rec.pins(3) && rec.pins(4));
+    assert_eq!(rec.pin(5), Some(0), "slot 0 is free again");
+    assert_eq!(
+        rec.pin(u32::MAX),
+        None,
+        "a module without an index cannot pin"
+    );
+    let nested: Vec<_> = (0..local::MAX_PIN_DEPTH - 2)
+        .map(|m| rec.pin(10 + m as u32))
+        .collect();
+    assert!(nested.iter().all(Option::is_some));
+    assert_eq!(rec.pin(99), None, "all slots in use");
+    for d in 0..local::MAX_PIN_DEPTH {
+        rec.unpin(d);
+    }
+    assert!((0..100).all(|m| !rec.pins(m)));
 }
