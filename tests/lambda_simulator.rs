@@ -133,9 +133,7 @@ async fn sweep_after_response() {
         took < DROP_MS as f64,
         "the response waited for the sweep: {took} ms"
     );
-    sim.wait_for_frozen(harness::WAIT)
-        .await
-        .expect("frozen after the invocation");
+    f.frozen(&sim, "after the invocation").await;
     // Frozen: the process can write nothing more, so what the log has now was done before.
     let out = f.output();
     let dropped: i64 = (out
@@ -170,9 +168,7 @@ async fn sweep_after_response() {
         "{:?}",
         bad.error
     );
-    sim.wait_for_frozen(harness::WAIT)
-        .await
-        .expect("frozen after the bad event");
+    f.frozen(&sim, "after the bad event").await;
     let emf = (f.emf_of(&bad.invocation.request_id)).unwrap_or_else(|| {
         panic!(
             "no sweep for the bad event before the freeze:\n{}",
@@ -184,7 +180,7 @@ async fn sweep_after_response() {
     // Thawed by the next event: the table is built again and served.
     let s = invoke(&sim, json!({"op": "lookup", "i": 5})).await;
     assert_eq!(payload(&s)["value"], 5);
-    sim.wait_for_frozen(harness::WAIT).await.unwrap();
+    f.frozen(&sim, "after the last event").await;
     assert_eq!(check_emf(&f), 3);
     assert!(!f.output().contains("[LMMS_FAULT]"), "{}", f.output());
 }
@@ -267,6 +263,7 @@ async fn thrash_at_128_mb() {
         assert!(i.unloaded().is_empty(), "invocation {k}: {}", i.emf);
     }
     assert!(!f.f.output().contains("[LMMS_FAULT]"), "{}", f.f.output());
+    drop(f); // one fixture process at a time (each holds ~118 MiB)
 
     // With a working set of 1 invocation the table is outside it at every other boundary:
     // evicted after invocation 1, rebuilt at 2 (thrash, counted), then kept at HIGH.

@@ -3,7 +3,7 @@
 //! `fixture_budget.rs`), one invocation at a time, frozen in between. Each returns what it
 //! measured; the tests assert on it and the figures table prints it.
 
-use crate::harness::{invoke, payload, response_ms, simulator, Function, WAIT};
+use crate::harness::{invoke, payload, response_ms, simulator, Function};
 use lambda_simulator::{InvocationState, Simulator};
 use serde_json::{json, Value};
 
@@ -58,14 +58,13 @@ impl Budgeted {
     pub async fn call(&self, mods: &[&str]) -> Invocation {
         let s: InvocationState = invoke(&self.sim, json!({"op": "use", "mods": mods})).await;
         payload(&s);
-        self.sim.wait_for_frozen(WAIT).await.expect("frozen");
+        self.f.frozen(&self.sim, "after a budget invocation").await;
         let id = &s.invocation.request_id;
-        let emf = (self.f.emf_of(id)).unwrap_or_else(|| {
-            panic!(
-                "no EMF line for {id} before the freeze:\n{}",
-                self.f.output()
-            )
-        });
+        crate::harness::wait_log(&self.f, "the invocation's EMF line", |out| {
+            out.contains(id.as_str())
+        })
+        .await;
+        let emf = (self.f.emf_of(id)).expect("the EMF line");
         Invocation {
             response_ms: response_ms(&s),
             emf,
