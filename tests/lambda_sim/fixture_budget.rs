@@ -63,6 +63,8 @@ pub fn big(m: &Big) -> usize {
     m.0.len()
 }
 
+/// Boxed on purpose: one allocation per element is the point (its `Drop` frees 1 M).
+#[allow(clippy::vec_box)]
 #[lmms::module(name = "fixture_many", policy = "feature")]
 pub struct Many(Vec<Box<[u8; 88]>>);
 
