@@ -11,8 +11,12 @@
 //! LMMS_LAMBDA_TABLE=40 cargo test --release --features lambda --test lambda_simulator  # + the figures table
 //! ```
 
+#[path = "lambda_sim/budget.rs"]
+mod budget;
 #[path = "lambda_sim/fixture.rs"]
 mod fixture;
+#[path = "lambda_sim/fixture_budget.rs"]
+mod fixture_budget;
 #[path = "lambda_sim/harness.rs"]
 mod harness;
 #[path = "lambda_sim/table.rs"]
@@ -24,6 +28,11 @@ use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
+
+/// The function's allocator, as a user installs it: the `cost` strategy reads modules'
+/// bytes from it (without, it falls back to the idle rule).
+#[global_allocator]
+static ALLOC: lmms::memory::CountingAlloc = lmms::memory::CountingAlloc::system();
 
 /// The table module's teardown in the tests: long next to a response (a few ms).
 const DROP_MS: u64 = 300;
@@ -38,13 +47,21 @@ fn main() {
         .build()
         .unwrap();
     type Scenario = fn() -> Pin<Box<dyn Future<Output = ()>>>;
-    let scenarios: [(&str, Scenario); 2] = [
+    let scenarios: [(&str, Scenario); 4] = [
         ("sweep_after_the_response_and_after_a_bad_event", || {
             Box::pin(sweep_after_response())
         }),
         ("four_concurrent_invocations_share_one_module", || {
             Box::pin(four_concurrent())
         }),
+        (
+            "thrash_at_128_mb_a_table_used_every_other_invocation_is_built_once",
+            || Box::pin(thrash_at_128_mb()),
+        ),
+        (
+            "unload_after_the_response_costs_the_response_at_most_5_ms",
+            || Box::pin(unload_after_response()),
+        ),
     ];
     println!("\nrunning {} tests", scenarios.len());
     for (name, scenario) in scenarios {
@@ -116,9 +133,7 @@ async fn sweep_after_response() {
         took < DROP_MS as f64,
         "the response waited for the sweep: {took} ms"
     );
-    sim.wait_for_frozen(harness::WAIT)
-        .await
-        .expect("frozen after the invocation");
+    f.frozen(&sim, "after the invocation").await;
     // Frozen: the process can write nothing more, so what the log has now was done before.
     let out = f.output();
     let dropped: i64 = (out
@@ -153,9 +168,7 @@ async fn sweep_after_response() {
         "{:?}",
         bad.error
     );
-    sim.wait_for_frozen(harness::WAIT)
-        .await
-        .expect("frozen after the bad event");
+    f.frozen(&sim, "after the bad event").await;
     let emf = (f.emf_of(&bad.invocation.request_id)).unwrap_or_else(|| {
         panic!(
             "no sweep for the bad event before the freeze:\n{}",
@@ -167,7 +180,7 @@ async fn sweep_after_response() {
     // Thawed by the next event: the table is built again and served.
     let s = invoke(&sim, json!({"op": "lookup", "i": 5})).await;
     assert_eq!(payload(&s)["value"], 5);
-    sim.wait_for_frozen(harness::WAIT).await.unwrap();
+    f.frozen(&sim, "after the last event").await;
     assert_eq!(check_emf(&f), 3);
     assert!(!f.output().contains("[LMMS_FAULT]"), "{}", f.output());
 }
@@ -226,4 +239,74 @@ async fn four_concurrent() {
     let total: u64 = sweeps.iter().filter_map(Value::as_u64).sum();
     assert!(total >= 1, "the background sweeper never swept: {sweeps:?}");
     assert!(!f.output().contains("[LMMS_FAULT]"), "{}", f.output());
+}
+
+/// (c) Thrash at 128 MB (the default `cost` strategy, Lambda's memory size as the budget):
+/// a ~100 MiB table used every other invocation, small modules used at every one, the
+/// process at ~92 % of 128 MB (HIGH pressure) whenever the table is resident. The table
+/// is in the working set (used in the last 2 invocations) at every boundary: built once.
+async fn thrash_at_128_mb() {
+    let (f, done) = budget::thrash("thrash", &[], 12).await;
+    for (k, i) in done.iter().enumerate() {
+        let (pct, unloaded) = (i.rss_percent(), i.unloaded());
+        println!("[thrash] invocation {k}: RSS {pct:.1} % of 128 MB, unloaded {unloaded:?}");
+    }
+    assert_eq!(f.builds("fixture_big").await, (1, 0), "(builds, thrash)");
+    for (k, i) in done.iter().enumerate() {
+        // The scenario: HIGH pressure (above 90 %, under the limit) at every boundary.
+        let pct = i.rss_percent();
+        assert!(
+            pct > 90.0 && pct <= 100.0,
+            "not HIGH pressure at {k}: {}",
+            i.emf
+        );
+        assert!(i.unloaded().is_empty(), "invocation {k}: {}", i.emf);
+    }
+    assert!(!f.f.output().contains("[LMMS_FAULT]"), "{}", f.f.output());
+    drop(f); // one fixture process at a time (each holds ~118 MiB)
+
+    // With a working set of 1 invocation the table is outside it at every other boundary:
+    // evicted after invocation 1, rebuilt at 2 (thrash, counted), then kept at HIGH.
+    let ws1 = [("LMMS_WORKING_SET_INVOCATIONS", "1")];
+    let (f, done) = budget::thrash("thrash_ws1", &ws1, 6).await;
+    let unloaded: Vec<Vec<String>> = done.iter().map(budget::Invocation::unloaded).collect();
+    let (builds, thrash) = f.builds("fixture_big").await;
+    println!("[thrash] LMMS_WORKING_SET_INVOCATIONS=1: table built {builds} times, thrash {thrash}, unloaded {unloaded:?}");
+    assert_eq!((builds, thrash), (2, 1), "{unloaded:?}");
+    assert_eq!(unloaded[1], ["fixture_big"]);
+}
+
+/// (d) Unload after the response: a ~99 MiB module of 1 M allocations is unloaded by the
+/// boundary sweep of an invocation (pressure HIGH, the module no longer in the working
+/// set). That invocation's response, as the emulator records it, is at most 5 ms slower
+/// than the one before, whose sweep unloads nothing: medians over 5 rounds.
+async fn unload_after_response() {
+    let (f, rounds) = budget::unload_after("unload", &[], 5).await;
+    for (k, r) in rounds.iter().enumerate() {
+        assert!(r.kept.unloaded().is_empty(), "round {k}: {}", r.kept.emf);
+        assert!(r.kept.rss_percent() > 90.0, "round {k}: {}", r.kept.emf);
+        assert_eq!(
+            r.unloading.unloaded(),
+            ["fixture_many"],
+            "round {k}: {}",
+            r.unloading.emf
+        );
+    }
+    let median = |f: fn(&budget::Round) -> f64| {
+        harness::quantile(&rounds.iter().map(f).collect::<Vec<_>>(), 0.5)
+    };
+    let kept = median(|r| r.kept.response_ms);
+    let unloading = median(|r| r.unloading.response_ms);
+    let sweep = median(|r| r.unloading.sweep_ms());
+    println!(
+        "[unload] median response: {unloading:.2} ms with the unload after it, {kept:.2} ms \
+         without (+{:.2} ms); the unloading sweep took {sweep:.1} ms after the response",
+        unloading - kept
+    );
+    assert!(
+        unloading - kept <= 5.0,
+        "the response waited for the unload: {unloading:.2} ms vs {kept:.2} ms"
+    );
+    assert_eq!(f.builds("fixture_many").await, (5, 0), "(builds, thrash)");
+    assert!(!f.f.output().contains("[LMMS_FAULT]"), "{}", f.f.output());
 }

@@ -18,7 +18,7 @@ static MAX_LIVE: AtomicI64 = AtomicI64::new(0);
 static IN_FLIGHT: AtomicI64 = AtomicI64::new(0);
 static MAX_IN_FLIGHT: AtomicI64 = AtomicI64::new(0);
 
-fn env_u64(name: &str, default: u64) -> u64 {
+pub fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(v) => v
             .parse()
@@ -76,6 +76,9 @@ pub struct Request {
     i: u64,
     #[serde(default)]
     hold_ms: u64,
+    /// For `use`: the budget scenarios' modules to call (`fixture_budget.rs`).
+    #[serde(default)]
+    mods: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq, Eq, Default)]
@@ -91,6 +94,8 @@ pub struct Response {
     op: String,
     value: u64,
     counts: Option<Counts>,
+    /// For `builds`: each module's builds and the thrash count.
+    builds: Option<serde_json::Value>,
 }
 
 async fn handle(event: LambdaEvent<Request>) -> Result<Response, lambda_runtime::Error> {
@@ -100,7 +105,8 @@ async fn handle(event: LambdaEvent<Request>) -> Result<Response, lambda_runtime:
     let result: Result<u64, lambda_runtime::Error> = match req.op.as_str() {
         "lookup" => lookup(req.i, req.hold_ms).await.map_err(Into::into),
         "light" => Ok(req.i),
-        "counts" => Ok(0),
+        "use" => crate::fixture_budget::use_modules(&req.mods),
+        "counts" | "builds" => Ok(0),
         other => Err(format!("unknown op `{other}`").into()),
     };
     IN_FLIGHT.fetch_sub(1, SeqCst);
@@ -114,10 +120,12 @@ async fn handle(event: LambdaEvent<Request>) -> Result<Response, lambda_runtime:
         max_live: MAX_LIVE.load(SeqCst),
         max_in_flight: MAX_IN_FLIGHT.load(SeqCst),
     });
+    let builds = (req.op == "builds").then(crate::fixture_budget::builds);
     Ok(Response {
         op: req.op,
         value: result?,
         counts,
+        builds,
     })
 }
 
