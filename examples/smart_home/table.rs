@@ -52,8 +52,10 @@ fn rows() -> Vec<Row> {
         F("p99 response, mixed workload", Time, |m| {
             Some(m.p99_response_us * 1e3)
         }),
+        // 0: no hot request in this mode's replay (lmms_idle's shorter prefix under
+        // --quick), so nothing was measured: "-", not a time of 0.
         F("hot op (sensors.read): request", Time, |m| {
-            Some(m.hot_request_us * 1e3)
+            (m.hot_request_us > 0.0).then_some(m.hot_request_us * 1e3)
         }),
         F("hot op (sensors.read): typed call", Time, |m| {
             Some(m.hot_path_ns)
