@@ -23,11 +23,12 @@
 mod async_build;
 mod cycle;
 
-use crate::cell::{BuildState, Hold, ModuleCell, Phase};
+use crate::cell::{boxed, BuildState, Hold, ModuleCell, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
+use crate::operation::BoxFuture;
 use crate::sync::{current_thread, lock, MutexGuard};
 pub(crate) use cycle::in_any_init;
 use cycle::{in_init, InInit, Waiting};
@@ -36,23 +37,29 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 /// Proof that the holder waited for (or made) the resident build: while any ticket is out
 /// the value cannot be detached. Dropping it gives the value back to LUGS.
-pub(crate) struct Ticket<T: Send + Sync + 'static> {
-    cell: &'static ModuleCell<T>,
+pub(crate) struct Ticket {
+    cell: &'static RawCell,
 }
 
-impl<T: Send + Sync + 'static> Drop for Ticket<T> {
+impl Drop for Ticket {
     fn drop(&mut self) {
         lock(&self.cell.state).tickets -= 1;
     }
 }
 
 /// What the state says to a caller that found no resident value.
-enum Next<T: Send + Sync + 'static> {
-    Resident(Ticket<T>),
+enum Next {
+    Resident(Ticket),
     Build(u64),
     /// Wait for build `attempt`; the waits it records for cycle detection end with it.
     WaitBuild(u64, Waiting),
     WaitDrop,
+}
+
+/// A module's init, type-erased: it returns the built value boxed ([`boxed`]).
+pub(crate) enum Init<'a> {
+    Sync(&'a (dyn Fn() -> Result<*mut (), InitError> + Sync)),
+    Async(&'a (dyn Fn() -> BoxFuture<Result<*mut (), InitError>> + Sync)),
 }
 
 impl<T: Send + Sync + 'static> ModuleCell<T> {
@@ -69,7 +76,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             if let Some(hold) = self.try_hold() {
                 return Ok(hold);
             }
-            let ticket = self.build_blocking(name, builder)?;
+            let ticket = match *builder {
+                Builder::Sync(init) => self.build_blocking(name, Some(&move || init().map(boxed))),
+                Builder::Async(_) => self.build_blocking(name, None),
+            }?;
             // The ticket keeps the value resident: this hold is on the build we waited for.
             let hold = self.try_hold();
             drop(ticket);
@@ -78,14 +88,16 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             }
         }
     }
+}
 
+impl RawCell {
     /// Under the state lock: a ticket on the resident value, or what to do instead.
     fn next(
         &'static self,
         st: &mut BuildState,
         name: &'static str,
         async_init: bool,
-    ) -> Result<Next<T>, Error> {
+    ) -> Result<Next, Error> {
         if !self.value.load(SeqCst).is_null() {
             st.tickets += 1;
             return Ok(Next::Resident(Ticket { cell: self }));
@@ -116,16 +128,16 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     }
 
     /// Builds the value unless one is resident; with a build already running, waits for it
-    /// and shares its outcome.
+    /// and shares its outcome. `init` is `None` for a module whose init is async: a
+    /// blocking call cannot build it.
     fn build_blocking(
         &'static self,
         name: &'static str,
-        builder: &Builder<T>,
-    ) -> Result<Ticket<T>, Error> {
-        let async_init = matches!(builder, Builder::Async(_));
+        init: Option<&dyn Fn() -> Result<*mut (), InitError>>,
+    ) -> Result<Ticket, Error> {
         let mut st = lock(&self.state);
         let attempt = loop {
-            match self.next(&mut st, name, async_init)? {
+            match self.next(&mut st, name, init.is_none())? {
                 Next::Resident(ticket) => return Ok(ticket),
                 Next::Build(attempt) => break attempt,
                 Next::WaitBuild(attempt, _waits) => {
@@ -146,24 +158,20 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             }
         };
         drop(st);
-        let Builder::Sync(build) = builder else {
+        let Some(init) = init else {
             unreachable!("`next` refuses a blocking build of an async init")
         };
         let t0 = BuildStart::now();
         let (outcome, bytes) = memory::attribute_to(|| {
             let _busy = InInit::enter(self, name);
-            catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
+            catch_unwind(AssertUnwindSafe(init))
         });
         self.finish_build(name, attempt, outcome, bytes, t0)
     }
 
     /// The waiter's share of finished attempt `attempt`: a ticket (counted for it by the
     /// builder) or the error; `None` if the attempt was abandoned (retry).
-    fn outcome_of(
-        &'static self,
-        st: &BuildState,
-        attempt: u64,
-    ) -> Option<Result<Ticket<T>, Error>> {
+    fn outcome_of(&'static self, st: &BuildState, attempt: u64) -> Option<Result<Ticket, Error>> {
         match &st.outcome {
             Some((a, Ok(()))) if *a == attempt => Some(Ok(Ticket { cell: self })),
             Some((a, Err(e))) if *a == attempt => Some(Err(e.clone())),
@@ -175,10 +183,10 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         &'static self,
         name: &'static str,
         attempt: u64,
-        outcome: std::thread::Result<Result<Box<T>, InitError>>,
+        outcome: std::thread::Result<Result<*mut (), InitError>>,
         bytes: Option<u64>,
         started: BuildStart,
-    ) -> Result<Ticket<T>, Error> {
+    ) -> Result<Ticket, Error> {
         let result = match outcome {
             Ok(Ok(value)) => {
                 let (ns, rss_growth) = started.finish();
@@ -186,7 +194,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 self.bytes.store(bytes.unwrap_or(u64::MAX), Relaxed);
                 self.builds.fetch_add(1, Relaxed);
                 // Still BUILDING: no detach can run before the tickets below are counted.
-                self.value.store(Box::into_raw(value), SeqCst);
+                self.value.store(value, SeqCst);
                 Ok(())
             }
             Ok(Err(cause)) => Err(Error::InitFailed {

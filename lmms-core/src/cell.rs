@@ -3,8 +3,8 @@
 //!
 //! # The state machine
 //!
-//! A [`ModuleCell`] holds the module's value behind `value: AtomicPtr<T>` (null = not
-//! resident) and a `state` mutex that serializes the transitions that change `value`:
+//! A [`ModuleCell`] holds the module's value behind `value: AtomicPtr<()>` (null = not
+//! resident; the type is erased, see [`RawCell`]) and a `state` mutex that serializes the transitions that change `value`:
 //!
 //! ```text
 //!            build (crate::build)                         detach (state locked)
@@ -52,12 +52,15 @@
 use crate::cost::Costs;
 use crate::error::Error;
 pub(crate) use crate::hold::{Hold, ModuleGuard, Pinned};
-use crate::memory;
+pub(crate) use detached::Detached;
+
+mod detached;
 use crate::module::{Builder, Policy, Protection};
 use crate::sync::{
     fence, lock, maybe_const, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Condvar, Mutex,
 };
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::task::Waker;
 
@@ -111,10 +114,24 @@ pub(crate) enum Phase {
     Dropping(crate::sync::ThreadId),
 }
 
-/// The lazily built, resettable home of one module's value.
+/// The lazily built, resettable home of one module's value: a [`RawCell`] that knows the
+/// value's type. Only the few lines that touch a `T` (a hold's pointer, boxing a built
+/// value) are generic; the state machine, builds, waits and unloads are [`RawCell`]'s,
+/// compiled once for every module instead of once per module type.
 #[doc(hidden)]
 pub struct ModuleCell<T> {
-    pub(crate) value: AtomicPtr<T>,
+    raw: RawCell,
+    _value: PhantomData<T>,
+}
+
+/// The type-erased part of a [`ModuleCell`]: everything but the value's type.
+///
+/// Invariant: a `RawCell` is only ever made by [`ModuleCell::new`], for a `T: Send + Sync`,
+/// and `value` is null or a `Box<T>` of that `T` turned into a raw pointer, which
+/// `drop_value` (`drop_box::<T>`) drops.
+#[doc(hidden)]
+pub struct RawCell {
+    pub(crate) value: AtomicPtr<()>,
     pub(crate) active: AtomicUsize,
     pub(crate) state: Mutex<BuildState>,
     pub(crate) changed: Condvar,
@@ -133,6 +150,30 @@ pub struct ModuleCell<T> {
     /// `u64::MAX` if unknown.
     pub(crate) bytes: AtomicU64,
     pub(crate) costs: Costs,
+    /// Drops a value of this cell's type, given as the pointer `value` holds.
+    drop_value: unsafe fn(*mut ()),
+}
+
+/// Drops `value`, a `Box<T>` turned into a raw pointer.
+///
+/// # Safety
+/// `value` came from `Box::<T>::into_raw`, and nothing uses it afterwards.
+unsafe fn drop_box<T>(value: *mut ()) {
+    // SAFETY: as the caller promises.
+    drop(unsafe { Box::from_raw(value.cast::<T>()) });
+}
+
+/// A built value, boxed and type-erased for [`RawCell`] (the generic side of a build).
+pub(crate) fn boxed<T>(value: T) -> *mut () {
+    Box::into_raw(Box::new(value)).cast()
+}
+
+impl<T> std::ops::Deref for ModuleCell<T> {
+    type Target = RawCell;
+    #[inline(always)]
+    fn deref(&self) -> &RawCell {
+        &self.raw
+    }
 }
 
 /// What an unload freed.
@@ -155,6 +196,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         /// An empty cell.
         fn new() -> Self {
         Self {
+            raw: RawCell {
             value: AtomicPtr::new(std::ptr::null_mut()),
             active: AtomicUsize::new(0),
             state: Mutex::new(BuildState {
@@ -175,32 +217,16 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             drops: AtomicU64::new(0),
             bytes: AtomicU64::new(u64::MAX),
             costs: Costs::new(),
+            drop_value: drop_box::<T>,
+            },
+            _value: PhantomData,
         }
         }
-    }
-
-    /// Whether a value is resident.
-    pub fn is_resident(&self) -> bool {
-        !self.value.load(Acquire).is_null()
-    }
-
-    /// In-flight calls of any kind (a scan of the thread records: for introspection and
-    /// sweeps, not the call path).
-    pub fn active_calls(&self) -> usize {
-        self.active.load(Relaxed) + crate::local::pins_of(self.index.load(Relaxed))
     }
 
     /// The current value pointer (null when not resident), for filling fast-path slots.
     pub(crate) fn value_ptr(&self) -> *mut T {
-        self.value.load(Acquire)
-    }
-
-    /// Records a use at `now_ms` (never moves last use backwards) and the idle gap before it.
-    pub(crate) fn touch(&self, now_ms: u64) {
-        let prev = self.last_use_ms.fetch_max(now_ms, Relaxed);
-        if prev > 0 && now_ms > prev {
-            self.costs.record_gap(now_ms - prev);
-        }
+        self.value.load(Acquire).cast()
     }
 
     /// A hold on the resident value, if there is one: pinned on this thread when it can,
@@ -247,6 +273,44 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     /// A counted hold: `active += 1`, fence, load.
     #[inline]
     pub(crate) fn try_count(&'static self) -> Option<ModuleGuard<T>> {
+        let value = self.raw.count()?;
+        Some(ModuleGuard {
+            active: &self.raw.active,
+            value: value.cast(),
+        })
+    }
+
+    /// Detaches (no verdict beyond holds) and drops at once (the cell tests).
+    #[cfg(test)]
+    pub(crate) fn unload(&'static self) -> Result<Option<Reclaimed>, Protection> {
+        Ok(self.detach(&|_| Ok(()))?.map(Detached::finish))
+    }
+}
+
+impl RawCell {
+    /// Whether a value is resident.
+    pub fn is_resident(&self) -> bool {
+        !self.value.load(Acquire).is_null()
+    }
+
+    /// In-flight calls of any kind (a scan of the thread records: for introspection and
+    /// sweeps, not the call path).
+    pub fn active_calls(&self) -> usize {
+        self.active.load(Relaxed) + crate::local::pins_of(self.index.load(Relaxed))
+    }
+
+    /// Records a use at `now_ms` (never moves last use backwards) and the idle gap before it.
+    pub(crate) fn touch(&self, now_ms: u64) {
+        let prev = self.last_use_ms.fetch_max(now_ms, Relaxed);
+        if prev > 0 && now_ms > prev {
+            self.costs.record_gap(now_ms - prev);
+        }
+    }
+
+    /// The value, counted: `active += 1`, fence, load; `None` (and not counted) if it is
+    /// not resident. [`ModuleCell::try_count`] wraps it in a guard.
+    #[inline]
+    pub(crate) fn count(&self) -> Option<*mut ()> {
         self.active.fetch_add(1, Relaxed);
         fence(SeqCst);
         let value = self.value.load(Acquire);
@@ -254,10 +318,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             self.active.fetch_sub(1, Release);
             return None;
         }
-        Some(ModuleGuard {
-            active: &self.active,
-            value,
-        })
+        Some(value)
     }
 
     /// Takes the value out if no call holds it and `verdict` — run once no call can hold
@@ -302,16 +363,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         }
         st.phase = Phase::Dropping(crate::sync::current_thread());
         drop(st);
-        Ok(Some(Detached(Box::new(DetachedValue {
-            cell: self,
-            value,
-        }))))
-    }
-
-    /// Detaches (no verdict beyond holds) and drops at once (the cell tests).
-    #[cfg(test)]
-    pub(crate) fn unload(&'static self) -> Result<Option<Reclaimed>, Protection> {
-        Ok(self.detach(&|_| Ok(()))?.map(Detached::finish))
+        Ok(Some(Detached { cell: self, value }))
     }
 
     /// Ends the DROPPING phase and wakes whoever waits to build.
@@ -335,87 +387,15 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     }
 }
 
-/// A module value taken out of its cell, dropped by [`Detached::finish`] (or its own drop)
-/// exactly once.
-pub(crate) struct Detached(Box<dyn Finish>);
-
-trait Finish: Send {
-    fn finish(&mut self) -> Reclaimed;
-    fn hand_to(&self, thread: crate::sync::ThreadId);
-}
-
-struct DetachedValue<T: Send + Sync + 'static> {
-    cell: &'static ModuleCell<T>,
-    /// Null once dropped.
-    value: *mut T,
-}
-
-// SAFETY: a `DetachedValue` owns its value exclusively (the cell is DROPPING: no call holds
-// it and none can load it, see `ModuleCell::detach`), as a `Box<T>` would, and `T: Send`;
-// the cell is a `&'static` of a `Sync` type. So it may be finished on another thread.
-unsafe impl<T: Send + Sync + 'static> Send for DetachedValue<T> {}
-
-impl Detached {
-    /// Drops the value (its `Drop` runs here, with no runtime lock held) and returns the
-    /// heap bytes that freed.
-    pub(crate) fn finish(mut self) -> Reclaimed {
-        self.0.finish()
-    }
-
-    /// Names `thread` as the one that will call [`Detached::finish`] (the drop thread): an
-    /// operation of the module called from its `Drop` there gets `Error::ModuleUnloading`,
-    /// a call on any other thread (the detaching one included) waits for the drop.
-    pub(crate) fn hand_to(&self, thread: crate::sync::ThreadId) {
-        self.0.hand_to(thread)
-    }
-}
-
-impl<T: Send + Sync + 'static> Finish for DetachedValue<T> {
-    fn finish(&mut self) -> Reclaimed {
-        let value = std::mem::replace(&mut self.value, std::ptr::null_mut());
-        if value.is_null() {
-            return Reclaimed::default();
-        }
-        let bytes = memory::attribute_free_to(|| {
-            // SAFETY: `value` came from `Box::into_raw` when the build was published. The
-            // cell is DROPPING: `value` is null there, no fast-path slot holds it
-            // (`fast_refs` was zero), no ticket was out, and after the heavy fence no
-            // thread pinned the module and `active` was zero, so by the protocol in this
-            // module's docs no call holds it and none can load it again. The pointer was
-            // replaced by null above, so it is dropped exactly once.
-            let boxed = unsafe { Box::from_raw(value) };
-            // A panicking `Drop` must not leave the cell DROPPING: contain it, and its
-            // payload's own `Drop` too (`contain::discard`).
-            let _ = crate::contain::contain(move || drop(boxed));
-        });
-        self.cell.dropped();
-        Reclaimed { bytes }
-    }
-
-    fn hand_to(&self, thread: crate::sync::ThreadId) {
-        // Waiters wake up to see whose drop it is now: `thread` itself may be one of them.
-        self.cell.settle(|st| {
-            if let Phase::Dropping(_) = st.phase {
-                st.phase = Phase::Dropping(thread);
-            }
-        });
-    }
-}
-
-impl<T: Send + Sync + 'static> Drop for DetachedValue<T> {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
 #[cfg(not(loom))]
-impl<T> Drop for ModuleCell<T> {
+impl Drop for RawCell {
     fn drop(&mut self) {
         let value = *self.value.get_mut();
         if !value.is_null() {
             // SAFETY: `&mut self` proves no guard borrows the cell; the pointer came from
-            // `Box::into_raw` and is dropped here once.
-            drop(unsafe { Box::from_raw(value) });
+            // `Box::into_raw` of the cell's type (`boxed`), which `drop_value` drops, and is
+            // dropped here once.
+            unsafe { (self.drop_value)(value) };
         }
     }
 }

@@ -2,7 +2,7 @@
 //! ([`ModuleHandle`]) and an operation ([`OpHandle`]). The registry stores them; sweeps,
 //! introspection and dynamic calls go through them.
 
-use crate::cell::{Detached, Module, ModuleCell, Quiet};
+use crate::cell::{Detached, Module, ModuleCell, Quiet, RawCell};
 use crate::error::Error;
 use crate::module::{Builder, Policy, Protection};
 use crate::operation::{BoxFuture, OpCommon, Operation, StatelessOperation};
@@ -60,10 +60,10 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         matches!(T::builder(), Builder::Async(_))
     }
     fn is_resident(&self) -> bool {
-        ModuleCell::is_resident(self)
+        RawCell::is_resident(self)
     }
     fn active_calls(&self) -> usize {
-        ModuleCell::active_calls(self)
+        RawCell::active_calls(self)
     }
     fn cell_index(&self) -> u32 {
         self.index.load(Relaxed)
@@ -75,7 +75,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         self.last_use_ms.load(Relaxed)
     }
     fn touch(&self, now_ms: u64) {
-        ModuleCell::touch(self, now_ms);
+        RawCell::touch(self, now_ms);
     }
     fn cache_deps(&self) -> usize {
         self.cache_deps.load(Relaxed)
@@ -123,7 +123,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         &self,
         verdict: &dyn Fn(Quiet) -> Result<(), Protection>,
     ) -> Result<Option<Detached>, Protection> {
-        T::cell().detach(verdict)
+        RawCell::detach(T::cell(), verdict)
     }
     fn cache_deps_counter(&self) -> &std::sync::atomic::AtomicUsize {
         &self.cache_deps

@@ -361,15 +361,15 @@ impl<T> Pinned<T> {
     /// null or the thread's pins are all in use. `strong_fence`: no membarrier in this
     /// process, so the caller's side must be a full fence ([`crate::fence::strong_fences`]).
     #[inline(always)]
-    pub(crate) fn pin(
-        from: &AtomicPtr<T>,
+    pub(crate) fn pin<U>(
+        from: &AtomicPtr<U>,
         rec: &'static ThreadRecord,
         index: u32,
         strong_fence: bool,
     ) -> Option<Self> {
         let slot = rec.pin(index)?;
         crate::fence::light_fence(strong_fence);
-        let value = from.load(Acquire);
+        let value = from.load(Acquire).cast::<T>();
         if value.is_null() {
             rec.unpin(slot);
             return None;

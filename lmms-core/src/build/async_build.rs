@@ -5,12 +5,13 @@
 //! and turning a panic into an error. The state machine and the tickets are the parent
 //! module's, shared with blocking builds.
 
-use super::{InInit, Next, Ticket, Waiting};
-use crate::cell::{BuildState, ModuleCell, ModuleGuard, Phase};
+use super::{InInit, Init, Next, Ticket, Waiting};
+use crate::cell::{boxed, BuildState, ModuleCell, ModuleGuard, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
 use crate::module::Builder;
+use crate::operation::BoxFuture;
 use crate::sync::lock;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,15 +26,46 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         name: &'static str,
         builder: &Builder<T>,
     ) -> Result<ModuleGuard<T>, Error> {
-        loop {
-            if let Some(guard) = self.try_count() {
-                return Ok(guard);
+        if let Some(guard) = self.try_count() {
+            return Ok(guard);
+        }
+        let (sync_init, async_init);
+        let init = match *builder {
+            Builder::Sync(init) => {
+                sync_init = move || init().map(boxed);
+                Init::Sync(&sync_init)
             }
-            let ticket = self.build_async(name, builder).await?;
-            let guard = self.try_count();
+            Builder::Async(init) => {
+                async_init = move || -> BoxFuture<Result<*mut (), InitError>> {
+                    Box::pin(async move { init().await.map(boxed) })
+                };
+                Init::Async(&async_init)
+            }
+        };
+        let value = self.acquire_counted(name, &init).await?;
+        Ok(ModuleGuard {
+            active: &self.active,
+            value: value.cast(),
+        })
+    }
+}
+
+impl RawCell {
+    /// The value, counted (see [`RawCell::count`]), building it first if needed.
+    async fn acquire_counted(
+        &'static self,
+        name: &'static str,
+        init: &Init<'_>,
+    ) -> Result<*mut (), Error> {
+        loop {
+            if let Some(value) = self.count() {
+                return Ok(value);
+            }
+            let ticket = self.build_async(name, init).await?;
+            let value = self.count();
             drop(ticket);
-            if let Some(guard) = guard {
-                return Ok(guard);
+            if let Some(value) = value {
+                return Ok(value);
             }
         }
     }
@@ -41,8 +73,8 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
     async fn build_async(
         &'static self,
         name: &'static str,
-        builder: &Builder<T>,
-    ) -> Result<Ticket<T>, Error> {
+        init: &Init<'_>,
+    ) -> Result<Ticket, Error> {
         let attempt = loop {
             let next = self.next(&mut lock(&self.state), name, false)?;
             match next {
@@ -65,15 +97,12 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             armed: true,
         };
         let t0 = BuildStart::now();
-        let (result, bytes) = match builder {
-            Builder::Sync(build) => memory::attribute_to(|| {
+        let (result, bytes) = match *init {
+            Init::Sync(build) => memory::attribute_to(|| {
                 let _busy = InInit::enter(self, name);
-                catch_unwind(AssertUnwindSafe(*build)).map(|r| r.map(Box::new))
+                catch_unwind(AssertUnwindSafe(build))
             }),
-            Builder::Async(build) => {
-                let (r, bytes) = CatchUnwind(self, name, memory::Attributed::new(build())).await;
-                (r.map(|r| r.map(Box::new)), bytes)
-            }
+            Init::Async(build) => CatchUnwind(self, name, memory::Attributed::new(build())).await,
         };
         abort.armed = false;
         self.finish_build(name, attempt, result, bytes, t0)
@@ -86,8 +115,8 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 /// waker that [`Waker::will_wake`] the same task stores nothing; another waker replaces it;
 /// dropping the wait removes it. Wakers are cloned and dropped with the state unlocked
 /// (they are user code).
-struct Wait<T: Send + Sync + 'static> {
-    cell: &'static ModuleCell<T>,
+struct Wait {
+    cell: &'static RawCell,
     build: Option<u64>,
     done: bool,
     /// This waiter's key in the cell's wakers, once it has registered one.
@@ -96,8 +125,8 @@ struct Wait<T: Send + Sync + 'static> {
     _waits: Option<Waiting>,
 }
 
-impl<T: Send + Sync + 'static> Wait<T> {
-    fn new(cell: &'static ModuleCell<T>, build: Option<u64>, waits: Option<Waiting>) -> Self {
+impl Wait {
+    fn new(cell: &'static RawCell, build: Option<u64>, waits: Option<Waiting>) -> Self {
         Wait {
             cell,
             build,
@@ -114,14 +143,14 @@ impl<T: Send + Sync + 'static> Wait<T> {
         }
     }
 
-    fn ready(&mut self, st: &BuildState) -> Poll<Option<Result<Ticket<T>, Error>>> {
+    fn ready(&mut self, st: &BuildState) -> Poll<Option<Result<Ticket, Error>>> {
         self.done = true;
         Poll::Ready(self.build.and_then(|a| self.cell.outcome_of(st, a)))
     }
 }
 
-impl<T: Send + Sync + 'static> Future for Wait<T> {
-    type Output = Option<Result<Ticket<T>, Error>>;
+impl Future for Wait {
+    type Output = Option<Result<Ticket, Error>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let st = lock(&this.cell.state);
@@ -163,7 +192,7 @@ impl<T: Send + Sync + 'static> Future for Wait<T> {
     }
 }
 
-impl<T: Send + Sync + 'static> Drop for Wait<T> {
+impl Drop for Wait {
     /// Removes this waiter's waker; a waiter cancelled before it saw the outcome also gives
     /// back what the builder counted for it: its place among the waiters, or its ticket.
     fn drop(&mut self) {
@@ -186,12 +215,12 @@ impl<T: Send + Sync + 'static> Drop for Wait<T> {
 }
 
 /// Ends an async build attempt that was cancelled, so its waiters retry.
-struct AbortBuild<T: Send + Sync + 'static> {
-    cell: &'static ModuleCell<T>,
+struct AbortBuild {
+    cell: &'static RawCell,
     armed: bool,
 }
 
-impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
+impl Drop for AbortBuild {
     fn drop(&mut self) {
         if !self.armed {
             return;
@@ -206,18 +235,14 @@ impl<T: Send + Sync + 'static> Drop for AbortBuild<T> {
 
 /// Polls an async init with the cell marked "in init" on this thread, turning a panic into
 /// an error value (and reporting attributed bytes).
-struct CatchUnwind<T: Send + Sync + 'static, F>(
-    &'static ModuleCell<T>,
+struct CatchUnwind(
+    &'static RawCell,
     &'static str,
-    memory::Attributed<F>,
+    memory::Attributed<BoxFuture<Result<*mut (), InitError>>>,
 );
 
-impl<T, F> Future for CatchUnwind<T, F>
-where
-    T: Send + Sync + 'static,
-    F: Future<Output = Result<T, InitError>> + Unpin,
-{
-    type Output = (std::thread::Result<Result<T, InitError>>, Option<u64>);
+impl Future for CatchUnwind {
+    type Output = (std::thread::Result<Result<*mut (), InitError>>, Option<u64>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (cell, name) = (self.0, self.1);
         let inner = &mut self.2;

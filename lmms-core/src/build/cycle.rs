@@ -25,7 +25,7 @@
 
 #[cfg(not(loom))]
 use super::init_failed;
-use crate::cell::ModuleCell;
+use crate::cell::RawCell;
 use crate::error::Error;
 
 #[cfg(not(loom))]
@@ -48,15 +48,15 @@ struct WaitFor {
 static WAITS: std::sync::Mutex<Vec<WaitFor>> = std::sync::Mutex::new(Vec::new());
 
 #[cfg(not(loom))]
-fn key<T>(cell: &ModuleCell<T>) -> usize {
-    cell as *const ModuleCell<T> as usize
+fn key(cell: &RawCell) -> usize {
+    cell as *const RawCell as usize
 }
 
 /// Marks a cell "in init" on this thread while alive.
 pub(super) struct InInit;
 
 impl InInit {
-    pub(super) fn enter<T>(_cell: &ModuleCell<T>, _name: &'static str) -> InInit {
+    pub(super) fn enter(_cell: &RawCell, _name: &'static str) -> InInit {
         #[cfg(not(loom))]
         let _ = IN_INIT.try_with(|v| v.borrow_mut().push((key(_cell), _name)));
         InInit
@@ -71,7 +71,7 @@ impl Drop for InInit {
 }
 
 /// Whether `cell`'s init runs on this thread (an operation of it called from inside).
-pub(super) fn in_init<T>(_cell: &ModuleCell<T>) -> bool {
+pub(super) fn in_init(_cell: &RawCell) -> bool {
     #[cfg(loom)]
     return false;
     #[cfg(not(loom))]
@@ -101,7 +101,7 @@ pub(crate) struct Waiting {
 /// Called under `cell`'s state lock, before waiting for its running build (module `name`):
 /// the cyclic-init error if that build waits, through other inits, for one that runs here;
 /// else the waits recorded (none outside an init).
-pub(super) fn wait_for<T>(_cell: &ModuleCell<T>, _name: &'static str) -> Result<Waiting, Error> {
+pub(super) fn wait_for(_cell: &RawCell, _name: &'static str) -> Result<Waiting, Error> {
     #[cfg(not(loom))]
     {
         let ours = IN_INIT.try_with(|v| v.borrow().clone()).unwrap_or_default();
