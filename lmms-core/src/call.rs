@@ -20,7 +20,7 @@
 //! of this file) find the operation by name, check the JSON arguments, and go through the
 //! operation's generated shim into the same typed call.
 
-use crate::cell::{Hold, Module, ModuleCell, ModuleGuard};
+use crate::cell::{Hold, Module, ModuleGuard, RawCell};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
 use crate::local;
@@ -54,32 +54,49 @@ pub fn run<T: Module, R>(
     run_slow(op, body).map_err(|e| *e)
 }
 
+/// The slow branch of [`run`], one copy per operation: all it does besides the body is one
+/// call of [`enter`], shared by every operation of the module.
 #[inline(never)]
 fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
-    if op.slot.needs_strong_fence() {
-        return run_strong(op, body);
-    }
-    let call = enter_slow(op).map_err(Box::new)?;
-    Ok(body(&call))
+    let entered = enter(op)?;
+    Ok(body(&entered))
 }
 
-/// A HOT operation in a process without membarrier: the fast path with a full fence (or
-/// the slow path, if the slot was emptied meanwhile). Kept out of `run_slow`, whose
-/// common case it would otherwise weigh on.
-#[cold]
-#[inline(never)]
-fn run_strong<T: Module, R>(
-    op: &'static Operation<T>,
-    body: impl FnOnce(&T) -> R,
-) -> Result<R, Box<Error>> {
-    if let Some(pinned) = op.slot.enter_strong() {
-        return Ok(body(&pinned));
+/// A call that did not take the inlined fast path: pinned on a HOT operation's slot behind
+/// a full fence (a process without membarrier), or a slow-path call.
+enum Entered<T: Module> {
+    Fast(crate::local::FastPinned<T>),
+    Slow(Call<T>),
+}
+
+impl<T: Module> std::ops::Deref for Entered<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match self {
+            Entered::Fast(pinned) => pinned,
+            Entered::Slow(call) => call,
+        }
     }
-    let call = enter_slow(op).map_err(Box::new)?;
-    Ok(body(&call))
+}
+
+/// Enters a call that missed the inlined fast path. A HOT operation in a process without
+/// membarrier takes the fast path here with a full fence (or the slow path, if the slot
+/// was emptied meanwhile).
+#[inline(never)]
+fn enter<T: Module>(op: &'static Operation<T>) -> Result<Entered<T>, Box<Error>> {
+    if op.slot.needs_strong_fence() {
+        if let Some(pinned) = op.slot.enter_strong() {
+            return Ok(Entered::Fast(pinned));
+        }
+    }
+    match enter_slow(op) {
+        Ok(call) => Ok(Entered::Slow(call)),
+        Err(e) => Err(Box::new(e)),
+    }
 }
 
 #[inline]
@@ -141,7 +158,7 @@ impl<T: Module> Drop for AsyncCall<T> {
 /// Records the end of a slow-path call (its guard is released right after, as fields drop
 /// after `drop`, so an end-of-call sweep still sees the module in use).
 #[inline]
-fn end_slow_call<T: Send + Sync + 'static>(cell: &ModuleCell<T>, gw: &'static Gateway, op: usize) {
+fn end_slow_call(cell: &RawCell, gw: &'static Gateway, op: usize) {
     // Write only when the (millisecond) time moved on: an unconditional store from every
     // call would bounce the cell's cache line, which every caller reads, between cores.
     let now = gw.now_ms();
