@@ -19,7 +19,7 @@ mod scaling;
 
 use arc_swap::{ArcSwapOption, Cache};
 use clock::BenchClock;
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -153,15 +153,22 @@ fn calls(c: &mut Criterion<BenchClock>) {
         })
     });
     let args = serde_json::json!({ "i": 3, "j": 5 });
+    // The baseline of the next row: making the argument object and dropping it, which a
+    // caller pays whether or not it calls `execute` (a handler has the request's JSON
+    // either way). Both rows clone inside the timed loop, so the allocator sees the same
+    // alloc-then-free pattern a handler makes (a batch of clones freed later would
+    // measure glibc's slow free path instead).
+    g.bench_function("json_args_clone_drop", |b| {
+        b.iter(|| drop(black_box(args.clone())))
+    });
     g.bench_function("lmms_execute_json", |b| {
         // The whole call: the lookup, the argument checks, both arguments deserialized,
-        // the body, the result serialized. The argument object is cloned outside the
-        // timed part (`execute` takes it by value, as a handler passes the request's).
-        b.iter_batched(
-            || args.clone(),
-            |args| lmms::execute("user", "pair", args).unwrap().as_u64(),
-            BatchSize::SmallInput,
-        )
+        // the body, the result serialized; plus the clone and the drop of the baseline.
+        b.iter(|| {
+            lmms::execute("user", "pair", args.clone())
+                .unwrap()
+                .as_u64()
+        })
     });
     g.finish();
 }

@@ -86,7 +86,9 @@ fn table() -> Result<String, String> {
     let warm = median_ns("user_warm", "lmms_typed_warm")?;
     let warm_direct = median_ns("user_warm", "direct")?;
     let exec = c("lmms_execute_no_json")?;
-    let exec_json = c("lmms_execute_json")?;
+    let exec_json_whole = c("lmms_execute_json")?;
+    let args_clone_drop = c("json_args_clone_drop")?;
+    let exec_json = exec_json_whole - args_clone_drop;
     let t = |b: &str| median_ns("user_threads", b);
     let fast_scale = 2.0 * t("fast_path_1")? / t("fast_path_2")?;
     let w = |b: &str| median_ns("user_warm_threads", b);
@@ -158,7 +160,7 @@ fn table() -> Result<String, String> {
     );
     let _ = writeln!(
         w,
-        "| lmms `execute`, JSON object of two `u64` arguments, `u64` result | {exec_json:.2} ns | | ≤ 90 ns | {} |",
+        "| lmms `execute`, JSON object of two `u64` arguments, `u64` result (the call: {exec_json_whole:.2} ns less {args_clone_drop:.2} ns to make and drop the object) | {exec_json:.2} ns | | ≤ 90 ns | {} |",
         verdict(exec_json <= 90.0)
     );
     let _ = writeln!(
