@@ -8,6 +8,8 @@
 mod cell;
 #[cfg(not(loom))]
 mod config;
+#[cfg(not(loom))]
+mod json_shapes;
 #[cfg(loom)]
 mod loom;
 #[cfg(not(loom))]
