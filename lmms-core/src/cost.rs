@@ -201,7 +201,7 @@ pub(crate) fn expected_build_bytes(heap: Option<u64>, rss_growth: Option<u64>) -
 /// let gaps = lmms::IdleGaps::default();
 /// assert_eq!(gaps.total(), 0);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdleGaps {
     /// 1 to 10 seconds.

@@ -81,8 +81,7 @@ impl SweepState {
 /// assert_eq!(Heat::from_calls(51, 50), Heat::Hot);
 /// assert_eq!(Heat::from_calls(201, 50), Heat::Critical);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Heat {
     /// Up to a fifth of the threshold (10 by default).
     Cold,

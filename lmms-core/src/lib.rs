@@ -42,6 +42,7 @@ mod profile;
 mod promote;
 mod registry;
 mod room;
+mod serialize;
 mod stats;
 mod strategy;
 mod sync;

@@ -59,8 +59,7 @@ pub trait AsyncInit: Sized + 'static {
 /// ```
 /// assert_eq!("feature".parse::<lmms::Policy>().unwrap(), lmms::Policy::Feature);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Policy {
     /// Never unloaded; may be preloaded.
     Core,
@@ -104,8 +103,7 @@ pub enum Builder<T> {
 }
 
 /// Why an unload did not happen, in the order the protections are checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protection {
     /// 1: a call of one of its operations is in flight.
     ActiveCalls,

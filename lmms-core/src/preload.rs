@@ -5,14 +5,13 @@ use crate::gateway::Gateway;
 use crate::profile::{HeatPreload, HeatProfile, ModuleHeat};
 use crate::stats::ModuleInfo;
 use crate::Error;
-use serde::Serialize;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 /// What a heat-profile preload did: returned by [`Gateway::preload_profile`] and
 /// [`Gateway::preload_profile_async`]; the one run at start is
 /// [`Gateway::heat_preload_report`]. Serializes to JSON for a log line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeatPreloadReport {
     /// Modules built by this preload, in the order built (hottest first).
@@ -28,20 +27,18 @@ pub struct HeatPreloadReport {
 }
 
 /// A module of the profile that a preload did not build.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SkippedModule {
     /// Module name, as the profile spells it.
     pub module: String,
     /// Why it was not built (in JSON, its fields sit beside `module`:
     /// `{"module": "x", "reason": "below_threshold", "calls": 2, "min_calls": 3}`).
-    #[serde(flatten)]
     pub reason: SkipReason,
 }
 
 /// Why a preload did not build a module of the profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
     /// Fewer calls in the profile than `min_calls`.

@@ -7,7 +7,6 @@ mod read;
 
 use crate::Error;
 pub use read::HEAT_PROFILE_MAX_BYTES;
-use serde::Serialize;
 
 /// Version of the heat-profile JSON this build writes and reads.
 pub const HEAT_PROFILE_VERSION: u64 = 1;
@@ -46,7 +45,7 @@ pub const HEAT_PROFILE_MAX_MB_VAR: &str = "LMMS_HEAT_PROFILE_MAX_MB";
 /// let err = lmms::HeatProfile::from_json(r#"{"version": 7, "modules": []}"#).unwrap_err();
 /// assert!(err.to_string().contains("version 7"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeatProfile {
     /// Format version, [`HEAT_PROFILE_VERSION`].
@@ -66,7 +65,7 @@ pub struct HeatProfile {
 /// let profile = lmms::HeatProfile::new(3600, vec![entry, lmms::ModuleHeat::new("i18n_core", 90)]);
 /// assert_eq!(profile.modules[0].module, "i18n_core", "hottest first");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ModuleHeat {
     /// Module name.

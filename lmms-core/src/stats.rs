@@ -5,7 +5,6 @@ use crate::heat::Heat;
 use crate::module::{Policy, Protection};
 use crate::strategy::UnloadReason;
 use crate::working_set::ThrashWarning;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -86,7 +85,7 @@ fn nonzero<K: Copy + Ord>(keys: &[K], counts: &[AtomicU64]) -> BTreeMap<K, u64> 
 /// assert!(stats.log_line().starts_with("[LMMS_STATS] {"));
 /// assert!(stats.log_line().contains(r#""fault":null"#)); // no configuration fault here
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Stats {
     /// The gateway's fault (a configuration or registration error), if any: every call
@@ -174,7 +173,7 @@ impl Stats {
 }
 
 /// Introspection of one module.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ModuleInfo {
     /// Module name.
@@ -219,7 +218,7 @@ pub struct ModuleInfo {
 }
 
 /// Introspection of one operation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct OperationInfo {
     /// Interface name.

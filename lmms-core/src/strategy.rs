@@ -24,11 +24,9 @@ use crate::cost::{break_even_ms, gdsf_priority};
 use crate::memory::Pressure;
 use crate::module::{Policy, Protection};
 use crate::working_set::Tier;
-use serde::Serialize;
 
 /// Why a module was unloaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnloadReason {
     /// Memory pressure at HIGH or above (either strategy).
     Pressure,
@@ -41,7 +39,7 @@ pub enum UnloadReason {
 }
 
 /// One unload and the figures that decided it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Unload {
     /// The module.

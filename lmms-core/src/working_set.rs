@@ -28,7 +28,6 @@
 //! [`Gateway::sweep`]: crate::Gateway::sweep
 
 use crate::memory::{RecommendOptions, Recommendation};
-use serde::Serialize;
 
 /// A module built again within this many invocations of its pressure eviction has
 /// thrashed: the eviction bought a rebuild, not memory.
@@ -149,7 +148,7 @@ impl WorkingSet {
 ///
 /// [`SweepReport::thrash`]: crate::SweepReport::thrash
 /// [`Stats::thrash`]: crate::Stats::thrash
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ThrashWarning {
     /// What happened and what would fix it, in one sentence.

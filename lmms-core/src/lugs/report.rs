@@ -6,11 +6,10 @@ use crate::module::Protection;
 use crate::strategy::Unload;
 use crate::working_set::ThrashWarning;
 use crate::UnloadStrategy;
-use serde::Serialize;
 use std::time::Instant;
 
 /// What one sweep did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct SweepReport {
     /// Modules unloaded, in the order they went.

@@ -4,7 +4,6 @@
 
 use super::{Reading, Tracker};
 use crate::sync::lock_std;
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// Which figure leak detection follows: live heap when the counting allocator is
@@ -18,8 +17,7 @@ use std::time::{Duration, Instant};
 ///     assert_eq!(basis, Some(lmms::memory::LeakBasis::Rss)); // no counting allocator here
 /// }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeakBasis {
     /// Live heap bytes (counting allocator).
     Heap,
@@ -36,7 +34,7 @@ pub enum LeakBasis {
 /// assert_eq!(report.samples, 0);
 /// assert!(!report.suspected);
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct LeakReport {
     /// The figure followed (`None` before the first sample or when neither is known).
     pub basis: Option<LeakBasis>,
@@ -65,7 +63,7 @@ pub struct LeakReport {
 /// assert_eq!(s.index, 0);
 /// assert!(s.duration.is_some());
 /// ```
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct InvocationSample {
     /// 0 for the first invocation recorded by this tracker.
     pub index: u64,

@@ -12,6 +12,7 @@ mod right_size;
 mod right_size_options;
 mod snapshot;
 mod trace;
+mod trace_read;
 mod tracker;
 
 pub use alloc::CountingAlloc;
@@ -182,7 +183,7 @@ pub fn trim() -> TrimReport {
 }
 
 /// RSS around a [`trim`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TrimReport {
     /// RSS in bytes before the trim.
     pub rss_before: Option<u64>,
@@ -207,8 +208,7 @@ impl TrimReport {
 /// assert_eq!(c.memory_budget_bytes, Some(512 << 20));
 /// assert_eq!(c.budget_source, Some(lmms::memory::BudgetSource::LambdaFunctionMemorySize));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BudgetSource {
     /// The `MEMORY_BUDGET_MB` environment variable.
     MemoryBudgetMb,
@@ -238,8 +238,7 @@ impl BudgetSource {
 /// assert_eq!(Pressure::of(95, 100), Pressure::High);
 /// assert_eq!(Pressure::of(101, 100), Pressure::Critical);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Pressure {
     /// At most 75 % of the budget.
     Normal,

@@ -3,7 +3,6 @@
 //! whole recorded trace priced at every size, see `right_size.rs`.
 
 use super::lambda::{LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S, MIB};
-use serde::Serialize;
 use std::time::Duration;
 
 /// Options of a Lambda memory-size recommendation.
@@ -101,7 +100,7 @@ impl RecommendOptions {
 /// assert_eq!(rec.recommended_gb_s, 0.025);
 /// assert!(rec.saving_per_million_usd > 0.0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Recommendation {
     /// Peak RSS the recommendation is based on, bytes.
     pub peak_rss_bytes: u64,

@@ -13,10 +13,9 @@
 use super::lambda::{cpu_share, gb_seconds, LAMBDA_MB_PER_VCPU, MIB};
 use super::right_size_options::{RightSizeError, RightSizeOptions};
 use super::{Trace, TracedInvocation};
-use serde::Serialize;
 
 /// One memory size priced for a trace.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SizeCost {
     /// The memory size, MB.
     pub memory_mb: u32,
@@ -57,7 +56,7 @@ pub struct SizeCost {
 /// assert!(best.cost_per_million_usd <= sizing.at(1024).unwrap().cost_per_million_usd);
 /// println!("recommended {} MB: ${:.2} per million requests", best.memory_mb, best.cost_per_million_usd);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RightSizing {
     /// Invocations in the trace (the INIT not counted).
     pub invocations: usize,

@@ -4,7 +4,6 @@
 #[cfg(doc)]
 use super::Tracker;
 use super::{live_heap_bytes, rss_bytes};
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// One reading of memory and time: live heap (if a
@@ -53,7 +52,7 @@ impl Reading {
 /// assert_eq!(s.name, "cold start");
 /// assert_eq!(s.heap_bytes, None); // no counting allocator in this doctest
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Snapshot {
     /// The name given.
     pub name: String,
@@ -76,7 +75,7 @@ pub struct Snapshot {
 /// assert_eq!(op.calls, 1);
 /// assert_eq!(op.heap_delta_total, None); // unknown without the counting allocator
 /// ```
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct OpMemory {
     /// Measurements recorded.
     pub calls: u64,

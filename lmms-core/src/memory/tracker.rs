@@ -11,7 +11,6 @@ use super::{
     RecommendOptions, Recommendation, Snapshot,
 };
 use crate::sync::lock_std;
-use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
@@ -25,7 +24,7 @@ use std::time::Instant;
 /// assert_eq!(report.snapshots.len(), 1);
 /// assert!(!report.heap_measured); // no counting allocator in this doctest
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct TrackerReport {
     /// Whether heap figures are measured (a counting allocator is installed).
     pub heap_measured: bool,

@@ -11,7 +11,9 @@
 //!   whole document is ever held; garbage after a valid prefix stops the read where it is.
 
 use super::{HeatProfile, ModuleHeat, HEAT_PROFILE_VERSION};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_core::de::{
+    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 use std::fmt;
 use std::io::Read;

@@ -8,7 +8,7 @@ use crate::preload::{HeatPreloadReport, SkipReason, SkippedModule};
 use crate::{Heat, HeatProfile, ModuleHeat, Policy, Protection, UnloadReason, UnloadStrategy};
 use std::time::Duration;
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+fn json<T: serde_core::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap()
 }
 
