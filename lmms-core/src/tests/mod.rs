@@ -9,6 +9,8 @@ mod cell;
 #[cfg(not(loom))]
 mod config;
 #[cfg(not(loom))]
+mod error_messages;
+#[cfg(not(loom))]
 mod json_shapes;
 #[cfg(loom)]
 mod loom;
