@@ -25,7 +25,7 @@ pub const HEAT_PROFILE_MAX_BYTES: u64 = 1 << 20;
 
 /// A profile from inline JSON text.
 pub(super) fn parse_str(text: &str) -> Result<HeatProfile, String> {
-    finish(serde_json::Deserializer::from_str(text))
+    finish(&mut text.as_bytes())
 }
 
 /// A profile from the file at `path`, read under `cap` bytes. The error starts with what
@@ -44,7 +44,7 @@ pub(super) fn parse_file(path: &str, cap: u64) -> Result<HeatProfile, String> {
         read: 0,
         left: cap.saturating_add(1),
     });
-    let parsed = finish(serde_json::Deserializer::from_reader(&mut reader));
+    let parsed = finish(&mut reader);
     if reader.get_ref().read > cap {
         return Err(too_large("more bytes than its size said", cap));
     }
@@ -122,10 +122,11 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// Parses one profile and checks nothing follows it.
-fn finish<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-) -> Result<HeatProfile, String> {
+/// Parses one profile and checks nothing follows it. Text and file are both read through
+/// `dyn Read`: one copy of the parser and of [`ProfileVisitor`] in the binary, not one per
+/// source (a profile is read once, at start, and is small).
+fn finish(reader: &mut dyn Read) -> Result<HeatProfile, String> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
     let profile = (&mut de)
         .deserialize_any(ProfileVisitor)
         .map_err(describe)?;
