@@ -37,6 +37,7 @@ mod module;
 #[cfg(not(loom))]
 mod module_of;
 mod operation;
+mod order;
 mod preload;
 mod profile;
 mod promote;

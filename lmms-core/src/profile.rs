@@ -135,7 +135,7 @@ impl HeatProfile {
 
 /// Calls desc, then the dearer build first (unknown last), then by name.
 fn sort_hottest_first(modules: &mut [ModuleHeat]) {
-    modules.sort_by(|a, b| {
+    crate::order::sort_by(modules, |a, b| {
         b.calls_in_window
             .cmp(&a.calls_in_window)
             .then_with(|| b.build_ns.unwrap_or(0).cmp(&a.build_ns.unwrap_or(0)))
