@@ -23,6 +23,7 @@
 use crate::cost::{break_even_ms, gdsf_priority};
 use crate::memory::Pressure;
 use crate::module::{Policy, Protection};
+use crate::order::sort_by;
 use crate::working_set::Tier;
 
 /// Why a module was unloaded.
@@ -147,10 +148,10 @@ impl Rule {
             )
         };
         match self {
-            Rule::Pressure => cands.sort_by(|a, b| {
+            Rule::Pressure => sort_by(&mut cands, |a, b| {
                 (a.tier.cmp(&b.tier)).then_with(|| priority(a).total_cmp(&priority(b)))
             }),
-            _ => cands.sort_by_key(|c| c.last_use_ms),
+            _ => sort_by(&mut cands, |a, b| a.last_use_ms.cmp(&b.last_use_ms)),
         }
         // Past the limit: the working set may go too (after everything outside it).
         let critical = pressure == Some(Pressure::Critical);

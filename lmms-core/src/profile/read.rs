@@ -241,7 +241,7 @@ impl<'de> Visitor<'de> for ProfileVisitor {
 /// The first name (in name order) listed twice, comparing borrowed names: no copies.
 fn listed_twice(modules: &[ModuleHeat]) -> Option<&str> {
     let mut names: Vec<&str> = modules.iter().map(|m| m.module.as_str()).collect();
-    names.sort_unstable();
+    crate::order::sort_by(&mut names, |a, b| a.cmp(b));
     names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
