@@ -5,7 +5,8 @@
 
 /// `impl Serialize` for a struct, as `#[derive(Serialize)]` writes it: a struct of the
 /// fields listed, which must be all of them, in declaration order (the destructuring
-/// fails to compile when one is missing).
+/// fails to compile when one is missing). With `$line without { .. }`, also a view of it
+/// without those (its last) fields, serialized under the struct's name.
 macro_rules! serialize_struct {
     ($ty:ident { $($field:ident),+ $(,)? }) => {
         impl serde_core::Serialize for $ty {
@@ -13,15 +14,34 @@ macro_rules! serialize_struct {
                 &self,
                 serializer: S,
             ) -> Result<S::Ok, S::Error> {
-                use serde_core::ser::SerializeStruct;
                 let $ty { $($field),+ } = self;
-                let len = [$(stringify!($field)),+].len();
-                let mut state = serializer.serialize_struct(stringify!($ty), len)?;
-                $(state.serialize_field(stringify!($field), $field)?;)+
-                state.end()
+                serialize_struct!(@fields serializer, $ty, $($field),+)
             }
         }
     };
+    ($ty:ident { $($field:ident),+ $(,)? } $line:ident without { $($tail:ident),+ $(,)? }) => {
+        serialize_struct!($ty { $($field,)+ $($tail),+ });
+
+        #[doc = concat!("[`", stringify!($ty), "`] without its trailing lists.")]
+        pub(crate) struct $line<'a>(pub(crate) &'a $ty);
+
+        impl serde_core::Serialize for $line<'_> {
+            fn serialize<S: serde_core::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                let $ty { $($field,)+ $($tail: _),+ } = self.0;
+                serialize_struct!(@fields serializer, $ty, $($field),+)
+            }
+        }
+    };
+    (@fields $serializer:ident, $ty:ident, $($field:ident),+) => {{
+        use serde_core::ser::SerializeStruct;
+        let len = [$(stringify!($field)),+].len();
+        let mut state = $serializer.serialize_struct(stringify!($ty), len)?;
+        $(state.serialize_field(stringify!($field), $field)?;)+
+        state.end()
+    }};
 }
 
 /// `impl Serialize` for an enum of unit variants, as `#[derive(Serialize)]` writes it:
@@ -85,9 +105,7 @@ serialize_struct!(Stats {
     deferred_drops,
     deferred_drop_ns,
     deferred_drops_pending,
-    modules,
-    operations
-});
+} StatsLine without { modules, operations });
 serialize_struct!(ModuleInfo {
     name,
     policy,

@@ -219,3 +219,12 @@ fn a_trace_round_trips_and_names_what_is_wrong() {
         ]
     );
 }
+
+#[test]
+fn the_stats_line_is_the_stats_without_their_lists() {
+    let stats = crate::gateway().stats();
+    let mut full = serde_json::to_value(&stats).unwrap();
+    let map = full.as_object_mut().unwrap();
+    assert!(map.remove("modules").is_some() && map.remove("operations").is_some());
+    assert_eq!(stats.log_line(), format!("[LMMS_STATS] {full}"));
+}
