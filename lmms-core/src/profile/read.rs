@@ -25,7 +25,8 @@ pub const HEAT_PROFILE_MAX_BYTES: u64 = 1 << 20;
 
 /// A profile from inline JSON text.
 pub(super) fn parse_str(text: &str) -> Result<HeatProfile, String> {
-    finish(&mut text.as_bytes())
+    let mut text = text.as_bytes();
+    finish(Source(&mut |buf| text.read(buf)))
 }
 
 /// A profile from the file at `path`, read under `cap` bytes. The error starts with what
@@ -44,7 +45,7 @@ pub(super) fn parse_file(path: &str, cap: u64) -> Result<HeatProfile, String> {
         read: 0,
         left: cap.saturating_add(1),
     });
-    let parsed = finish(&mut reader);
+    let parsed = finish(Source(&mut |buf| reader.read(buf)));
     if reader.get_ref().read > cap {
         return Err(too_large("more bytes than its size said", cap));
     }
@@ -122,11 +123,21 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// Parses one profile and checks nothing follows it. Text and file are both read through
-/// `dyn Read`: one copy of the parser and of [`ProfileVisitor`] in the binary, not one per
-/// source (a profile is read once, at start, and is small).
-fn finish(reader: &mut dyn Read) -> Result<HeatProfile, String> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+/// What the parser reads from, text or file alike: one `read` function behind a pointer,
+/// so the release build compiles one copy of serde_json's parser and of [`ProfileVisitor`]
+/// (not one per source), and no other `Read` method (a `dyn Read` would need them all).
+/// A profile is read once, at start, and is small.
+struct Source<'a>(&'a mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>);
+
+impl Read for Source<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (self.0)(buf)
+    }
+}
+
+/// Parses one profile and checks nothing follows it.
+fn finish(source: Source<'_>) -> Result<HeatProfile, String> {
+    let mut de = serde_json::Deserializer::from_reader(source);
     let profile = (&mut de)
         .deserialize_any(ProfileVisitor)
         .map_err(describe)?;
