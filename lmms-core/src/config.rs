@@ -343,6 +343,8 @@ pub enum UnloadStrategy {
     Idle,
 }
 
+serialize_unit_enum!(UnloadStrategy { Cost => 0 "cost", Idle => 1 "idle" });
+
 impl std::str::FromStr for UnloadStrategy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {

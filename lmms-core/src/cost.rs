@@ -216,6 +216,14 @@ pub struct IdleGaps {
     pub over_1h: u64,
 }
 
+serialize_struct!(IdleGaps {
+    s1_to_10s,
+    s10_to_1m,
+    m1_to_10m,
+    m10_to_1h,
+    over_1h
+});
+
 impl IdleGaps {
     /// Gaps counted in all.
     pub fn total(&self) -> u64 {

@@ -93,6 +93,13 @@ pub enum Heat {
     Critical,
 }
 
+serialize_unit_enum!(Heat {
+    Cold => 0 "COLD",
+    Warm => 1 "WARM",
+    Hot => 2 "HOT",
+    Critical => 3 "CRITICAL",
+});
+
 impl Heat {
     /// The level of `calls` in the window for a given `FAST_PATH_THRESHOLD`.
     pub fn from_calls(calls: u64, threshold: u64) -> Heat {

@@ -69,6 +69,8 @@ pub enum Policy {
     Feature,
 }
 
+serialize_unit_enum!(Policy { Core => 0 "core", Utility => 1 "utility", Feature => 2 "feature" });
+
 impl std::str::FromStr for Policy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
@@ -125,6 +127,16 @@ pub enum Protection {
     /// build that would not fit, evicts it.
     WorkingSet,
 }
+
+serialize_unit_enum!(Protection {
+    ActiveCalls => 0 "active_calls",
+    HotOperation => 1 "hot_operation",
+    CacheDependencies => 2 "cache_dependencies",
+    GracePeriod => 3 "grace_period",
+    ResidentFloor => 4 "resident_floor",
+    BelowBreakEven => 5 "below_break_even",
+    WorkingSet => 6 "working_set",
+});
 
 impl std::fmt::Display for Protection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

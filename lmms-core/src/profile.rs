@@ -57,6 +57,12 @@ pub struct HeatProfile {
     pub modules: Vec<ModuleHeat>,
 }
 
+serialize_struct!(HeatProfile {
+    version,
+    heat_window_s,
+    modules
+});
+
 /// One module's figures in a [`HeatProfile`].
 ///
 /// ```
@@ -81,6 +87,14 @@ pub struct ModuleHeat {
     /// `bytes`.
     pub rss_growth_bytes: Option<u64>,
 }
+
+serialize_struct!(ModuleHeat {
+    module,
+    calls_in_window,
+    build_ns,
+    bytes,
+    rss_growth_bytes
+});
 
 impl ModuleHeat {
     /// A module's entry with no build-time or byte figure.

@@ -163,13 +163,44 @@ pub struct Stats {
     pub operations: Vec<OperationInfo>,
 }
 
+serialize_struct!(Stats {
+    fault,
+    ligs_loads,
+    lugs_unloads,
+    zafp_hits,
+    zafp_promotions,
+    zafp_demotions,
+    cache_hits,
+    cache_misses,
+    unload_attempts,
+    unload_blocked,
+    unload_blocked_by,
+    unloads_by_reason,
+    unload_strategy,
+    memory_budget_bytes,
+    budget_source,
+    memory_reclaimed_bytes,
+    memory_measured,
+    live_heap_bytes,
+    rss_bytes,
+    resident_modules,
+    total_modules,
+    hot_paths,
+    sweeps,
+    thrash_rebuilds,
+    thrash,
+    deferred_drops,
+    deferred_drop_ns,
+    deferred_drops_pending,
+} StatsLine without { modules, operations });
+
 impl Stats {
     /// One line, `[LMMS_STATS] ` followed by JSON, for CloudWatch Logs Insights (the
     /// per-module and per-operation lists are left out to keep the line short).
     pub fn log_line(&self) -> String {
         // Through a `Value` (the key order a `Value` map has, as before) of the figures
         // alone: the module and operation lists are never serialized.
-        let v = serde_json::to_value(crate::serialize::StatsLine(self)).unwrap_or_default();
+        let v = serde_json::to_value(StatsLine(self)).unwrap_or_default();
         format!("[LMMS_STATS] {v}")
     }
 }
@@ -219,6 +250,26 @@ pub struct ModuleInfo {
     pub is_async: bool,
 }
 
+serialize_struct!(ModuleInfo {
+    name,
+    policy,
+    resident,
+    active_calls,
+    last_use_ms,
+    cache_entries,
+    bytes,
+    builds,
+    drops,
+    last_build_ns,
+    mean_build_ns,
+    last_build_bytes,
+    last_build_rss_growth_bytes,
+    uses_since_build,
+    idle_ms,
+    idle_gaps,
+    is_async
+});
+
 /// Introspection of one operation.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -248,3 +299,18 @@ pub struct OperationInfo {
     /// Whether it is built (or runs) asynchronously.
     pub is_async: bool,
 }
+
+serialize_struct!(OperationInfo {
+    interface,
+    op,
+    module,
+    heat,
+    calls_in_window,
+    total_calls,
+    fast_path,
+    cache_hits,
+    cache_misses,
+    cache_entries,
+    dynamic,
+    is_async
+});

@@ -39,6 +39,13 @@ pub enum UnloadReason {
     Explicit,
 }
 
+serialize_unit_enum!(UnloadReason {
+    Pressure => 0 "pressure",
+    BreakEven => 1 "break_even",
+    IdleRule => 2 "idle_rule",
+    Explicit => 3 "explicit",
+});
+
 /// One unload and the figures that decided it.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -68,6 +75,20 @@ pub struct Unload {
     /// the pressure rule evicted it because the limit would otherwise have been passed.
     pub working_set: bool,
 }
+
+serialize_struct!(Unload {
+    module,
+    reason,
+    bytes,
+    reclaimed_bytes,
+    build_ns,
+    uses,
+    idle_ms,
+    priority,
+    break_even_ms,
+    pressure,
+    working_set
+});
 
 /// What the rules know of one resident, non-`core` candidate.
 #[derive(Clone, Copy, Debug)]

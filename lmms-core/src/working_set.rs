@@ -174,6 +174,18 @@ pub struct ThrashWarning {
     pub budget_mb: u64,
 }
 
+serialize_struct!(ThrashWarning {
+    message,
+    kept,
+    thrash_rebuilds,
+    working_set,
+    working_set_bytes,
+    needed_rss_bytes,
+    recommended_mb,
+    exceeds_max,
+    budget_mb
+});
+
 /// One working-set module for a [`ThrashWarning`]: its name, the bytes its build takes,
 /// whether it is resident.
 pub(crate) struct Member {

@@ -72,6 +72,15 @@ pub struct DeferredDrops {
     pub trim_released_bytes: Option<u64>,
 }
 
+serialize_struct!(DeferredDrops {
+    unloads,
+    not_listed,
+    reclaimed_bytes,
+    blocking_ns,
+    cost_ns,
+    trim_released_bytes
+});
+
 /// What one deferring sweep hands over.
 pub(crate) struct Batch {
     pub gw: &'static Gateway,

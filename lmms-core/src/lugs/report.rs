@@ -56,6 +56,24 @@ pub struct SweepReport {
     pub thrash: Option<ThrashWarning>,
 }
 
+serialize_struct!(SweepReport {
+    unloaded,
+    unloads,
+    blocked,
+    reclaimed_bytes,
+    promoted,
+    demoted,
+    expired_cache_entries,
+    pressure,
+    strategy,
+    fallback,
+    trim,
+    blocking_ns,
+    cost_ns,
+    deferred,
+    thrash
+});
+
 /// The sum of two byte counts, known if either is.
 pub(crate) fn add_bytes(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {

@@ -25,6 +25,8 @@ pub enum LeakBasis {
     Rss,
 }
 
+serialize_unit_enum!(LeakBasis { Heap => 0 "heap", Rss => 1 "rss" });
+
 /// The trend of the bytes left live after each invocation, over the last invocations
 /// (see [`Tracker::leak_check`]).
 ///
@@ -54,6 +56,16 @@ pub struct LeakReport {
     pub suspected: bool,
 }
 
+serialize_struct!(LeakReport {
+    basis,
+    samples,
+    slope_bytes_per_invocation,
+    r_squared,
+    growth_bytes,
+    threshold_bytes_per_invocation,
+    suspected
+});
+
 /// What [`Tracker::end_invocation`] recorded.
 ///
 /// ```
@@ -74,6 +86,13 @@ pub struct InvocationSample {
     /// Time since the matching [`Tracker::begin_invocation`], if there was one.
     pub duration: Option<Duration>,
 }
+
+serialize_struct!(InvocationSample {
+    index,
+    heap_bytes,
+    rss_bytes,
+    duration
+});
 
 impl Tracker {
     /// Marks the start of an invocation (its duration is reported by

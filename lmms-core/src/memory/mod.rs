@@ -191,6 +191,11 @@ pub struct TrimReport {
     pub rss_after: Option<u64>,
 }
 
+serialize_struct!(TrimReport {
+    rss_before,
+    rss_after
+});
+
 impl TrimReport {
     /// Bytes of RSS the trim gave back (0 if RSS grew or is unknown).
     pub fn rss_released(&self) -> Option<u64> {
@@ -218,6 +223,12 @@ pub enum BudgetSource {
     /// [`ConfigBuilder::memory_budget_mb`](crate::ConfigBuilder::memory_budget_mb).
     Builder,
 }
+
+serialize_unit_enum!(BudgetSource {
+    MemoryBudgetMb => 0 "memory_budget_mb",
+    LambdaFunctionMemorySize => 1 "lambda_function_memory_size",
+    Builder => 2 "builder",
+});
 
 impl BudgetSource {
     /// The environment variable (or setting) it names.
@@ -249,6 +260,13 @@ pub enum Pressure {
     /// Above 100 %.
     Critical,
 }
+
+serialize_unit_enum!(Pressure {
+    Normal => 0 "NORMAL",
+    Moderate => 1 "MODERATE",
+    High => 2 "HIGH",
+    Critical => 3 "CRITICAL",
+});
 
 impl Pressure {
     /// The level of `used` bytes against `budget` bytes.

@@ -132,6 +132,22 @@ pub struct Recommendation {
     pub saving_per_million_usd: f64,
 }
 
+serialize_struct!(Recommendation {
+    peak_rss_bytes,
+    safety_margin,
+    needed_bytes,
+    recommended_mb,
+    exceeds_max,
+    current_mb,
+    billed_duration_ms,
+    price_per_gb_s,
+    current_gb_s,
+    recommended_gb_s,
+    current_cost_usd,
+    recommended_cost_usd,
+    saving_per_million_usd
+});
+
 impl Recommendation {
     /// The recommendation for a peak RSS of `peak_rss_bytes`.
     ///

@@ -38,6 +38,18 @@ pub struct SizeCost {
     pub cost_per_million_usd: f64,
 }
 
+serialize_struct!(SizeCost {
+    memory_mb,
+    oom,
+    cpu_share,
+    init_billed_ms,
+    billed_ms,
+    gb_s,
+    gb_s_per_1k,
+    cost_usd,
+    cost_per_million_usd
+});
+
 /// Every size priced for one trace, and the cheapest that does not run out of memory.
 ///
 /// ```
@@ -78,6 +90,18 @@ pub struct RightSizing {
     /// Every size priced, ascending.
     pub sizes: Vec<SizeCost>,
 }
+
+serialize_struct!(RightSizing {
+    invocations,
+    rebuilds,
+    peak_bytes,
+    safety_margin,
+    needed_bytes,
+    price_per_gb_s,
+    price_per_request,
+    recommended_mb,
+    sizes
+});
 
 impl RightSizing {
     /// Prices `trace` at every size of `options`.

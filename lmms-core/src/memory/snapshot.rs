@@ -64,6 +64,13 @@ pub struct Snapshot {
     pub elapsed_ms: f64,
 }
 
+serialize_struct!(Snapshot {
+    name,
+    heap_bytes,
+    rss_bytes,
+    elapsed_ms
+});
+
 /// Memory and time figures of one operation key, accumulated by [`Tracker::measure`] and
 /// [`Tracker::record`]. Deltas are `after − before` of process-wide figures, so other
 /// threads' work during the operation shows up in them too.
@@ -96,6 +103,18 @@ pub struct OpMemory {
     /// RSS delta of the latest call, bytes.
     pub rss_delta_last: Option<i64>,
 }
+
+serialize_struct!(OpMemory {
+    calls,
+    total_duration_ns,
+    max_duration_ns,
+    heap_delta_total,
+    heap_delta_max,
+    heap_delta_last,
+    rss_delta_total,
+    rss_delta_max,
+    rss_delta_last
+});
 
 impl OpMemory {
     /// Mean duration of the recorded calls (zero before the first).

@@ -26,6 +26,13 @@ pub struct TracedInvocation {
     pub rebuilds: u32,
 }
 
+serialize_struct!(TracedInvocation {
+    peak_bytes,
+    cpu,
+    wait,
+    rebuilds
+});
+
 impl TracedInvocation {
     /// An invocation with no rebuilds.
     ///
@@ -73,6 +80,8 @@ pub struct Trace {
     /// The invocations, in order.
     pub invocations: Vec<TracedInvocation>,
 }
+
+serialize_struct!(Trace { init, invocations });
 
 impl Trace {
     /// An empty trace.

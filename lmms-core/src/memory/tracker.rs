@@ -50,6 +50,20 @@ pub struct TrackerReport {
     pub leak: LeakReport,
 }
 
+serialize_struct!(TrackerReport {
+    heap_measured,
+    elapsed_ms,
+    snapshots,
+    dropped_snapshots,
+    operations,
+    peak_heap_bytes,
+    heap_high_water_bytes,
+    peak_rss_bytes,
+    rss_high_water_bytes,
+    invocations,
+    leak
+});
+
 pub(super) struct Inner {
     pub(super) snapshots: VecDeque<Snapshot>,
     pub(super) dropped_snapshots: u64,
