@@ -8,8 +8,8 @@
 use crate::error::Error;
 use crate::handle::OpHandle;
 use crate::operation::OpMeta;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde_core::de::DeserializeOwned;
+use serde_core::Serialize;
 use serde_json::{Map, Value};
 
 /// How deeply one argument of a dynamic call ([`execute`](crate::execute),

@@ -331,8 +331,7 @@ fn mb_to_bytes(name: &str, mb: u64) -> Result<u64, Error> {
 /// assert!("lru".parse::<UnloadStrategy>().is_err());
 /// assert_eq!(lmms::Config::default().unload_strategy, UnloadStrategy::Cost);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnloadStrategy {
     /// By measured cost (the default): with a memory budget, nothing goes below HIGH
     /// pressure and, at HIGH, modules go in GreedyDual-Size-Frequency order; without a
@@ -343,6 +342,8 @@ pub enum UnloadStrategy {
     /// protections 1–3 pass; at HIGH pressure, least recently used first.
     Idle,
 }
+
+serialize_unit_enum!(UnloadStrategy { Cost => 0 "cost", Idle => 1 "idle" });
 
 impl std::str::FromStr for UnloadStrategy {
     type Err = Error;

@@ -201,7 +201,7 @@ pub(crate) fn expected_build_bytes(heap: Option<u64>, rss_growth: Option<u64>) -
 /// let gaps = lmms::IdleGaps::default();
 /// assert_eq!(gaps.total(), 0);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdleGaps {
     /// 1 to 10 seconds.
@@ -215,6 +215,14 @@ pub struct IdleGaps {
     /// An hour or more.
     pub over_1h: u64,
 }
+
+serialize_struct!(IdleGaps {
+    s1_to_10s,
+    s10_to_1m,
+    m1_to_10m,
+    m10_to_1h,
+    over_1h
+});
 
 impl IdleGaps {
     /// Gaps counted in all.

@@ -10,38 +10,31 @@ use std::sync::Arc;
 /// assert!(matches!(err, lmms::Error::UnknownInterface { .. }));
 /// assert!(err.to_string().contains("no_such_interface"));
 /// ```
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 #[allow(missing_docs)] // variant fields are named for what they hold
 pub enum Error {
     /// No operation is registered under this interface.
-    #[error("unknown interface `{interface}` (registered interfaces: {known})")]
     UnknownInterface { interface: String, known: String },
     /// The interface exists but has no such operation.
-    #[error("unknown operation `{op}` on interface `{interface}` (its operations: {known})")]
     UnknownOperation {
         interface: String,
         op: String,
         known: String,
     },
     /// Dynamic arguments were not a JSON object (or `null` for no arguments).
-    #[error(
-        "arguments of `{interface}.{op}` must be a JSON object keyed by parameter name, got {got}"
-    )]
     ArgumentsNotObject {
         interface: String,
         op: String,
         got: String,
     },
     /// A parameter is missing from the dynamic arguments.
-    #[error("missing argument `{param}` for `{interface}.{op}`")]
     MissingArgument {
         interface: String,
         op: String,
         param: String,
     },
     /// An argument could not be deserialized into its parameter's type.
-    #[error("argument `{param}` of `{interface}.{op}` has the wrong type: {reason}")]
     BadArgument {
         interface: String,
         op: String,
@@ -50,7 +43,6 @@ pub enum Error {
     },
     /// A dynamic argument nests arrays and objects deeper than
     /// [`MAX_ARGUMENT_DEPTH`](crate::MAX_ARGUMENT_DEPTH) (`limit`); it was not deserialized.
-    #[error("argument `{param}` of `{interface}.{op}` nests arrays and objects deeper than {limit} levels, the limit for dynamic arguments")]
     ArgumentTooDeep {
         interface: String,
         op: String,
@@ -59,7 +51,6 @@ pub enum Error {
     },
     /// The dynamic arguments name a parameter the operation does not have (a name longer
     /// than 64 characters is cut, with its length in bytes).
-    #[error("unexpected argument `{param}` for `{interface}.{op}` (its parameters: {expected})")]
     ExtraArgument {
         interface: String,
         op: String,
@@ -67,49 +58,63 @@ pub enum Error {
         expected: String,
     },
     /// The result could not be turned into JSON.
-    #[error("result of `{interface}.{op}` could not be serialized: {reason}")]
     BadResult {
         interface: String,
         op: String,
         reason: String,
     },
     /// The operation was declared `dynamic = false`.
-    #[error(
-        "operation `{interface}.{op}` is not dynamically callable (declared `dynamic = false`)"
-    )]
     NotDynamic { interface: String, op: String },
     /// An async operation was called through the blocking `execute`.
-    #[error("operation `{interface}.{op}` is async: call it through `execute_async`")]
     AsyncOperation { interface: String, op: String },
     /// Building the module failed (its `init` returned an error or panicked).
-    #[error("init of module `{module}` failed: {cause}")]
     InitFailed { module: String, cause: InitError },
     /// The module is built asynchronously and is not resident; a blocking call cannot build it.
-    #[error("module `{module}` has an async init: call one of its async operations or `preload_async` first")]
     AsyncInitRequired { module: String },
     /// Bad configuration (environment or builder), or `configure` called too late.
-    #[error("configuration error: {0}")]
     Config(String),
     /// The compile-time registry is inconsistent (for example, a duplicate operation).
-    #[error("registration error: {0}")]
     Registration(String),
     /// A forced unload found the module in use (a call in flight, or a fast-path slot that
     /// could not be emptied); nothing was dropped.
-    #[error("module `{module}` cannot be unloaded now: {protection}")]
     UnloadRefused {
         module: String,
         protection: crate::Protection,
     },
     /// An operation of a module was called from that module's own `Drop`, while LUGS
     /// unloads it: the value is going away and no new one can be built under its drop.
-    #[error(
-        "module `{module}` is being unloaded: its operations cannot be called from its own `Drop`"
-    )]
     ModuleUnloading { module: String },
     /// No module of that name is registered.
-    #[error("unknown module `{module}` (registered modules: {known})")]
     UnknownModule { module: String, known: String },
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnknownInterface { interface, known } => write!(f, "unknown interface `{interface}` (registered interfaces: {known})"),
+            Error::UnknownOperation { interface, op, known } => write!(f, "unknown operation `{op}` on interface `{interface}` (its operations: {known})"),
+            Error::ArgumentsNotObject { interface, op, got } => write!(f, "arguments of `{interface}.{op}` must be a JSON object keyed by parameter name, got {got}"),
+            Error::MissingArgument { interface, op, param } => write!(f, "missing argument `{param}` for `{interface}.{op}`"),
+            Error::BadArgument { interface, op, param, reason } => write!(f, "argument `{param}` of `{interface}.{op}` has the wrong type: {reason}"),
+            Error::ArgumentTooDeep { interface, op, param, limit } => write!(f, "argument `{param}` of `{interface}.{op}` nests arrays and objects deeper than {limit} levels, the limit for dynamic arguments"),
+            Error::ExtraArgument { interface, op, param, expected } => write!(f, "unexpected argument `{param}` for `{interface}.{op}` (its parameters: {expected})"),
+            Error::BadResult { interface, op, reason } => write!(f, "result of `{interface}.{op}` could not be serialized: {reason}"),
+            Error::NotDynamic { interface, op } => write!(f, "operation `{interface}.{op}` is not dynamically callable (declared `dynamic = false`)"),
+            Error::AsyncOperation { interface, op } => write!(f, "operation `{interface}.{op}` is async: call it through `execute_async`"),
+            Error::InitFailed { module, cause } => write!(f, "init of module `{module}` failed: {cause}"),
+            Error::AsyncInitRequired { module } => write!(f, "module `{module}` has an async init: call one of its async operations or `preload_async` first"),
+            Error::Config(detail) => write!(f, "configuration error: {detail}"),
+            Error::Registration(detail) => write!(f, "registration error: {detail}"),
+            Error::UnloadRefused { module, protection } => write!(f, "module `{module}` cannot be unloaded now: {protection}"),
+            Error::ModuleUnloading { module } => write!(f, "module `{module}` is being unloaded: its operations cannot be called from its own `Drop`"),
+            Error::UnknownModule { module, known } => write!(f, "unknown module `{module}` (registered modules: {known})"),
+        }
+    }
+}
+
+/// No variant wraps another error (an init's error is shown in the message; its own chain
+/// is [`InitError::as_error`]).
+impl std::error::Error for Error {}
 
 /// The error a module's [`Init::init`](crate::Init::init) returns.
 ///

@@ -81,8 +81,7 @@ impl SweepState {
 /// assert_eq!(Heat::from_calls(51, 50), Heat::Hot);
 /// assert_eq!(Heat::from_calls(201, 50), Heat::Critical);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Heat {
     /// Up to a fifth of the threshold (10 by default).
     Cold,
@@ -93,6 +92,13 @@ pub enum Heat {
     /// Above four times the threshold.
     Critical,
 }
+
+serialize_unit_enum!(Heat {
+    Cold => 0 "COLD",
+    Warm => 1 "WARM",
+    Hot => 2 "HOT",
+    Critical => 3 "CRITICAL",
+});
 
 impl Heat {
     /// The level of `calls` in the window for a given `FAST_PATH_THRESHOLD`.

@@ -3,6 +3,7 @@
 
 use crate::gateway::Gateway;
 use crate::module::Protection;
+use crate::order::sort_by;
 use crate::stats::{ModuleInfo, OperationInfo, Stats};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
@@ -48,7 +49,7 @@ impl Gateway {
                 is_async: m.is_async(),
             })
             .collect::<Vec<_>>();
-        modules.sort_by_key(|m| m.name);
+        sort_by(&mut modules, |a, b| a.name.cmp(b.name));
         modules
     }
 
@@ -86,7 +87,9 @@ impl Gateway {
                 }
             })
             .collect::<Vec<_>>();
-        ops.sort_by_key(|o| (o.interface, o.op));
+        sort_by(&mut ops, |a, b| {
+            (a.interface, a.op).cmp(&(b.interface, b.op))
+        });
         ops
     }
 

@@ -9,6 +9,10 @@
 // generated code declares; a `Default` impl would add nothing but API surface.
 #![allow(clippy::new_without_default)]
 
+// First: its `serialize_struct!` and `serialize_unit_enum!` are used by the modules below.
+#[macro_use]
+mod serialize;
+
 mod args;
 mod build;
 mod cache;
@@ -37,6 +41,7 @@ mod module;
 #[cfg(not(loom))]
 mod module_of;
 mod operation;
+mod order;
 mod preload;
 mod profile;
 mod promote;

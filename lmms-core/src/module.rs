@@ -59,8 +59,7 @@ pub trait AsyncInit: Sized + 'static {
 /// ```
 /// assert_eq!("feature".parse::<lmms::Policy>().unwrap(), lmms::Policy::Feature);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Policy {
     /// Never unloaded; may be preloaded.
     Core,
@@ -69,6 +68,8 @@ pub enum Policy {
     /// Unloaded as soon as protections 1–3 pass (no grace period, no floor).
     Feature,
 }
+
+serialize_unit_enum!(Policy { Core => 0 "core", Utility => 1 "utility", Feature => 2 "feature" });
 
 impl std::str::FromStr for Policy {
     type Err = Error;
@@ -104,8 +105,7 @@ pub enum Builder<T> {
 }
 
 /// Why an unload did not happen, in the order the protections are checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protection {
     /// 1: a call of one of its operations is in flight.
     ActiveCalls,
@@ -127,6 +127,16 @@ pub enum Protection {
     /// build that would not fit, evicts it.
     WorkingSet,
 }
+
+serialize_unit_enum!(Protection {
+    ActiveCalls => 0 "active_calls",
+    HotOperation => 1 "hot_operation",
+    CacheDependencies => 2 "cache_dependencies",
+    GracePeriod => 3 "grace_period",
+    ResidentFloor => 4 "resident_floor",
+    BelowBreakEven => 5 "below_break_even",
+    WorkingSet => 6 "working_set",
+});
 
 impl std::fmt::Display for Protection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

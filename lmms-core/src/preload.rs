@@ -5,14 +5,14 @@ use crate::gateway::Gateway;
 use crate::profile::{HeatPreload, HeatProfile, ModuleHeat};
 use crate::stats::ModuleInfo;
 use crate::Error;
-use serde::Serialize;
+use serde_core::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 /// What a heat-profile preload did: returned by [`Gateway::preload_profile`] and
 /// [`Gateway::preload_profile_async`]; the one run at start is
 /// [`Gateway::heat_preload_report`]. Serializes to JSON for a log line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeatPreloadReport {
     /// Modules built by this preload, in the order built (hottest first).
@@ -27,21 +27,27 @@ pub struct HeatPreloadReport {
     pub elapsed_us: u64,
 }
 
+serialize_struct!(HeatPreloadReport {
+    built,
+    already_resident,
+    skipped,
+    profiled_bytes,
+    elapsed_us
+});
+
 /// A module of the profile that a preload did not build.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SkippedModule {
     /// Module name, as the profile spells it.
     pub module: String,
     /// Why it was not built (in JSON, its fields sit beside `module`:
     /// `{"module": "x", "reason": "below_threshold", "calls": 2, "min_calls": 3}`).
-    #[serde(flatten)]
     pub reason: SkipReason,
 }
 
 /// Why a preload did not build a module of the profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
     /// Fewer calls in the profile than `min_calls`.
@@ -305,5 +311,82 @@ impl Gateway {
             }
         }
         HeatProfile::new(self.config.heat_window.as_secs(), modules)
+    }
+}
+
+/// A [`SkipReason`]'s fields: its tag under `reason`, then its own (at most two).
+fn skip_fields(reason: &SkipReason) -> ([(&'static str, SkipField<'_>); 3], usize) {
+    use SkipField::{Count, Tag, Text};
+    let none = ("", Count(0));
+    match reason {
+        SkipReason::BelowThreshold { calls, min_calls } => (
+            [
+                ("reason", Tag("below_threshold")),
+                ("calls", Count(*calls)),
+                ("min_calls", Count(*min_calls)),
+            ],
+            3,
+        ),
+        SkipReason::UnknownModule => ([("reason", Tag("unknown_module")), none, none], 1),
+        SkipReason::BytesUnknown => ([("reason", Tag("bytes_unknown")), none, none], 1),
+        SkipReason::OverLimit { bytes, left } => (
+            [
+                ("reason", Tag("over_limit")),
+                ("bytes", Count(*bytes)),
+                ("left", Count(*left)),
+            ],
+            3,
+        ),
+        SkipReason::AsyncInit => ([("reason", Tag("async_init")), none, none], 1),
+        SkipReason::InitFailed { error } => (
+            [("reason", Tag("init_failed")), ("error", Text(error)), none],
+            2,
+        ),
+    }
+}
+
+/// One value of a [`SkipReason`]'s fields.
+#[derive(Clone, Copy)]
+enum SkipField<'a> {
+    Tag(&'static str),
+    Count(u64),
+    Text(&'a str),
+}
+
+impl Serialize for SkipField<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SkipField::Tag(s) => serializer.serialize_str(s),
+            SkipField::Count(n) => serializer.serialize_u64(*n),
+            SkipField::Text(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+/// Internally tagged, as `#[serde(tag = "reason", rename_all = "snake_case")]` writes it:
+/// `{"reason": "over_limit", "bytes": 9, "left": 4}`.
+impl Serialize for SkipReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (fields, len) = skip_fields(self);
+        let mut state = serializer.serialize_struct("SkipReason", len)?;
+        for (key, value) in &fields[..len] {
+            state.serialize_field(key, value)?;
+        }
+        state.end()
+    }
+}
+
+/// The reason flattened beside the module's name, as `#[serde(flatten)]` writes it (a
+/// map): `{"module": "x", "reason": "below_threshold", "calls": 2, "min_calls": 3}`.
+impl Serialize for SkippedModule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let SkippedModule { module, reason } = self;
+        let (fields, len) = skip_fields(reason);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("module", module)?;
+        for (key, value) in &fields[..len] {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }

@@ -7,7 +7,6 @@ mod read;
 
 use crate::Error;
 pub use read::HEAT_PROFILE_MAX_BYTES;
-use serde::Serialize;
 
 /// Version of the heat-profile JSON this build writes and reads.
 pub const HEAT_PROFILE_VERSION: u64 = 1;
@@ -46,7 +45,7 @@ pub const HEAT_PROFILE_MAX_MB_VAR: &str = "LMMS_HEAT_PROFILE_MAX_MB";
 /// let err = lmms::HeatProfile::from_json(r#"{"version": 7, "modules": []}"#).unwrap_err();
 /// assert!(err.to_string().contains("version 7"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeatProfile {
     /// Format version, [`HEAT_PROFILE_VERSION`].
@@ -58,6 +57,12 @@ pub struct HeatProfile {
     pub modules: Vec<ModuleHeat>,
 }
 
+serialize_struct!(HeatProfile {
+    version,
+    heat_window_s,
+    modules
+});
+
 /// One module's figures in a [`HeatProfile`].
 ///
 /// ```
@@ -66,7 +71,7 @@ pub struct HeatProfile {
 /// let profile = lmms::HeatProfile::new(3600, vec![entry, lmms::ModuleHeat::new("i18n_core", 90)]);
 /// assert_eq!(profile.modules[0].module, "i18n_core", "hottest first");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ModuleHeat {
     /// Module name.
@@ -82,6 +87,14 @@ pub struct ModuleHeat {
     /// `bytes`.
     pub rss_growth_bytes: Option<u64>,
 }
+
+serialize_struct!(ModuleHeat {
+    module,
+    calls_in_window,
+    build_ns,
+    bytes,
+    rss_growth_bytes
+});
 
 impl ModuleHeat {
     /// A module's entry with no build-time or byte figure.
@@ -136,7 +149,7 @@ impl HeatProfile {
 
 /// Calls desc, then the dearer build first (unknown last), then by name.
 fn sort_hottest_first(modules: &mut [ModuleHeat]) {
-    modules.sort_by(|a, b| {
+    crate::order::sort_by(modules, |a, b| {
         b.calls_in_window
             .cmp(&a.calls_in_window)
             .then_with(|| b.build_ns.unwrap_or(0).cmp(&a.build_ns.unwrap_or(0)))

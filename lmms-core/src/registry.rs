@@ -3,8 +3,8 @@
 
 use crate::error::Error;
 use crate::handle::{ModuleHandle, OpHandle};
+use crate::order::sorted_unique;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Submitted by `#[lmms::module]`.
@@ -114,21 +114,23 @@ impl Registry {
     #[cold]
     pub fn not_found(&self, interface: &str, op: &str) -> Error {
         let metas = || self.ops.iter().map(|o| &o.common().meta);
-        let in_interface: BTreeSet<&str> = metas()
-            .filter(|m| m.interface == interface)
-            .map(|m| m.op)
-            .collect();
+        let in_interface = sorted_unique(
+            metas()
+                .filter(|m| m.interface == interface)
+                .map(|m| m.op)
+                .collect(),
+        );
         if in_interface.is_empty() {
-            let interfaces: BTreeSet<&str> = metas().map(|m| m.interface).collect();
+            let interfaces = sorted_unique(metas().map(|m| m.interface).collect());
             Error::UnknownInterface {
                 interface: interface.to_string(),
-                known: list(interfaces.iter()),
+                known: list(&interfaces),
             }
         } else {
             Error::UnknownOperation {
                 interface: interface.to_string(),
                 op: op.to_string(),
-                known: list(in_interface.iter()),
+                known: list(&in_interface),
             }
         }
     }
@@ -137,10 +139,10 @@ impl Registry {
         match self.module_by_name.get(name) {
             Some(&i) => Ok(self.modules[i]),
             None => {
-                let names: BTreeSet<&str> = self.modules.iter().map(|m| m.name()).collect();
+                let names = sorted_unique(self.modules.iter().map(|m| m.name()).collect());
                 Err(Error::UnknownModule {
                     module: name.to_string(),
-                    known: list(names.iter()),
+                    known: list(&names),
                 })
             }
         }
@@ -260,8 +262,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A short list of names for error messages ("none" when empty, elided when long).
-fn list<'a>(names: impl Iterator<Item = &'a &'a str>) -> String {
-    let names: Vec<&str> = names.copied().collect();
+fn list(names: &[&str]) -> String {
     match names.len() {
         0 => "none (is the crate that registers them linked and referenced? see the docs on `lmms::operation`)".to_string(),
         n if n > 12 => format!("{}, … ({n} in all)", names[..12].join(", ")),

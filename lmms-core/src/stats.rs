@@ -5,7 +5,6 @@ use crate::heat::Heat;
 use crate::module::{Policy, Protection};
 use crate::strategy::UnloadReason;
 use crate::working_set::ThrashWarning;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -72,11 +71,15 @@ impl Counters {
 }
 
 fn nonzero<K: Copy + Ord>(keys: &[K], counts: &[AtomicU64]) -> BTreeMap<K, u64> {
-    keys.iter()
-        .zip(counts)
-        .map(|(k, n)| (*k, n.load(Relaxed)))
-        .filter(|(_, n)| *n > 0)
-        .collect()
+    // A loop, not `collect`: no sort (the keys come in order) and no iterator adapters.
+    let mut map = BTreeMap::new();
+    for (key, count) in keys.iter().zip(counts) {
+        let n = count.load(Relaxed);
+        if n > 0 {
+            map.insert(*key, n);
+        }
+    }
+    map
 }
 
 /// A snapshot of what the gateway has done. Field names follow the seeds' log line.
@@ -86,7 +89,7 @@ fn nonzero<K: Copy + Ord>(keys: &[K], counts: &[AtomicU64]) -> BTreeMap<K, u64> 
 /// assert!(stats.log_line().starts_with("[LMMS_STATS] {"));
 /// assert!(stats.log_line().contains(r#""fault":null"#)); // no configuration fault here
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Stats {
     /// The gateway's fault (a configuration or registration error), if any: every call
@@ -160,21 +163,50 @@ pub struct Stats {
     pub operations: Vec<OperationInfo>,
 }
 
+serialize_struct!(Stats {
+    fault,
+    ligs_loads,
+    lugs_unloads,
+    zafp_hits,
+    zafp_promotions,
+    zafp_demotions,
+    cache_hits,
+    cache_misses,
+    unload_attempts,
+    unload_blocked,
+    unload_blocked_by,
+    unloads_by_reason,
+    unload_strategy,
+    memory_budget_bytes,
+    budget_source,
+    memory_reclaimed_bytes,
+    memory_measured,
+    live_heap_bytes,
+    rss_bytes,
+    resident_modules,
+    total_modules,
+    hot_paths,
+    sweeps,
+    thrash_rebuilds,
+    thrash,
+    deferred_drops,
+    deferred_drop_ns,
+    deferred_drops_pending,
+} StatsLine without { modules, operations });
+
 impl Stats {
     /// One line, `[LMMS_STATS] ` followed by JSON, for CloudWatch Logs Insights (the
     /// per-module and per-operation lists are left out to keep the line short).
     pub fn log_line(&self) -> String {
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("modules");
-            o.remove("operations");
-        }
+        // Through a `Value` (the key order a `Value` map has, as before) of the figures
+        // alone: the module and operation lists are never serialized.
+        let v = serde_json::to_value(StatsLine(self)).unwrap_or_default();
         format!("[LMMS_STATS] {v}")
     }
 }
 
 /// Introspection of one module.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ModuleInfo {
     /// Module name.
@@ -218,8 +250,28 @@ pub struct ModuleInfo {
     pub is_async: bool,
 }
 
+serialize_struct!(ModuleInfo {
+    name,
+    policy,
+    resident,
+    active_calls,
+    last_use_ms,
+    cache_entries,
+    bytes,
+    builds,
+    drops,
+    last_build_ns,
+    mean_build_ns,
+    last_build_bytes,
+    last_build_rss_growth_bytes,
+    uses_since_build,
+    idle_ms,
+    idle_gaps,
+    is_async
+});
+
 /// Introspection of one operation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct OperationInfo {
     /// Interface name.
@@ -247,3 +299,18 @@ pub struct OperationInfo {
     /// Whether it is built (or runs) asynchronously.
     pub is_async: bool,
 }
+
+serialize_struct!(OperationInfo {
+    interface,
+    op,
+    module,
+    heat,
+    calls_in_window,
+    total_calls,
+    fast_path,
+    cache_hits,
+    cache_misses,
+    cache_entries,
+    dynamic,
+    is_async
+});

@@ -23,12 +23,11 @@
 use crate::cost::{break_even_ms, gdsf_priority};
 use crate::memory::Pressure;
 use crate::module::{Policy, Protection};
+use crate::order::sort_by;
 use crate::working_set::Tier;
-use serde::Serialize;
 
 /// Why a module was unloaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnloadReason {
     /// Memory pressure at HIGH or above (either strategy).
     Pressure,
@@ -40,8 +39,15 @@ pub enum UnloadReason {
     Explicit,
 }
 
+serialize_unit_enum!(UnloadReason {
+    Pressure => 0 "pressure",
+    BreakEven => 1 "break_even",
+    IdleRule => 2 "idle_rule",
+    Explicit => 3 "explicit",
+});
+
 /// One unload and the figures that decided it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Unload {
     /// The module.
@@ -69,6 +75,20 @@ pub struct Unload {
     /// the pressure rule evicted it because the limit would otherwise have been passed.
     pub working_set: bool,
 }
+
+serialize_struct!(Unload {
+    module,
+    reason,
+    bytes,
+    reclaimed_bytes,
+    build_ns,
+    uses,
+    idle_ms,
+    priority,
+    break_even_ms,
+    pressure,
+    working_set
+});
 
 /// What the rules know of one resident, non-`core` candidate.
 #[derive(Clone, Copy, Debug)]
@@ -149,10 +169,10 @@ impl Rule {
             )
         };
         match self {
-            Rule::Pressure => cands.sort_by(|a, b| {
+            Rule::Pressure => sort_by(&mut cands, |a, b| {
                 (a.tier.cmp(&b.tier)).then_with(|| priority(a).total_cmp(&priority(b)))
             }),
-            _ => cands.sort_by_key(|c| c.last_use_ms),
+            _ => sort_by(&mut cands, |a, b| a.last_use_ms.cmp(&b.last_use_ms)),
         }
         // Past the limit: the working set may go too (after everything outside it).
         let critical = pressure == Some(Pressure::Critical);

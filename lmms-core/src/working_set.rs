@@ -28,7 +28,6 @@
 //! [`Gateway::sweep`]: crate::Gateway::sweep
 
 use crate::memory::{RecommendOptions, Recommendation};
-use serde::Serialize;
 
 /// A module built again within this many invocations of its pressure eviction has
 /// thrashed: the eviction bought a rebuild, not memory.
@@ -149,7 +148,7 @@ impl WorkingSet {
 ///
 /// [`SweepReport::thrash`]: crate::SweepReport::thrash
 /// [`Stats::thrash`]: crate::Stats::thrash
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ThrashWarning {
     /// What happened and what would fix it, in one sentence.
@@ -174,6 +173,18 @@ pub struct ThrashWarning {
     /// The memory budget in force, MB.
     pub budget_mb: u64,
 }
+
+serialize_struct!(ThrashWarning {
+    message,
+    kept,
+    thrash_rebuilds,
+    working_set,
+    working_set_bytes,
+    needed_rss_bytes,
+    recommended_mb,
+    exceeds_max,
+    budget_mb
+});
 
 /// One working-set module for a [`ThrashWarning`]: its name, the bytes its build takes,
 /// whether it is resident.

@@ -34,7 +34,6 @@ use crate::gateway::Gateway;
 use crate::memory;
 use crate::strategy::Unload;
 use crate::sync::lock_std;
-use serde::Serialize;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -54,7 +53,7 @@ const QUIET: Duration = Duration::from_millis(10);
 /// Drops that sweeps at the end of calls or on the background sweeper handed to the drop
 /// thread, finished since the previous [`Gateway::sweep`] collected them (which waits for
 /// pending drops first, so after it returns these figures are complete).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct DeferredDrops {
     /// The unloads, in the order their drops finished, each with the bytes its drop gave
@@ -72,6 +71,15 @@ pub struct DeferredDrops {
     /// RSS the trims after them gave back (with `trim_on_unload`), if known.
     pub trim_released_bytes: Option<u64>,
 }
+
+serialize_struct!(DeferredDrops {
+    unloads,
+    not_listed,
+    reclaimed_bytes,
+    blocking_ns,
+    cost_ns,
+    trim_released_bytes
+});
 
 /// What one deferring sweep hands over.
 pub(crate) struct Batch {

@@ -6,11 +6,10 @@ use crate::module::Protection;
 use crate::strategy::Unload;
 use crate::working_set::ThrashWarning;
 use crate::UnloadStrategy;
-use serde::Serialize;
 use std::time::Instant;
 
 /// What one sweep did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct SweepReport {
     /// Modules unloaded, in the order they went.
@@ -56,6 +55,24 @@ pub struct SweepReport {
     /// kept at HIGH pressure from now on ([`ThrashWarning`]).
     pub thrash: Option<ThrashWarning>,
 }
+
+serialize_struct!(SweepReport {
+    unloaded,
+    unloads,
+    blocked,
+    reclaimed_bytes,
+    promoted,
+    demoted,
+    expired_cache_entries,
+    pressure,
+    strategy,
+    fallback,
+    trim,
+    blocking_ns,
+    cost_ns,
+    deferred,
+    thrash
+});
 
 /// The sum of two byte counts, known if either is.
 pub(crate) fn add_bytes(a: Option<u64>, b: Option<u64>) -> Option<u64> {

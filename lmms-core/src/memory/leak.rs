@@ -4,7 +4,6 @@
 
 use super::{Reading, Tracker};
 use crate::sync::lock_std;
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// Which figure leak detection follows: live heap when the counting allocator is
@@ -18,14 +17,15 @@ use std::time::{Duration, Instant};
 ///     assert_eq!(basis, Some(lmms::memory::LeakBasis::Rss)); // no counting allocator here
 /// }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeakBasis {
     /// Live heap bytes (counting allocator).
     Heap,
     /// Resident set size.
     Rss,
 }
+
+serialize_unit_enum!(LeakBasis { Heap => 0 "heap", Rss => 1 "rss" });
 
 /// The trend of the bytes left live after each invocation, over the last invocations
 /// (see [`Tracker::leak_check`]).
@@ -36,7 +36,7 @@ pub enum LeakBasis {
 /// assert_eq!(report.samples, 0);
 /// assert!(!report.suspected);
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct LeakReport {
     /// The figure followed (`None` before the first sample or when neither is known).
     pub basis: Option<LeakBasis>,
@@ -56,6 +56,16 @@ pub struct LeakReport {
     pub suspected: bool,
 }
 
+serialize_struct!(LeakReport {
+    basis,
+    samples,
+    slope_bytes_per_invocation,
+    r_squared,
+    growth_bytes,
+    threshold_bytes_per_invocation,
+    suspected
+});
+
 /// What [`Tracker::end_invocation`] recorded.
 ///
 /// ```
@@ -65,7 +75,7 @@ pub struct LeakReport {
 /// assert_eq!(s.index, 0);
 /// assert!(s.duration.is_some());
 /// ```
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct InvocationSample {
     /// 0 for the first invocation recorded by this tracker.
     pub index: u64,
@@ -76,6 +86,13 @@ pub struct InvocationSample {
     /// Time since the matching [`Tracker::begin_invocation`], if there was one.
     pub duration: Option<Duration>,
 }
+
+serialize_struct!(InvocationSample {
+    index,
+    heap_bytes,
+    rss_bytes,
+    duration
+});
 
 impl Tracker {
     /// Marks the start of an invocation (its duration is reported by

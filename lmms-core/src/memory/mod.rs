@@ -12,6 +12,7 @@ mod right_size;
 mod right_size_options;
 mod snapshot;
 mod trace;
+mod trace_read;
 mod tracker;
 
 pub use alloc::CountingAlloc;
@@ -182,13 +183,18 @@ pub fn trim() -> TrimReport {
 }
 
 /// RSS around a [`trim`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TrimReport {
     /// RSS in bytes before the trim.
     pub rss_before: Option<u64>,
     /// RSS in bytes after the trim.
     pub rss_after: Option<u64>,
 }
+
+serialize_struct!(TrimReport {
+    rss_before,
+    rss_after
+});
 
 impl TrimReport {
     /// Bytes of RSS the trim gave back (0 if RSS grew or is unknown).
@@ -207,8 +213,7 @@ impl TrimReport {
 /// assert_eq!(c.memory_budget_bytes, Some(512 << 20));
 /// assert_eq!(c.budget_source, Some(lmms::memory::BudgetSource::LambdaFunctionMemorySize));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BudgetSource {
     /// The `MEMORY_BUDGET_MB` environment variable.
     MemoryBudgetMb,
@@ -218,6 +223,12 @@ pub enum BudgetSource {
     /// [`ConfigBuilder::memory_budget_mb`](crate::ConfigBuilder::memory_budget_mb).
     Builder,
 }
+
+serialize_unit_enum!(BudgetSource {
+    MemoryBudgetMb => 0 "memory_budget_mb",
+    LambdaFunctionMemorySize => 1 "lambda_function_memory_size",
+    Builder => 2 "builder",
+});
 
 impl BudgetSource {
     /// The environment variable (or setting) it names.
@@ -238,8 +249,7 @@ impl BudgetSource {
 /// assert_eq!(Pressure::of(95, 100), Pressure::High);
 /// assert_eq!(Pressure::of(101, 100), Pressure::Critical);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Pressure {
     /// At most 75 % of the budget.
     Normal,
@@ -250,6 +260,13 @@ pub enum Pressure {
     /// Above 100 %.
     Critical,
 }
+
+serialize_unit_enum!(Pressure {
+    Normal => 0 "NORMAL",
+    Moderate => 1 "MODERATE",
+    High => 2 "HIGH",
+    Critical => 3 "CRITICAL",
+});
 
 impl Pressure {
     /// The level of `used` bytes against `budget` bytes.

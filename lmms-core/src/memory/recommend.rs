@@ -3,7 +3,6 @@
 //! whole recorded trace priced at every size, see `right_size.rs`.
 
 use super::lambda::{LAMBDA_MAX_MB, LAMBDA_MIN_MB, LAMBDA_X86_PRICE_PER_GB_S, MIB};
-use serde::Serialize;
 use std::time::Duration;
 
 /// Options of a Lambda memory-size recommendation.
@@ -101,7 +100,7 @@ impl RecommendOptions {
 /// assert_eq!(rec.recommended_gb_s, 0.025);
 /// assert!(rec.saving_per_million_usd > 0.0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Recommendation {
     /// Peak RSS the recommendation is based on, bytes.
     pub peak_rss_bytes: u64,
@@ -132,6 +131,22 @@ pub struct Recommendation {
     /// recommended size costs more, because the current one is too small).
     pub saving_per_million_usd: f64,
 }
+
+serialize_struct!(Recommendation {
+    peak_rss_bytes,
+    safety_margin,
+    needed_bytes,
+    recommended_mb,
+    exceeds_max,
+    current_mb,
+    billed_duration_ms,
+    price_per_gb_s,
+    current_gb_s,
+    recommended_gb_s,
+    current_cost_usd,
+    recommended_cost_usd,
+    saving_per_million_usd
+});
 
 impl Recommendation {
     /// The recommendation for a peak RSS of `peak_rss_bytes`.

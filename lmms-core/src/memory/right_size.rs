@@ -13,10 +13,9 @@
 use super::lambda::{cpu_share, gb_seconds, LAMBDA_MB_PER_VCPU, MIB};
 use super::right_size_options::{RightSizeError, RightSizeOptions};
 use super::{Trace, TracedInvocation};
-use serde::Serialize;
 
 /// One memory size priced for a trace.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SizeCost {
     /// The memory size, MB.
     pub memory_mb: u32,
@@ -39,6 +38,18 @@ pub struct SizeCost {
     pub cost_per_million_usd: f64,
 }
 
+serialize_struct!(SizeCost {
+    memory_mb,
+    oom,
+    cpu_share,
+    init_billed_ms,
+    billed_ms,
+    gb_s,
+    gb_s_per_1k,
+    cost_usd,
+    cost_per_million_usd
+});
+
 /// Every size priced for one trace, and the cheapest that does not run out of memory.
 ///
 /// ```
@@ -57,7 +68,7 @@ pub struct SizeCost {
 /// assert!(best.cost_per_million_usd <= sizing.at(1024).unwrap().cost_per_million_usd);
 /// println!("recommended {} MB: ${:.2} per million requests", best.memory_mb, best.cost_per_million_usd);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RightSizing {
     /// Invocations in the trace (the INIT not counted).
     pub invocations: usize,
@@ -79,6 +90,18 @@ pub struct RightSizing {
     /// Every size priced, ascending.
     pub sizes: Vec<SizeCost>,
 }
+
+serialize_struct!(RightSizing {
+    invocations,
+    rebuilds,
+    peak_bytes,
+    safety_margin,
+    needed_bytes,
+    price_per_gb_s,
+    price_per_request,
+    recommended_mb,
+    sizes
+});
 
 impl RightSizing {
     /// Prices `trace` at every size of `options`.

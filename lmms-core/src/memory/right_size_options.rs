@@ -179,21 +179,42 @@ impl RightSizeOptions {
 /// let err = RightSizing::for_trace(&Trace::new(), &RightSizeOptions::new()).unwrap_err();
 /// assert_eq!(err, RightSizeError::EmptyTrace);
 /// ```
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum RightSizeError {
     /// No invocations: a cost per request is undefined.
-    #[error("the trace has no invocations")]
     EmptyTrace,
     /// The safety margin is not a finite number ≥ 1.
-    #[error("safety margin must be a finite number >= 1, got {0}")]
     SafetyMargin(f64),
     /// A price is negative or not finite.
-    #[error("{0} must be a finite number >= 0, got {1}")]
     Price(&'static str, f64),
     /// The size range is empty or outside 128..=10 240 MB.
-    #[error("sizes {0}..={1} MB are not a range within 128..=10240 MB")]
     Sizes(u32, u32),
     /// The step is zero.
-    #[error("the size step must be at least 1 MB")]
     Step,
 }
+
+impl std::fmt::Display for RightSizeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RightSizeError::EmptyTrace => f.write_str("the trace has no invocations"),
+            RightSizeError::SafetyMargin(margin) => {
+                write!(
+                    f,
+                    "safety margin must be a finite number >= 1, got {margin}"
+                )
+            }
+            RightSizeError::Price(name, price) => {
+                write!(f, "{name} must be a finite number >= 0, got {price}")
+            }
+            RightSizeError::Sizes(min, max) => {
+                write!(
+                    f,
+                    "sizes {min}..={max} MB are not a range within 128..=10240 MB"
+                )
+            }
+            RightSizeError::Step => f.write_str("the size step must be at least 1 MB"),
+        }
+    }
+}
+
+impl std::error::Error for RightSizeError {}

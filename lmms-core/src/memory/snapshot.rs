@@ -4,7 +4,6 @@
 #[cfg(doc)]
 use super::Tracker;
 use super::{live_heap_bytes, rss_bytes};
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// One reading of memory and time: live heap (if a
@@ -53,7 +52,7 @@ impl Reading {
 /// assert_eq!(s.name, "cold start");
 /// assert_eq!(s.heap_bytes, None); // no counting allocator in this doctest
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Snapshot {
     /// The name given.
     pub name: String,
@@ -64,6 +63,13 @@ pub struct Snapshot {
     /// Milliseconds since the tracker was created.
     pub elapsed_ms: f64,
 }
+
+serialize_struct!(Snapshot {
+    name,
+    heap_bytes,
+    rss_bytes,
+    elapsed_ms
+});
 
 /// Memory and time figures of one operation key, accumulated by [`Tracker::measure`] and
 /// [`Tracker::record`]. Deltas are `after − before` of process-wide figures, so other
@@ -76,7 +82,7 @@ pub struct Snapshot {
 /// assert_eq!(op.calls, 1);
 /// assert_eq!(op.heap_delta_total, None); // unknown without the counting allocator
 /// ```
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct OpMemory {
     /// Measurements recorded.
     pub calls: u64,
@@ -97,6 +103,18 @@ pub struct OpMemory {
     /// RSS delta of the latest call, bytes.
     pub rss_delta_last: Option<i64>,
 }
+
+serialize_struct!(OpMemory {
+    calls,
+    total_duration_ns,
+    max_duration_ns,
+    heap_delta_total,
+    heap_delta_max,
+    heap_delta_last,
+    rss_delta_total,
+    rss_delta_max,
+    rss_delta_last
+});
 
 impl OpMemory {
     /// Mean duration of the recorded calls (zero before the first).

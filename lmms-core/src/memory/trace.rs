@@ -2,7 +2,6 @@
 //! one execution environment's INIT (if recorded) and its invocations, each with the peak
 //! memory it reached, its CPU time on a full core, its I/O wait and its module rebuilds.
 
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// One invocation (or the INIT phase) of a recorded trace.
@@ -14,7 +13,7 @@ use std::time::Duration;
 ///     .with_rebuilds(1);
 /// assert_eq!((inv.peak_bytes, inv.rebuilds), (90 << 20, 1));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TracedInvocation {
     /// The highest memory (RSS, as Lambda counts it) the process reached, bytes.
     pub peak_bytes: u64,
@@ -26,6 +25,13 @@ pub struct TracedInvocation {
     /// CPU time is already in `cpu`).
     pub rebuilds: u32,
 }
+
+serialize_struct!(TracedInvocation {
+    peak_bytes,
+    cpu,
+    wait,
+    rebuilds
+});
 
 impl TracedInvocation {
     /// An invocation with no rebuilds.
@@ -67,13 +73,15 @@ impl TracedInvocation {
 /// assert_eq!(trace.peak_bytes(), 60 << 20);
 /// assert_eq!(trace.invocations.len(), 1);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
     /// The INIT phase (billed like an invocation, not counted as a request).
     pub init: Option<TracedInvocation>,
     /// The invocations, in order.
     pub invocations: Vec<TracedInvocation>,
 }
+
+serialize_struct!(Trace { init, invocations });
 
 impl Trace {
     /// An empty trace.

@@ -11,7 +11,6 @@ use super::{
     RecommendOptions, Recommendation, Snapshot,
 };
 use crate::sync::lock_std;
-use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
@@ -25,7 +24,7 @@ use std::time::Instant;
 /// assert_eq!(report.snapshots.len(), 1);
 /// assert!(!report.heap_measured); // no counting allocator in this doctest
 /// ```
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct TrackerReport {
     /// Whether heap figures are measured (a counting allocator is installed).
     pub heap_measured: bool,
@@ -50,6 +49,20 @@ pub struct TrackerReport {
     /// The leak trend over the latest invocations.
     pub leak: LeakReport,
 }
+
+serialize_struct!(TrackerReport {
+    heap_measured,
+    elapsed_ms,
+    snapshots,
+    dropped_snapshots,
+    operations,
+    peak_heap_bytes,
+    heap_high_water_bytes,
+    peak_rss_bytes,
+    rss_high_water_bytes,
+    invocations,
+    leak
+});
 
 pub(super) struct Inner {
     pub(super) snapshots: VecDeque<Snapshot>,

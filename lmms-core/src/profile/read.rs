@@ -11,7 +11,9 @@
 //!   whole document is ever held; garbage after a valid prefix stops the read where it is.
 
 use super::{HeatProfile, ModuleHeat, HEAT_PROFILE_VERSION};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_core::de::{
+    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 use std::fmt;
 use std::io::Read;
@@ -23,7 +25,8 @@ pub const HEAT_PROFILE_MAX_BYTES: u64 = 1 << 20;
 
 /// A profile from inline JSON text.
 pub(super) fn parse_str(text: &str) -> Result<HeatProfile, String> {
-    finish(serde_json::Deserializer::from_str(text))
+    let mut text = text.as_bytes();
+    finish(Source(&mut |buf| text.read(buf)))
 }
 
 /// A profile from the file at `path`, read under `cap` bytes. The error starts with what
@@ -42,7 +45,7 @@ pub(super) fn parse_file(path: &str, cap: u64) -> Result<HeatProfile, String> {
         read: 0,
         left: cap.saturating_add(1),
     });
-    let parsed = finish(serde_json::Deserializer::from_reader(&mut reader));
+    let parsed = finish(Source(&mut |buf| reader.read(buf)));
     if reader.get_ref().read > cap {
         return Err(too_large("more bytes than its size said", cap));
     }
@@ -120,10 +123,21 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// What the parser reads from, text or file alike: one `read` function behind a pointer,
+/// so the release build compiles one copy of serde_json's parser and of [`ProfileVisitor`]
+/// (not one per source), and no other `Read` method (a `dyn Read` would need them all).
+/// A profile is read once, at start, and is small.
+struct Source<'a>(&'a mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>);
+
+impl Read for Source<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (self.0)(buf)
+    }
+}
+
 /// Parses one profile and checks nothing follows it.
-fn finish<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-) -> Result<HeatProfile, String> {
+fn finish(source: Source<'_>) -> Result<HeatProfile, String> {
+    let mut de = serde_json::Deserializer::from_reader(source);
     let profile = (&mut de)
         .deserialize_any(ProfileVisitor)
         .map_err(describe)?;
@@ -238,7 +252,7 @@ impl<'de> Visitor<'de> for ProfileVisitor {
 /// The first name (in name order) listed twice, comparing borrowed names: no copies.
 fn listed_twice(modules: &[ModuleHeat]) -> Option<&str> {
     let mut names: Vec<&str> = modules.iter().map(|m| m.module.as_str()).collect();
-    names.sort_unstable();
+    crate::order::sort_by(&mut names, |a, b| a.cmp(b));
     names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 

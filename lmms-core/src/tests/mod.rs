@@ -8,6 +8,10 @@
 mod cell;
 #[cfg(not(loom))]
 mod config;
+#[cfg(not(loom))]
+mod error_messages;
+#[cfg(not(loom))]
+mod json_shapes;
 #[cfg(loom)]
 mod loom;
 #[cfg(not(loom))]
