@@ -121,7 +121,10 @@ pub(crate) enum Phase {
 #[doc(hidden)]
 pub struct ModuleCell<T> {
     raw: RawCell,
-    _value: PhantomData<T>,
+    /// Names `T` without making the cell `!Sync` for a `T` that is not: a state that is
+    /// not `Send + Sync` is reported once, at the `Module` impl (which requires both, as
+    /// every method that can reach a `T` does), not again at the `static` of its cell.
+    _value: PhantomData<fn() -> T>,
 }
 
 /// The type-erased part of a [`ModuleCell`]: everything but the value's type.
