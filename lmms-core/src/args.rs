@@ -270,7 +270,8 @@ impl Args {
 #[diagnostic::on_unimplemented(
     message = "operations are callable by name, so this argument must implement `serde::Deserialize`; derive it, or add `dynamic = false` to call the operation only through its typed wrapper",
     label = "`{Self}` does not implement `serde::Deserialize`",
-    note = "`lmms::execute` reads each argument of the operation from JSON"
+    note = "`lmms::execute` reads each argument of the operation from JSON",
+    note = "if `{Self}` derives it already, your lockfile has a serde older than 1.0.220, whose traits are not the ones lmms uses: run `cargo update -p serde`"
 )]
 pub trait DynamicArgument: DeserializeOwned {}
 // `do_not_recommend`: report `T: DynamicArgument` (the message above), not serde's bound.
@@ -282,7 +283,8 @@ impl<T: DeserializeOwned> DynamicArgument for T {}
 #[diagnostic::on_unimplemented(
     message = "operations are callable by name, so this result must implement `serde::Serialize`; derive it, or add `dynamic = false` to call the operation only through its typed wrapper",
     label = "`{Self}` does not implement `serde::Serialize`",
-    note = "`lmms::execute` returns the operation's result as JSON"
+    note = "`lmms::execute` returns the operation's result as JSON",
+    note = "if `{Self}` derives it already, your lockfile has a serde older than 1.0.220, whose traits are not the ones lmms uses: run `cargo update -p serde`"
 )]
 pub trait DynamicResult: Serialize {}
 #[diagnostic::do_not_recommend]
