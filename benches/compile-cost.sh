@@ -9,6 +9,9 @@
 #   bash benches/compile-cost.sh            # one clean build of each
 #   RUNS=3 bash benches/compile-cost.sh     # best of 3 clean builds of each
 #
+# With `cargo-bloat` installed (`cargo install cargo-bloat`), it also writes where the
+# binary's code comes from, by crate, for both apps (an unstripped build of each).
+#
 # Both apps get the workspace's Cargo.lock, so they build the same dependency versions;
 # nothing is downloaded if `cargo build` of the workspace has run. Build time is wall time
 # on this machine with `cargo`'s default parallelism: compare the two rows of one run.
@@ -186,6 +189,32 @@ if [[ $lmms_a != "$lazy_a" ]]; then
   exit 1
 fi
 
+# The code (.text) each crate puts in the binary of both apps, largest difference first:
+# cargo-bloat's attribution (by symbol name, so approximate) of unstripped builds.
+bloat_table() {
+  command -v cargo-bloat >/dev/null || return 0
+  local a b
+  a=$(cd "$OUT/lmms-app" && CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release --crates -n 0 --message-format json 2>/dev/null) || return 0
+  b=$(cd "$OUT/lazylock-app" && CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release --crates -n 0 --message-format json 2>/dev/null) || return 0
+  LMMS=$a LAZY=$b python3 - <<'PY'
+import json, os
+a, b = json.loads(os.environ["LMMS"]), json.loads(os.environ["LAZY"])
+ca = {c["name"]: c["size"] for c in a["crates"]}
+cb = {c["name"]: c["size"] for c in b["crates"]}
+rows = sorted(set(ca) | set(cb), key=lambda n: -(ca.get(n, 0) - cb.get(n, 0)))
+k = lambda n: f"{n / 1024:.1f} KiB"
+print("\nCode (`.text`) by crate, from `cargo bloat --crates` of unstripped builds (attribution by symbol, approximate):\n")
+print("| crate | lmms app | hand-written app | difference |")
+print("|---|---:|---:|---:|")
+for n in rows:
+    d = ca.get(n, 0) - cb.get(n, 0)
+    if abs(d) >= 512:
+        print(f"| `{n}` | {k(ca.get(n, 0))} | {k(cb.get(n, 0))} | {d / 1024:+.1f} KiB |")
+ta, tb = a["text-section-size"], b["text-section-size"]
+print(f"| all `.text` | {k(ta)} | {k(tb)} | {(ta - tb) / 1024:+.1f} KiB |")
+PY
+}
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 load=$(cut -d' ' -f1 /proc/loadavg)
 kib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1024 }'; }
@@ -200,6 +229,8 @@ Best of $RUNS clean \`cargo build --release\` (symbols stripped), $((MODULES * O
 | hand-written: \`LazyLock\` statics + a \`match\` on the name | ${lazy_s} s | $(kib "$lazy_b") KiB | $lazy_c |
 | lmms: \`#[lmms::module]\` / \`#[lmms::operation]\` + \`lmms::execute\` | ${lmms_s} s | $(kib "$lmms_b") KiB | $lmms_c |
 | lmms − hand-written | $(plus "$lmms_s" "$lazy_s") s | $(plus "$(kib "$lmms_b")" "$(kib "$lazy_b")") KiB | $(printf "%+d" $((lmms_c - lazy_c))) |
+| lmms ÷ hand-written | $(awk -v a="$lmms_s" -v b="$lazy_s" 'BEGIN { printf "%.2f", a / b }')× | $(awk -v a="$lmms_b" -v b="$lazy_b" 'BEGIN { printf "%.2f", a / b }')× | |
+$(bloat_table)
 <!-- compile-cost:end -->
 MD
 )
