@@ -5,9 +5,11 @@
 //!    first ([`crate::cache`], through `OpCache::get` below); a hit returns a clone and
 //!    touches nothing below — the module is not built, no heat is counted. A miss goes on,
 //!    and stores the result while the call still holds its module (`OpCache::insert`).
-//! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
-//!    is filled → pin the operation on this thread (the pin is also its call count), run
-//!    the body on the pre-resolved value, unpin.
+//! 1. **Fast path** ([`run`], inlined into the wrapper): this thread's word of the
+//!    operation (a `thread_local!` the wrapper declares) lets it in and the slot is filled
+//!    → pin the word (the pin is also the thread's call count), run the body on the
+//!    pre-resolved value, unpin. A word that does not let it in (see [`crate::zafp`])
+//!    sends the call to `run_slow`, which may still take the fast path out of line.
 //! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
 //!    configuration or registration fault) → count heat → acquire the module (LIGS: build
 //!    it on first use, or wait for a concurrent builder, and take a hold on that build) →
@@ -23,7 +25,7 @@
 use crate::cell::{Hold, Module, ModuleCell, ModuleGuard};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
-use crate::local;
+use crate::local::{self, FastWord};
 use crate::operation::{OpMeta, Operation, StatelessOperation};
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
@@ -37,45 +39,33 @@ struct Call<T: Module> {
 }
 
 /// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
-/// the slot is filled, else the slow path. This is what a generated wrapper calls: the
-/// fast branch is inlined into it (pin, body, unpin), the slow branch is one
-/// out-of-line call that receives the same closure.
+/// the slot is filled, else the slow path. `word`: this thread's [`FastWord`] of `op`.
+/// This is what a generated wrapper calls: the fast branch is inlined into it (pin, body,
+/// unpin), the slow branch is one out-of-line call that receives the same closure.
 #[inline(always)]
 pub fn run<T: Module, R>(
     op: &'static Operation<T>,
+    word: &FastWord,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Error> {
-    if let Some(pinned) = op.slot.enter() {
+    if let Some(pinned) = op.slot.enter(word) {
         return Ok(body(&pinned));
     }
     // The out-of-line slow path returns its (rare) error boxed: `Result<R, Box<Error>>`
     // comes back in registers for a register-sized `R`, where a `Result<R, Error>` would
     // live in memory and make the fast branch above store its result there too.
-    run_slow(op, body).map_err(|e| *e)
+    run_slow(op, word, body).map_err(|e| *e)
 }
 
+/// The calls the inlined fast path refused: the fast path out of line (registering the
+/// thread's word, or with a full fence), else the slow path.
 #[inline(never)]
 fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
+    word: &FastWord,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
-    if op.slot.needs_strong_fence() {
-        return run_strong(op, body);
-    }
-    let call = enter_slow(op).map_err(Box::new)?;
-    Ok(body(&call))
-}
-
-/// A HOT operation in a process without membarrier: the fast path with a full fence (or
-/// the slow path, if the slot was emptied meanwhile). Kept out of `run_slow`, whose
-/// common case it would otherwise weigh on.
-#[cold]
-#[inline(never)]
-fn run_strong<T: Module, R>(
-    op: &'static Operation<T>,
-    body: impl FnOnce(&T) -> R,
-) -> Result<R, Box<Error>> {
-    if let Some(pinned) = op.slot.enter_strong() {
+    if let Some(pinned) = op.slot.enter_out_of_line(word, op.common.index()) {
         return Ok(body(&pinned));
     }
     let call = enter_slow(op).map_err(Box::new)?;
