@@ -12,17 +12,21 @@
 //!    thread's exit costs the same however many threads are alive.
 //! 2. A thread's counts move into `retired_calls` (and are zeroed) in the critical section
 //!    where its thread exits: [`totals`] counts every call exactly once, before and after.
+//!    In the same critical section its fast-path words are handed back (flagged off, the
+//!    record's pointers to them cleared), before its thread-locals are freed: a pointer in
+//!    a record always points to a live word while the lock is held.
 //! 3. A record enters `free` only from its own thread's exit, after `CURRENT` was cleared
 //!    (no later call on that thread can reach it) and only with no pin (no call
 //!    of that thread in progress). So every record in `free` — and every record a new
-//!    thread gets — has zero pins and zero counts. A record still pinned at exit
+//!    thread gets — has zero pins, zero counts and no fast-path word. A record still pinned at exit
 //!    stays in `live` and is never recycled.
 //! 4. Records are never freed. The number allocated is bounded by the most threads alive
 //!    at once (plus the few made before the operation count was set, which are not reused).
 //!
 //! The call path (`current`, `count`, `pin`, `unpin`, and the fast path's [`FastWord`],
 //! a `thread_local!` of each operation that the record points to) touches only the
-//! thread's own data and never takes the lock.
+//! thread's own data and takes the lock only to drain a fast-path word's count, once per
+//! 2^30 calls.
 
 mod fast;
 mod totals;
@@ -52,6 +56,9 @@ pub(crate) struct ThreadRecord {
     /// Per operation index, this thread's [`FastWord`] of it (null until the thread's
     /// first fast-path call of it): its fast-path pin and call count.
     fast: Box<[AtomicPtr<AtomicU64>]>,
+    /// Per operation index, the fast-path calls drained out of this thread's word of it
+    /// when the word's count filled up (written and read under the records lock only).
+    drained: Box<[AtomicU64]>,
     ops: usize,
     /// Index of this record in the live list, or [`NOT_LIVE`]. Read and written only under
     /// the records lock (a std atomic only to keep the record `Sync`); never on the call
@@ -70,6 +77,7 @@ impl ThreadRecord {
             fast: (0..ops)
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
+            drained: (0..ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
             live_slot: std::sync::atomic::AtomicUsize::new(NOT_LIVE),
         }

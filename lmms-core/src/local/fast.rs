@@ -4,22 +4,26 @@
 //! operation's fast-path calls. Its address is fixed at compile time (a thread-pointer
 //! offset): an inlined call finds it without an index, a bounds check or a record.
 //!
-//! The word holds twice the fast-path calls finished on the thread, plus [`PINNED`] while
-//! a call is in progress, plus two flags that make the inlined entry refuse it:
+//! The word `n` holds `BASE` (2) plus twice the fast-path calls finished on the thread
+//! since its last drain (below); a call in progress stores `n - 1` (odd: [`PINNED`], and
+//! `n` is never below 2, so it cannot wrap). Two flags make the inlined entry refuse it:
 //!
 //! * [`OFF`]: the inlined entry is not for this thread now — the word is not yet
 //!   registered in the thread's record (a fresh word), the operation's slot was found
 //!   empty (not HOT), or the process has no `membarrier`, so a pin needs a full fence,
 //!   which only the out-of-line entry runs. Only the out-of-line entry
 //!   ([`FastWord::enter_out_of_line`]) clears it, after registering the word.
-//! * [`FULL`]: the count reached 2^61 on this thread: both entries refuse, and the
-//!   thread's further calls of the operation take the slow path and are counted there
-//!   (saturating). Nothing wraps.
+//! * [`FULL`]: the count reached 2^30 − 1. The out-of-line entry *drains* it: under the
+//!   records lock (which every reader of the counts holds), it adds the count to the
+//!   record's `drained` total (saturating) and sets the word back to `BASE`. So the
+//!   count never wraps, the totals never see a call twice or not at all, and the drain
+//!   costs one lock per 2^30 calls.
 //!
-//! So the inlined entry ([`FastWord::enter`]) is: load the word; if none of
-//! `OFF | FULL | PINNED` is set, store it `+ 1` (pinned), light fence, load the slot;
-//! leaving stores `+ 2` (`Release`). A nested call of the same operation finds the word
-//! pinned and takes the out-of-line path, which sends it to the slow path.
+//! So the inlined entry ([`FastWord::enter`]) is: load the word; if no bit outside
+//! bits 1–30 is set (one `test` with a 32-bit immediate: `PINNED`, `FULL`, `OFF` and the
+//! bits above), store `n - 1` (pinned), light fence, load the slot; leaving stores
+//! `n + 2` (`Release`). A nested call of the same operation finds the word pinned and
+//! takes the out-of-line path, which sends it to the slow path.
 //!
 //! The unloader finds the word through the thread's record ([`ThreadRecord::fast`]: one
 //! pointer per operation, set by the thread itself before its first pin of it), under the
@@ -33,18 +37,23 @@ use super::{Records, ThreadRecord};
 use crate::sync::{maybe_const, AtomicPtr, AtomicU64};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-/// A fast-path call of the operation is in progress on the thread.
+/// A fast-path call of the operation is in progress on the thread (the word is odd).
 const PINNED: u64 = 1;
-/// The count reached 2^61: no fast-path call of the operation on this thread any more.
-const FULL: u64 = 1 << 62;
+/// A word counting no call: pinning stores `n - 1`, which must not wrap.
+const BASE: u64 = 2;
+/// The count reached 2^30 − 1: the out-of-line entry drains it before the next call.
+const FULL: u64 = 1 << 31;
 /// The inlined entry refuses the word (not registered, slot empty, or full fences only).
 const OFF: u64 = 1 << 63;
-/// Any of these set: the inlined entry takes the out-of-line path.
-const REFUSE: u64 = OFF | FULL | PINNED;
+/// Any bit set outside bits 1–30: the inlined entry takes the out-of-line path. It is
+/// `0x8000_0001` sign-extended: one `test` with a 32-bit immediate on x86-64.
+const REFUSE: u64 = !(FULL - 2);
 
-/// The calls a word counts (`FULL` is the top bit of the count).
+/// The calls a word counts (pinned or not, `OFF` or not).
 fn count_of(word: u64) -> u64 {
-    (word & !(OFF | PINNED)) >> 1
+    // Pinned, the word is `n - 1`: adding the pin bit back gives `n` (even) either way.
+    let n = (word & !OFF) + (word & PINNED);
+    (n / 2).saturating_sub(BASE / 2)
 }
 
 /// One thread's pin and fast-path call count of one operation: the `thread_local!` that
@@ -56,7 +65,7 @@ impl FastWord {
     maybe_const! {
         /// A word not registered yet: the inlined entry refuses it.
         fn new() -> Self {
-            Self(AtomicU64::new(OFF))
+            Self(AtomicU64::new(OFF | BASE))
         }
     }
 
@@ -74,10 +83,10 @@ impl FastWord {
     }
 
     /// The out-of-line entry, for a filled slot (`from`) of operation `op`: registers the
-    /// word in `rec` (this thread's record) if it is not yet, then pins with the fence the
-    /// process needs now. The inlined entry takes the word from the next call on if the
-    /// fence is the light one (it clears `OFF` with this pin). `None` for a nested call
-    /// of the same operation, a `FULL` word or a null `from`.
+    /// word in `rec` (this thread's record) if it is not yet, drains a `FULL` count, then
+    /// pins with the fence the process needs now. The inlined entry takes the word from
+    /// the next call on if the fence is the light one (it clears `OFF` with this pin).
+    /// `None` for a nested call of the same operation or a null `from`.
     #[inline]
     pub(crate) fn enter_out_of_line<T>(
         &self,
@@ -85,9 +94,12 @@ impl FastWord {
         rec: &'static ThreadRecord,
         op: usize,
     ) -> Option<FastPinned<'_, T>> {
-        let n = self.0.load(Relaxed);
-        if n & (PINNED | FULL) != 0 || !rec.register_fast(op, &self.0) {
+        let mut n = self.0.load(Relaxed);
+        if n & PINNED != 0 || !rec.register_fast(op, &self.0) {
             return None;
+        }
+        if n & !OFF >= FULL {
+            n = rec.drain_fast(op, &self.0);
         }
         // Settled once `false` (see `crate::fence`): a word taken inline stays light.
         let strong = crate::fence::strong_fences();
@@ -127,7 +139,7 @@ impl FastWord {
     /// (tests).
     #[cfg(test)]
     pub(crate) fn counting(calls: u64) -> u64 {
-        calls * 2
+        BASE + calls * 2
     }
 }
 
@@ -147,6 +159,23 @@ impl ThreadRecord {
             return true;
         }
         was == word
+    }
+
+    /// Moves the count of `word` (this thread's registered word of operation `op`, not
+    /// pinned) into the record's `drained` total and sets it back to `BASE`, keeping its
+    /// `OFF` flag: both under the records lock, so a reader of the counts sees the calls
+    /// in one place or the other, once. Returns the word's new value. Called by the
+    /// record's own thread only.
+    #[cold]
+    fn drain_fast(&self, op: usize, word: &AtomicU64) -> u64 {
+        let _held = crate::sync::lock_std(&super::RECORDS);
+        let n = word.load(Relaxed);
+        if let Some(d) = self.drained.get(op) {
+            d.store(d.load(Relaxed).saturating_add(count_of(n)), Relaxed);
+        }
+        let fresh = (n & OFF) | BASE;
+        word.store(fresh, Relaxed);
+        fresh
     }
 
     /// This thread's fast-path word of operation `op`, if registered. `_held`: the records
@@ -171,8 +200,10 @@ impl ThreadRecord {
 
     /// Fast-path calls of operation `op` finished on this thread.
     pub(super) fn fast_calls(&self, op: usize, held: &Records) -> u64 {
+        let drained = self.drained.get(op).map_or(0, |d| d.load(Relaxed));
         self.fast_word(op, held)
             .map_or(0, |w| count_of(w.load(Relaxed)))
+            .saturating_add(drained)
     }
 
     /// All counts in the totals' layout: slow-path calls, fast-path calls, cache hits.
@@ -186,20 +217,20 @@ impl ThreadRecord {
     }
 
     /// Takes this thread's fast-path counts out, one per operation, and hands its words
-    /// back: each made `OFF` with a zero count and unregistered. Run by the record's own
+    /// back: each made `OFF` with a zero count and unregistered, the drained totals zero. Run by the record's own
     /// thread as it exits, under the records lock (`held`), with no fast-path call of the
     /// thread in progress (see this module's docs).
     pub(super) fn retire_fast(&self, held: &Records) -> Vec<u64> {
         (0..self.ops)
             .map(|op| {
-                let Some(w) = self.fast_word(op, held) else {
-                    return 0;
-                };
-                let n = w.load(Relaxed);
-                debug_assert_eq!(n & PINNED, 0, "a fast-path call outlived its thread");
-                w.store(OFF, Relaxed);
-                self.fast[op].store(std::ptr::null_mut(), Relaxed);
-                count_of(n)
+                let calls = self.fast_calls(op, held);
+                self.drained[op].store(0, Relaxed);
+                if let Some(w) = self.fast_word(op, held) {
+                    debug_assert_eq!(w.load(Relaxed) & PINNED, 0, "a call outlived its thread");
+                    w.store(OFF | BASE, Relaxed);
+                    self.fast[op].store(std::ptr::null_mut(), Relaxed);
+                }
+                calls
             })
             .collect()
     }
@@ -217,10 +248,12 @@ impl ThreadRecord {
             .count()
     }
 
-    /// Whether no fast-path word is registered (a new or recycled record).
+    /// Whether no fast-path word is registered and nothing is drained (a new or recycled
+    /// record).
     #[cfg(test)]
     pub(super) fn no_fast_words(&self) -> bool {
         self.fast.iter().all(|p| p.load(Relaxed).is_null())
+            && self.drained.iter().all(|d| d.load(Relaxed) == 0)
     }
 
     /// Whether a fast-path call of operation `op` is in progress (the loom model).
@@ -242,13 +275,16 @@ pub(crate) struct FastPinned<'w, T> {
 }
 
 impl<'w, T> FastPinned<'w, T> {
-    /// Stores `n + 1` (pinned) into `word`, fence (a full one if `strong_fence`: no
+    /// Stores `n - 1` (pinned) into `word`, fence (a full one if `strong_fence`: no
     /// membarrier in this process, see [`crate::fence::strong_fences`]), loads `from`.
-    /// `None`, with `n` stored back, if it is null. `n` is even and below `FULL`'s next
-    /// count (the callers check), so `n + 2` does not carry into the flags.
+    /// `None`, with `n` stored back, if it is null. `n` is even, at least `BASE` and below
+    /// `FULL` apart from `OFF` (the callers check), so neither `n - 1` nor `n + 2` wraps or
+    /// carries into `OFF`.
     #[inline(always)]
     fn pin(from: &AtomicPtr<T>, word: &'w AtomicU64, n: u64, strong_fence: bool) -> Option<Self> {
-        word.store(n + 1, Relaxed);
+        // `n - 1`, not `n + 1`: the compiler knows `n` is even and would make `n + 1` an
+        // `or`, one instruction more (a copy) than the `lea` of `n - 1` on x86-64.
+        word.store(n - 1, Relaxed);
         crate::fence::light_fence(strong_fence);
         let value = from.load(Acquire);
         if value.is_null() {

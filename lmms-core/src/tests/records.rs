@@ -180,28 +180,34 @@ fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped(
 }
 
 #[test]
-fn a_fast_path_word_about_to_saturate_takes_the_slow_path() {
+fn a_fast_path_word_whose_count_fills_up_is_drained_and_counts_on() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
     on_new_thread(|_| {
         with_word(|w| {
             let mut value = 42;
             let slot = filled_slot(&mut value);
-            drop(slot.enter_out_of_line(w, 1).unwrap());
             let fast = local::totals(OPS).1[1];
-            // One call short of 2^61 on this thread, as the inlined entry sees it.
-            let last = FastWord::counting((1 << 61) - 1);
-            w.set_raw(last);
-            let pinned = slot.enter(w).or_else(|| slot.enter_out_of_line(w, 1));
-            drop(pinned.expect("the last call below the limit is a fast-path call"));
-            assert_eq!(w.calls(), 1 << 61);
-            assert!(
-                slot.enter(w).is_none() && slot.enter_out_of_line(w, 1).is_none(),
-                "a full word takes the slow path: no further count on it"
+            drop(slot.enter_out_of_line(w, 1).unwrap());
+            // The last call the word can count: 2^30 - 2 counted, as the inlined entry sees
+            // it (whichever entry this process takes).
+            let off = w.raw() & (1 << 63);
+            w.set_raw(off | FastWord::counting((1 << 30) - 2));
+            let call = |w| slot.enter(w).or_else(|| slot.enter_out_of_line(w, 1));
+            drop(call(w).expect("the last call below the limit is a fast-path call"));
+            assert_eq!(w.calls(), (1 << 30) - 1);
+            assert!(slot.enter(w).is_none(), "a full word is not taken inline");
+            assert_eq!(local::totals(OPS).1[1] - fast, (1 << 30) - 1);
+            // Drained on the next call: counted once, and the word counts on from zero.
+            drop(call(w).expect("a drained word pins again"));
+            assert_eq!(w.calls(), 1);
+            assert_eq!(
+                local::totals(OPS).1[1] - fast,
+                1 << 30,
+                "no call lost or doubled"
             );
-            assert_eq!(local::totals(OPS).1[1] - fast, (1 << 61) - 1);
-            // Handed back at the count it had (the totals stay small for other tests).
-            w.set_raw(FastWord::counting(1));
+            drop(call(w).unwrap());
+            assert_eq!(local::totals(OPS).1[1] - fast, (1 << 30) + 1);
         })
     });
 }
