@@ -29,7 +29,7 @@
 //! pointer per operation, set by the thread itself before its first pin of it), under the
 //! records lock. The pointer is cleared — and the word made `OFF` again — by the thread's
 //! own exit (`Registration`'s drop, under the same lock), which runs before the thread's
-//! `thread_local!` storage goes away, and with no fast-path call of the thread in
+//! `thread_local!` storage goes away (Linux only: see [`ThreadRecord::register_fast`]), and with no fast-path call of the thread in
 //! progress: a fast-path pin lives only inside `call::run`, on the thread's stack, and
 //! thread-local destructors run one after another, never inside such a call.
 
@@ -148,7 +148,18 @@ impl ThreadRecord {
     /// (false for an operation the record does not count). Called by the record's own
     /// thread only, before its first pin of the word: an unload that sees the pin sees
     /// the pointer too (both precede the pin's fence).
+    ///
+    /// Only on Linux: other threads read the word through this pointer until the thread's
+    /// exit clears it, so the word must outlive the thread's thread-local destructors. A
+    /// `thread_local!` without a destructor is a native (ELF) thread-local there, freed
+    /// with the thread; on a platform whose `thread_local!` may free it earlier (one built
+    /// on OS keys), it would not be. Elsewhere the calls of a HOT operation take the slow
+    /// path (those platforms have no `membarrier` either: the fast path would be out of
+    /// line, with a full fence).
     pub(crate) fn register_fast(&self, op: usize, word: &AtomicU64) -> bool {
+        if !cfg!(target_os = "linux") {
+            return false;
+        }
         let Some(slot) = self.fast.get(op) else {
             return false;
         };
