@@ -57,10 +57,28 @@ pub fn run<T: Module, R>(
     run_slow(op, word, body).map_err(|e| *e)
 }
 
-/// The calls the inlined fast path refused: the fast path out of line (registering the
-/// thread's word, or with a full fence), else the slow path.
+/// The calls the inlined fast path refused: an operation that is not HOT (the common
+/// case here: the slow path), else [`run_filled`].
 #[inline(never)]
 fn run_slow<T: Module, R>(
+    op: &'static Operation<T>,
+    word: &FastWord,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Box<Error>> {
+    if op.slot.filled_for(word) {
+        return run_filled(op, word, body);
+    }
+    let call = enter_slow(op).map_err(Box::new)?;
+    Ok(body(&call))
+}
+
+/// A HOT operation's call the inlined entry refused: this thread's first call of it
+/// (registering its word), a nested call, a process without membarrier (a full fence) —
+/// the fast path out of line, else the slow path. Kept out of `run_slow`, whose common
+/// case it would otherwise weigh on (registers saved, a larger frame).
+#[cold]
+#[inline(never)]
+fn run_filled<T: Module, R>(
     op: &'static Operation<T>,
     word: &FastWord,
     body: impl FnOnce(&T) -> R,

@@ -16,10 +16,10 @@
 //!
 //! Nothing of this is shared with other threads' calls: the word is the pin and the heat
 //! counter at once, and only its thread writes it. A flagged word sends the call out of
-//! line ([`FastSlot::enter_out_of_line`]): there the word is registered in the thread's
-//! record, so that unloads and sweeps find it, and the call pins with the fence the
-//! process needs (a full one without `membarrier`); or, if the slot is empty, the word is
-//! flagged so the next calls skip the pin. An unload of a module whose slot was filled
+//! line: if the slot is empty, the word is flagged so the next calls skip the pin
+//! ([`FastSlot::filled_for`]); else ([`FastSlot::enter_out_of_line`]) the word is
+//! registered in the thread's record, so that unloads and sweeps find it, and the call
+//! pins with the fence the process needs (a full one without `membarrier`). An unload of a module whose slot was filled
 //! must first empty the slot, then run the heavy fence, then find no thread pinning the
 //! module, through any of its operations' registered words ([`crate::local::any_pins`])
 //! — else it backs off, like under an active slow call.
@@ -84,21 +84,29 @@ impl<T> FastSlot<T> {
         word.enter(&self.value)
     }
 
+    /// For a call the inlined entry refused: whether the slot is filled (then try
+    /// [`FastSlot::enter_out_of_line`]); if it is not, flags `word` so that this thread's
+    /// next calls of the operation skip the pin (one load and a test inline).
+    #[inline]
+    pub(crate) fn filled_for(&self, word: &FastWord) -> bool {
+        if self.is_filled() {
+            return true;
+        }
+        word.switch_off();
+        false
+    }
+
     /// The out-of-line entry of operation `op` (its registry index), for a call the
-    /// inlined one refused: an empty slot flags `word` so the next calls skip the pin;
-    /// a filled one registers the word in this thread's record and pins it with the
-    /// fence the process needs. `None`: take the slow path (slot empty, a nested call of
-    /// the operation, a saturated word, or a thread being torn down).
+    /// inlined one refused while the slot was filled: registers `word` in this thread's
+    /// record and pins it with the fence the process needs. `None`: take the slow path
+    /// (the slot was emptied, a nested call of the operation, an operation the record
+    /// does not count, or a thread being torn down).
     #[inline]
     pub(crate) fn enter_out_of_line<'w>(
         &self,
         word: &'w FastWord,
         op: usize,
     ) -> Option<FastPinned<'w, T>> {
-        if !self.is_filled() {
-            word.switch_off();
-            return None;
-        }
         word.enter_out_of_line(&self.value, local::current()?, op)
     }
 

@@ -126,6 +126,8 @@ fn a_module_without_an_index_is_never_seen_pinned() {
 fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
+    // As a promotion does: with membarrier, the registered word is then taken inline.
+    crate::fence::register();
     on_new_thread(move |_| {
         with_word(|w| {
             let mut value = 42;
@@ -169,7 +171,15 @@ fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped(
             assert!(slot.enter(w).is_none() && slot.enter_out_of_line(w, 1).is_none());
             assert!(!local::any_pins(FAST_MODULE));
             assert_eq!(local::totals(OPS).1[1], counted);
-            assert!(slot.enter(w).is_none(), "an empty slot's word is off");
+            assert!(!slot.filled_for(w));
+            let off = w.raw();
+            assert_ne!(off & (1 << 63), 0, "an empty slot's word is flagged off");
+            assert!(slot.enter(w).is_none());
+            assert_eq!(
+                w.raw(),
+                off,
+                "the inlined entry does not touch a word that is off"
+            );
             // An operation the record does not count cannot pin.
             let other = filled_slot(&mut value);
             assert!(other.enter_out_of_line(w, OPS).is_none());
