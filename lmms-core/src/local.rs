@@ -18,8 +18,8 @@
 //! 3. A record enters `free` only from its own thread's exit, after `CURRENT` was cleared
 //!    (no later call on that thread can reach it) and only with no pin (no call
 //!    of that thread in progress). So every record in `free` — and every record a new
-//!    thread gets — has zero pins, zero counts and no fast-path word. A record still pinned at exit
-//!    stays in `live` and is never recycled.
+//!    thread gets — has zero pins, zero counts and no fast-path word. A record still
+//!    pinned at exit stays in `live` and is never recycled.
 //! 4. Records are never freed. The number allocated is bounded by the most threads alive
 //!    at once (plus the few made before the operation count was set, which are not reused).
 //!

@@ -19,10 +19,11 @@
 //! line: if the slot is empty, the word is flagged so the next calls skip the pin
 //! ([`FastSlot::filled_for`]); else ([`FastSlot::enter_out_of_line`]) the word is
 //! registered in the thread's record, so that unloads and sweeps find it, and the call
-//! pins with the fence the process needs (a full one without `membarrier`). An unload of a module whose slot was filled
-//! must first empty the slot, then run the heavy fence, then find no thread pinning the
-//! module, through any of its operations' registered words ([`crate::local::any_pins`])
-//! — else it backs off, like under an active slow call.
+//! pins with the fence the process needs (a full one without `membarrier`). An unload of
+//! a module whose slot was filled must first empty the slot, then run the heavy fence,
+//! then find no thread pinning the module, through any of its operations' registered
+//! words ([`crate::local::any_pins`]) — else it backs off, like under an active slow
+//! call.
 //!
 //! The light/heavy pair is the asymmetric fence of [`crate::fence`]: either the unloader
 //! sees the pin, or the caller sees the emptied slot.

@@ -29,9 +29,10 @@
 //! pointer per operation, set by the thread itself before its first pin of it), under the
 //! records lock. The pointer is cleared — and the word made `OFF` again — by the thread's
 //! own exit (`Registration`'s drop, under the same lock), which runs before the thread's
-//! `thread_local!` storage goes away (Linux only: see [`ThreadRecord::register_fast`]), and with no fast-path call of the thread in
-//! progress: a fast-path pin lives only inside `call::run`, on the thread's stack, and
-//! thread-local destructors run one after another, never inside such a call.
+//! `thread_local!` storage goes away (Linux only: see [`ThreadRecord::register_fast`]),
+//! and with no fast-path call of the thread in progress: a fast-path pin lives only
+//! inside `call::run`, on the thread's stack, and thread-local destructors run one after
+//! another, never inside such a call.
 
 use super::{Records, ThreadRecord};
 use crate::sync::{maybe_const, AtomicPtr, AtomicU64};
@@ -228,9 +229,9 @@ impl ThreadRecord {
     }
 
     /// Takes this thread's fast-path counts out, one per operation, and hands its words
-    /// back: each made `OFF` with a zero count and unregistered, the drained totals zero. Run by the record's own
-    /// thread as it exits, under the records lock (`held`), with no fast-path call of the
-    /// thread in progress (see this module's docs).
+    /// back: each made `OFF` with a zero count and unregistered, the drained totals zero.
+    /// Run by the record's own thread as it exits, under the records lock (`held`), with
+    /// no fast-path call of the thread in progress (see this module's docs).
     pub(super) fn retire_fast(&self, held: &Records) -> Vec<u64> {
         (0..self.ops)
             .map(|op| {
