@@ -58,7 +58,9 @@ pub fn run<T: Module, R>(
 }
 
 /// The calls the inlined fast path refused: an operation that is not HOT (the common
-/// case here: the slow path), else [`run_filled`].
+/// case here: the slow path), else [`run_filled`]. `#[cold]` for the caller's layout: the
+/// inlined fast branch falls through, the branch to this call is the one taken.
+#[cold]
 #[inline(never)]
 fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
