@@ -5,9 +5,11 @@
 //!    first ([`crate::cache`], through `OpCache::get` below); a hit returns a clone and
 //!    touches nothing below — the module is not built, no heat is counted. A miss goes on,
 //!    and stores the result while the call still holds its module (`OpCache::insert`).
-//! 1. **Fast path** ([`run`], inlined into the wrapper): the operation is HOT and its slot
-//!    is filled → pin the operation on this thread (the pin is also its call count), run
-//!    the body on the pre-resolved value, unpin.
+//! 1. **Fast path** ([`run`], inlined into the wrapper): this thread's word of the
+//!    operation (a `thread_local!` the wrapper declares) lets it in and the slot is filled
+//!    → pin the word (the pin is also the thread's call count), run the body on the
+//!    pre-resolved value, unpin. A word that does not let it in (see [`crate::zafp`])
+//!    sends the call to `run_slow`, which may still take the fast path out of line.
 //! 2. **Slow path** (`run_slow` → `enter_slow`, out of line): the gateway is ready (no
 //!    configuration or registration fault) → count heat → acquire the module (LIGS: build
 //!    it on first use, or wait for a concurrent builder, and take a hold on that build) →
@@ -23,7 +25,7 @@
 use crate::cell::{Hold, Module, ModuleGuard, RawCell};
 use crate::error::Error;
 use crate::gateway::{ready, Gateway};
-use crate::local;
+use crate::local::{self, FastWord};
 use crate::operation::{OpMeta, Operation, StatelessOperation};
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
@@ -37,42 +39,46 @@ struct Call<T: Module> {
 }
 
 /// Runs a blocking call of `op`: `body` on the module's value, through the fast path if
-/// the slot is filled, else the slow path. This is what a generated wrapper calls: the
-/// fast branch is inlined into it (pin, body, unpin), the slow branch is one
-/// out-of-line call that receives the same closure.
+/// the slot is filled, else the slow path. `word`: this thread's [`FastWord`] of `op`.
+/// This is what a generated wrapper calls: the fast branch is inlined into it (pin, body,
+/// unpin), the slow branch is one out-of-line call that receives the same closure.
 #[inline(always)]
 pub fn run<T: Module, R>(
     op: &'static Operation<T>,
+    word: &FastWord,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Error> {
-    if let Some(pinned) = op.slot.enter() {
+    if let Some(pinned) = op.slot.enter(word) {
         return Ok(body(&pinned));
     }
     // The out-of-line slow path returns its (rare) error boxed: `Result<R, Box<Error>>`
     // comes back in registers for a register-sized `R`, where a `Result<R, Error>` would
     // live in memory and make the fast branch above store its result there too.
-    run_slow(op, body).map_err(|e| *e)
+    run_slow(op, word, body).map_err(|e| *e)
 }
 
 /// The slow branch of [`run`], one copy per operation: all it does besides the body is one
-/// call of [`enter`], shared by every operation of the module.
+/// call of [`enter`], shared by every operation of the module. `#[cold]` for the caller's
+/// layout: the inlined fast branch falls through, the branch to this call is the one taken.
+#[cold]
 #[inline(never)]
 fn run_slow<T: Module, R>(
     op: &'static Operation<T>,
+    word: &FastWord,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
-    let entered = enter(op)?;
+    let entered = enter(op, word)?;
     Ok(body(&entered))
 }
 
-/// A call that did not take the inlined fast path: pinned on a HOT operation's slot behind
-/// a full fence (a process without membarrier), or a slow-path call.
-enum Entered<T: Module> {
-    Fast(crate::local::FastPinned<T>),
+/// A call that did not take the inlined fast path: the fast path out of line, or a
+/// slow-path call.
+enum Entered<'w, T: Module> {
+    Fast(crate::local::FastPinned<'w, T>),
     Slow(Call<T>),
 }
 
-impl<T: Module> std::ops::Deref for Entered<T> {
+impl<T: Module> std::ops::Deref for Entered<'_, T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
@@ -83,13 +89,18 @@ impl<T: Module> std::ops::Deref for Entered<T> {
     }
 }
 
-/// Enters a call that missed the inlined fast path. A HOT operation in a process without
-/// membarrier takes the fast path here with a full fence (or the slow path, if the slot
-/// was emptied meanwhile).
+/// Enters a call the inlined fast path refused: an operation that is not HOT (the common
+/// case here: the slow path), else a HOT operation's call refused inline — this thread's
+/// first call of it (registering its word), a nested call, a process without membarrier
+/// (a full fence) — which takes the fast path here (or the slow path, if the slot was
+/// emptied meanwhile).
 #[inline(never)]
-fn enter<T: Module>(op: &'static Operation<T>) -> Result<Entered<T>, Box<Error>> {
-    if op.slot.needs_strong_fence() {
-        if let Some(pinned) = op.slot.enter_strong() {
+fn enter<'w, T: Module>(
+    op: &'static Operation<T>,
+    word: &'w FastWord,
+) -> Result<Entered<'w, T>, Box<Error>> {
+    if op.slot.filled_for(word) {
+        if let Some(pinned) = enter_filled(op, word) {
             return Ok(Entered::Fast(pinned));
         }
     }
@@ -97,6 +108,17 @@ fn enter<T: Module>(op: &'static Operation<T>) -> Result<Entered<T>, Box<Error>>
         Ok(call) => Ok(Entered::Slow(call)),
         Err(e) => Err(Box::new(e)),
     }
+}
+
+/// The out-of-line fast path, kept out of `enter`, whose common case (the slow path) it
+/// would otherwise weigh on (registers saved, a larger frame).
+#[cold]
+#[inline(never)]
+fn enter_filled<'w, T: Module>(
+    op: &'static Operation<T>,
+    word: &'w FastWord,
+) -> Option<crate::local::FastPinned<'w, T>> {
+    op.slot.enter_out_of_line(word, op.common.index())
 }
 
 #[inline]

@@ -32,9 +32,12 @@
 //!    `call_once`) — and then uses the membarrier whenever the registration succeeded. So
 //!    no heavy fence is a plain fence once a caller can see `true`: there is no pair of a
 //!    compiler fence and a plain fence.
-//! 3. A fast-path slot records the caller's side when it is filled (`FastSlot::fill`
-//!    calls [`register`] first, so the side it records is already settled: the light one
-//!    if the registration succeeded, else the full one for good).
+//! 3. A fast-path word takes the light side — it is cleared of its `OFF` flag, which lets
+//!    the inlined entry take it — only in an out-of-line call that read `true` here
+//!    (`FastWord::enter_out_of_line`), so point 2 covers its inlined pins; a word that read
+//!    `false` stays out of line, with a full fence, and reads the flag again at its next
+//!    call. `FastSlot::fill` calls [`register`] first, so a promotion settles the side its
+//!    callers will find.
 
 use crate::sync::fence;
 use std::sync::atomic::{compiler_fence, AtomicBool as StdAtomicBool, Ordering::*};

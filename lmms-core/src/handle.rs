@@ -151,7 +151,7 @@ impl<T: Module> OpHandle for Operation<T> {
         Some(cell)
     }
     fn fill_slot(&self) -> bool {
-        self.slot.fill(self.common.index())
+        self.slot.fill()
     }
     fn empty_slot(&self) -> bool {
         self.slot.empty()

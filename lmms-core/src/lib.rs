@@ -92,6 +92,7 @@ pub mod __private {
         pub use crate::cell::Module;
         pub use crate::cell::ModuleCell;
         pub use crate::flatten::{flatten, HoldsLmmsError};
+        pub use crate::local::FastWord;
         pub use crate::module::Builder;
         #[cfg(not(loom))]
         pub use crate::module_of::{module_cell, IsModule, ModuleOperation, OpState};

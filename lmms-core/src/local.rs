@@ -12,21 +12,27 @@
 //!    thread's exit costs the same however many threads are alive.
 //! 2. A thread's counts move into `retired_calls` (and are zeroed) in the critical section
 //!    where its thread exits: [`totals`] counts every call exactly once, before and after.
+//!    In the same critical section its fast-path words are handed back (flagged off, the
+//!    record's pointers to them cleared), before its thread-locals are freed: a pointer in
+//!    a record always points to a live word while the lock is held.
 //! 3. A record enters `free` only from its own thread's exit, after `CURRENT` was cleared
 //!    (no later call on that thread can reach it) and only with no pin (no call
 //!    of that thread in progress). So every record in `free` — and every record a new
-//!    thread gets — has zero pins and zero counts. A record still pinned at exit
-//!    stays in `live` and is never recycled.
+//!    thread gets — has zero pins, zero counts and no fast-path word. A record still
+//!    pinned at exit stays in `live` and is never recycled.
 //! 4. Records are never freed. The number allocated is bounded by the most threads alive
 //!    at once (plus the few made before the operation count was set, which are not reused).
 //!
-//! The call path (`existing`, `count`, `pin`, `unpin`, and the fast path's
-//! [`FastPinned`]) touches only the thread's own record and never takes the lock.
+//! The call path (`current`, `count`, `pin`, `unpin`, and the fast path's [`FastWord`],
+//! a `thread_local!` of each operation that the record points to) touches only the
+//! thread's own data and takes the lock only to drain a fast-path word's count, once per
+//! 2^30 calls.
 
 mod fast;
 mod totals;
 
 pub(crate) use fast::FastPinned;
+pub use fast::FastWord;
 
 pub(crate) use totals::{cache_hits, total_of, totals};
 
@@ -47,10 +53,12 @@ pub(crate) struct ThreadRecord {
     /// Counts per operation index (monotonic): slow-path calls in the first half,
     /// result-cache hits in the second.
     calls: Box<[AtomicU64]>,
-    /// One word per operation index that is both the fast-path call count and the
-    /// fast-path pin: twice the calls finished, plus one while a call is in progress (see
-    /// [`FastPinned`]).
-    fast: Box<[AtomicU64]>,
+    /// Per operation index, this thread's [`FastWord`] of it (null until the thread's
+    /// first fast-path call of it): its fast-path pin and call count.
+    fast: Box<[AtomicPtr<AtomicU64>]>,
+    /// Per operation index, the fast-path calls drained out of this thread's word of it
+    /// when the word's count filled up (written and read under the records lock only).
+    drained: Box<[AtomicU64]>,
     ops: usize,
     /// Index of this record in the live list, or [`NOT_LIVE`]. Read and written only under
     /// the records lock (a std atomic only to keep the record `Sync`); never on the call
@@ -66,7 +74,10 @@ impl ThreadRecord {
         Self {
             pins: std::array::from_fn(|_| AtomicU32::new(0)),
             calls: (0..2 * ops).map(|_| AtomicU64::new(0)).collect(),
-            fast: (0..ops).map(|_| AtomicU64::new(0)).collect(),
+            fast: (0..ops)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            drained: (0..ops).map(|_| AtomicU64::new(0)).collect(),
             ops,
             live_slot: std::sync::atomic::AtomicUsize::new(NOT_LIVE),
         }
@@ -132,7 +143,7 @@ impl ThreadRecord {
     pub(crate) fn is_zeroed(&self) -> bool {
         self.pins.iter().all(|p| p.load(Relaxed) == 0)
             && self.calls.iter().all(|c| c.load(Relaxed) == 0)
-            && self.fast.iter().all(|c| c.load(Relaxed) == 0)
+            && self.no_fast_words()
     }
 
     pub(crate) fn pins(&self, module: u32) -> bool {
@@ -195,10 +206,9 @@ impl Records {
         }
     }
 
-    /// Moves the counts of `rec` into the retired totals, leaving them zero. A fast-path
-    /// word still pinned (odd) stays in the record, which then stays live: it is counted
-    /// from there, exactly once.
-    fn retire_counts(&mut self, rec: &ThreadRecord) {
+    /// Moves the counts of `rec` into the retired totals, leaving them zero; `fast_counts`:
+    /// its fast-path counts, already taken out ([`ThreadRecord::retire_fast`]).
+    fn retire_counts(&mut self, rec: &ThreadRecord, fast_counts: &[u64]) {
         let ops = rec.ops;
         if self.retired_calls.len() < 3 * ops {
             self.retired_calls.resize(3 * ops, 0);
@@ -213,12 +223,8 @@ impl Records {
         {
             *total = total.saturating_add(c.swap(0, Relaxed));
         }
-        for (total, w) in fast.iter_mut().zip(rec.fast.iter()) {
-            let n = w.load(Relaxed);
-            if n & 1 == 0 {
-                w.store(0, Relaxed);
-                *total = total.saturating_add(n / 2);
-            }
+        for (total, n) in fast.iter_mut().zip(fast_counts) {
+            *total = total.saturating_add(*n);
         }
     }
 }
@@ -248,10 +254,13 @@ impl Drop for Registration {
         let Some(rec) = CURRENT.with(|c| c.take()) else {
             return;
         };
-        // Only this thread writes its pins: plain loads see their final values.
-        let idle = rec.pins.iter().all(|p| p.load(Relaxed) == 0) && !rec.any_fast_pin();
+        // Only this thread writes its pins: plain loads see their final values. No
+        // fast-path call of this thread is in progress (see `fast`'s docs): its words are
+        // handed back here, before its thread-local storage goes away.
+        let idle = rec.pins.iter().all(|p| p.load(Relaxed) == 0);
         let mut records = lock_std(&RECORDS);
-        records.retire_counts(rec);
+        let fast = rec.retire_fast(&records);
+        records.retire_counts(rec, &fast);
         if idle {
             records.remove_live(rec);
             records.free.push(rec);
@@ -296,13 +305,6 @@ fn register() -> Option<&'static ThreadRecord> {
     Some(rec)
 }
 
-/// This thread's record only if it already exists (the fast path never creates one: a
-/// slow call always comes first).
-#[inline(always)]
-pub(crate) fn existing() -> Option<&'static ThreadRecord> {
-    CURRENT.with(Cell::get)
-}
-
 /// Makes `rec` visible to unloads (the loom model registers its own records).
 #[cfg(all(test, loom))]
 pub(crate) fn register_for_model(rec: &'static ThreadRecord, on: bool) {
@@ -325,7 +327,7 @@ pub(crate) fn pins_of(module: u32) -> usize {
                 .iter()
                 .filter(|p| Some(p.load(Relaxed)) == module.checked_add(1))
                 .count()
-                + r.fast_pins_of(module, &records.op_modules)
+                + r.fast_pins_of(module, &records)
         })
         .sum()
 }
@@ -338,7 +340,7 @@ pub(crate) fn any_pins(module: u32) -> bool {
     records
         .live
         .iter()
-        .any(|r| r.pins(module) || r.fast_pins_of(module, &records.op_modules) > 0)
+        .any(|r| r.pins(module) || r.fast_pins_of(module, &records) > 0)
 }
 
 /// Records allocated so far (tests: they are bounded by the threads alive at once).

@@ -15,10 +15,12 @@ use crate::call::{enter_async, run};
 use crate::cell::{Module, ModuleCell};
 use crate::error::Error;
 use crate::handle::{ModuleHandle, OpHandle};
+use crate::local::FastWord;
 use crate::operation::{OpCommon, OpMeta, Operation};
 use crate::zafp::FastSlot;
 use std::future::Future;
 use std::ops::Deref;
+use std::thread::LocalKey;
 
 /// A type named by `module = T`: a type with `#[lmms::module]`. Implemented for every
 /// [`Module`]; it carries what generated code needs of one.
@@ -36,7 +38,11 @@ pub trait IsModule: Sized + 'static {
     /// `op` as the registry sees it.
     fn handle(op: &Operation<Self>) -> &dyn OpHandle;
     /// [`run`] on this module.
-    fn run<R>(op: &'static Operation<Self>, body: impl FnOnce(&Self) -> R) -> Result<R, Error>;
+    fn run<R>(
+        op: &'static Operation<Self>,
+        word: &FastWord,
+        body: impl FnOnce(&Self) -> R,
+    ) -> Result<R, Error>;
     /// [`enter_async`] on this module.
     fn enter_async(
         op: &'static Operation<Self>,
@@ -54,8 +60,12 @@ impl<T: Module> IsModule for T {
     }
 
     #[inline(always)]
-    fn run<R>(op: &'static Operation<T>, body: impl FnOnce(&T) -> R) -> Result<R, Error> {
-        run(op, body)
+    fn run<R>(
+        op: &'static Operation<T>,
+        word: &FastWord,
+        body: impl FnOnce(&T) -> R,
+    ) -> Result<R, Error> {
+        run(op, word, body)
     }
 
     fn enter_async(
@@ -84,10 +94,20 @@ impl<S: OpState> ModuleOperation<S> {
         })
     }
 
-    /// A blocking call: `body` on the module's state ([`run`]).
+    /// A blocking call: `body` on the module's state ([`run`]). `word`: the operation's
+    /// `thread_local!` [`FastWord`], declared next to this static.
     #[inline(always)]
-    pub fn run<R>(&'static self, body: impl FnOnce(&S::State) -> R) -> Result<R, Error> {
-        <S::State as IsModule>::run(&self.0, body)
+    pub fn run<R>(
+        &'static self,
+        word: &'static LocalKey<FastWord>,
+        body: impl FnOnce(&S::State) -> R,
+    ) -> Result<R, Error> {
+        // The address only: `with`'s closure stays small enough to inline, and with it the
+        // thread-local access (a constant offset from the thread pointer).
+        let word: *const FastWord = word.with(std::ptr::from_ref);
+        // SAFETY: a thread-local lives as long as its thread; this call runs on the thread
+        // whose word it is, and the reference does not outlive the call.
+        <S::State as IsModule>::run(&self.0, unsafe { &*word }, body)
     }
 
     /// Enters an async call; the guard derefs to the module's state ([`enter_async`]).

@@ -2,76 +2,62 @@
 //!
 //! # How a fast-path call stays safe without touching a shared counter
 //!
-//! A slot holds the module's value pointer while the operation is HOT. A fast-path call:
+//! A slot holds the module's value pointer while the operation is HOT. A fast-path call
+//! (inlined into the operation's wrapper, [`crate::call::run`]):
 //!
-//! 1. writes a *pin* into its own thread's record: the operation's word there, which
-//!    counts the thread's fast-path calls of it, made odd ([`crate::local::FastPinned`]),
+//! 1. loads the operation's word in this thread's `thread_local!`
+//!    ([`crate::local::FastWord`], declared by `#[lmms::operation]`: its address is a
+//!    constant offset from the thread pointer) and, unless it is flagged (not registered
+//!    in the thread's record, not HOT when last seen, no `membarrier`, saturated) or
+//!    already pinned (a nested call), stores it pinned (`+ 1`),
 //! 2. runs a light fence, then loads the slot; null means "take the slow path",
-//! 3. calls the function on the value and makes the word even again, one call more
-//!    (`Release`).
+//! 3. calls the function on the value and stores the word unpinned, one call more
+//!    (`+ 2`, `Release`).
 //!
 //! Nothing of this is shared with other threads' calls: the word is the pin and the heat
-//! counter at once, and lives in the calling thread's record. An unload of a module whose
-//! slot was filled must first empty the slot, then run the heavy fence, then find no
-//! thread pinning the module, through any of its operations ([`crate::local::any_pins`])
-//! — else it backs off, like under an active slow call.
+//! counter at once, and only its thread writes it. A flagged word sends the call out of
+//! line: if the slot is empty, the word is flagged so the next calls skip the pin
+//! ([`FastSlot::filled_for`]); else ([`FastSlot::enter_out_of_line`]) the word is
+//! registered in the thread's record, so that unloads and sweeps find it, and the call
+//! pins with the fence the process needs (a full one without `membarrier`). An unload of
+//! a module whose slot was filled must first empty the slot, then run the heavy fence,
+//! then find no thread pinning the module, through any of its operations' registered
+//! words ([`crate::local::any_pins`]) — else it backs off, like under an active slow
+//! call.
 //!
 //! The light/heavy pair is the asymmetric fence of [`crate::fence`]: either the unloader
 //! sees the pin, or the caller sees the emptied slot.
 
 use crate::cell::Module;
-use crate::fence::strong_fences;
-use crate::local::{self, FastPinned};
-use crate::sync::{maybe_const, AtomicPtr, AtomicU32};
+use crate::local::{self, FastPinned, FastWord};
+use crate::sync::{maybe_const, AtomicPtr};
 use std::sync::atomic::Ordering::*;
 
 /// The fast-path slot of one operation on module type `T`.
 #[doc(hidden)]
 pub struct FastSlot<T> {
     value: AtomicPtr<T>,
-    /// The operation's registry index, and in the top bit whether pins need a full fence:
-    /// both fixed by the time the slot is first filled, and kept next to `value` so a
-    /// fast-path call reads one cache line.
-    meta: AtomicU32,
 }
-
-/// `FastSlot::meta`'s flag bit: pins need a full fence. Set, it puts the index out of
-/// every record's range, so the inlined fast path refuses the slot and the out-of-line
-/// one ([`FastSlot::enter_strong`]) takes it: the full fence costs far more than the call.
-const STRONG_FENCE: u32 = 1 << 31;
-
-/// `FastSlot::meta` of an empty slot: no operation, no flag.
-const NO_OP: u32 = STRONG_FENCE - 1;
 
 impl<T: Module> FastSlot<T> {
     maybe_const! {
         /// An empty slot.
         fn new() -> Self {
-            Self { value: AtomicPtr::new(std::ptr::null_mut()), meta: AtomicU32::new(NO_OP) }
+            Self { value: AtomicPtr::new(std::ptr::null_mut()) }
         }
     }
 
-    pub(crate) fn is_filled(&self) -> bool {
-        !self.value.load(Relaxed).is_null()
-    }
-
-    /// Fills the slot of operation `op` (its registry index) with the module's resident
-    /// value. Run under the sweep lock (no unload can run concurrently). Returns false if
-    /// the module is not resident.
-    pub(crate) fn fill(&self, op: usize) -> bool {
+    /// Fills the slot with the module's resident value. Run under the sweep lock (no
+    /// unload can run concurrently). Returns false if the module is not resident.
+    pub(crate) fn fill(&self) -> bool {
         let cell = T::cell();
         let value = cell.value_ptr();
-        let Some(op) = u32::try_from(op).ok().filter(|&i| i < NO_OP) else {
-            return false;
-        };
         if value.is_null() || self.is_filled() {
             return false;
         }
-        // The first promotion registers for membarrier (once), so the side recorded here
-        // is settled: the light one from now on if the registration succeeded.
+        // The first promotion registers for membarrier (once): the calls that find the slot
+        // filled then take the light fence, inline, if the registration succeeded.
         crate::fence::register();
-        let strong = if strong_fences() { STRONG_FENCE } else { 0 };
-        self.meta.store(op | strong, Relaxed);
         cell.fast_refs.fetch_add(1, SeqCst);
         self.value.store(value, SeqCst);
         true
@@ -82,80 +68,70 @@ impl<T: Module> FastSlot<T> {
         if !self.take() {
             return false;
         }
-        // Calls of a HOT-no-more operation stop at the first load again.
-        self.meta.store(NO_OP, Relaxed);
         T::cell().fast_refs.fetch_sub(1, SeqCst);
         true
     }
 }
 
 impl<T> FastSlot<T> {
-    /// Enters a fast-path call if the slot is filled: pins the operation (and so its
-    /// module) on this thread, which also counts the call's heat there.
-    #[inline(always)]
-    pub(crate) fn enter(&self) -> Option<FastPinned<T>> {
-        // An empty slot costs one load: no thread-local access for operations that are
-        // not hot. `meta` is this operation's index (with its flag) or `NO_OP`, never
-        // another operation's, so whichever is read, the pin below is this operation's
-        // or none; whether the slot is filled is decided by the load after the pin.
-        let meta = self.meta.load(Relaxed);
-        if meta == NO_OP {
-            return None;
-        }
-        let rec = local::existing()?;
-        // With `STRONG_FENCE` set the index is out of range: refused here, taken by
-        // `enter_strong`.
-        FastPinned::pin(&self.value, rec, meta as usize, false)
+    pub(crate) fn is_filled(&self) -> bool {
+        !self.value.load(Relaxed).is_null()
     }
 
-    /// Whether the slot was filled for pins that need a full fence ([`FastSlot::enter_strong`]).
+    /// The inlined entry: pins operation `word`'s (this thread's word of the operation)
+    /// and loads the slot, unless the word sends the call out of line.
     #[inline(always)]
-    pub(crate) fn needs_strong_fence(&self) -> bool {
-        self.meta.load(Relaxed) & STRONG_FENCE != 0
+    pub(crate) fn enter<'w>(&self, word: &'w FastWord) -> Option<FastPinned<'w, T>> {
+        word.enter(&self.value)
     }
 
-    /// [`FastSlot::enter`] for a slot whose pins need a full fence (no membarrier in this
-    /// process): called out of line, by the slow path, before anything else.
+    /// For a call the inlined entry refused: whether the slot is filled (then try
+    /// [`FastSlot::enter_out_of_line`]); if it is not, flags `word` so that this thread's
+    /// next calls of the operation skip the pin (one load and a test inline).
     #[inline]
-    pub(crate) fn enter_strong(&self) -> Option<FastPinned<T>> {
-        let meta = self.meta.load(Relaxed);
-        if meta & STRONG_FENCE == 0 {
-            return None;
+    pub(crate) fn filled_for(&self, word: &FastWord) -> bool {
+        if self.is_filled() {
+            return true;
         }
-        let rec = local::existing()?;
-        FastPinned::pin(&self.value, rec, (meta & !STRONG_FENCE) as usize, true)
+        word.switch_off();
+        false
     }
 
-    /// A slot filled with `value` for operation `op` (tests of both entries).
+    /// The out-of-line entry of operation `op` (its registry index), for a call the
+    /// inlined one refused while the slot was filled: registers `word` in this thread's
+    /// record and pins it with the fence the process needs. `None`: take the slow path
+    /// (the slot was emptied, a nested call of the operation, an operation the record
+    /// does not count, or a thread being torn down).
+    #[inline]
+    pub(crate) fn enter_out_of_line<'w>(
+        &self,
+        word: &'w FastWord,
+        op: usize,
+    ) -> Option<FastPinned<'w, T>> {
+        word.enter_out_of_line(&self.value, local::current()?, op)
+    }
+
+    /// A slot filled with `value` (tests and the loom model).
     #[cfg(test)]
-    pub(crate) fn filled_for_test(value: *mut T, op: u32, strong: bool) -> Self {
-        let flag = if strong { STRONG_FENCE } else { 0 };
+    pub(crate) fn filled_with(value: *mut T) -> Self {
         Self {
             value: AtomicPtr::new(value),
-            meta: AtomicU32::new(op | flag),
         }
     }
 
-    /// The caller's half of the protocol on this slot (for the loom model).
+    /// The caller's half of the protocol on this slot, out of line (the loom model).
     #[cfg(all(test, loom))]
-    pub(crate) fn pin_on(
+    pub(crate) fn pin_on<'w>(
         &self,
+        word: &'w FastWord,
         rec: &'static local::ThreadRecord,
         op: usize,
-    ) -> Option<FastPinned<T>> {
-        FastPinned::pin(&self.value, rec, op, true)
+    ) -> Option<FastPinned<'w, T>> {
+        word.enter_out_of_line(&self.value, rec, op)
     }
 
     /// The unloader's first half: empty the slot (`SeqCst`, before the heavy fence).
     pub(crate) fn take(&self) -> bool {
         !self.value.swap(std::ptr::null_mut(), SeqCst).is_null()
-    }
-
-    #[cfg(all(test, loom))]
-    pub(crate) fn filled_with(value: *mut T) -> Self {
-        Self {
-            value: AtomicPtr::new(value),
-            meta: AtomicU32::new(STRONG_FENCE),
-        }
     }
 }

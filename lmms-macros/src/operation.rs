@@ -292,8 +292,13 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
         }
     };
     let call = match (&spec.module, is_async) {
+        // `__LMMS_FAST`: this thread's fast-path pin and call count of the operation, at a
+        // constant offset from the thread pointer, so the inlined fast path needs no lookup.
         (Some(_), false) => quote! {
-            __LMMS_OP.run(move |__lmms_state| {
+            ::std::thread_local! {
+                static __LMMS_FAST: #p::FastWord = const { #p::FastWord::new() };
+            }
+            __LMMS_OP.run(&__LMMS_FAST, move |__lmms_state| {
                 let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
                 #cache_store
                 __lmms_result

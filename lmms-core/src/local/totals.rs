@@ -39,7 +39,7 @@ fn summed(ops: usize) -> Vec<u64> {
     };
     add(&mut records.retired_calls.iter().copied());
     for rec in &records.live {
-        add(&mut rec.counts());
+        add(&mut rec.counts(&records));
     }
     sum
 }
@@ -54,6 +54,6 @@ pub(crate) fn total_of(op: usize, ops: usize) -> u64 {
     });
     records.live.iter().fold(retired, |t, rec| {
         t.saturating_add(rec.slow_calls(op))
-            .saturating_add(rec.fast_calls(op))
+            .saturating_add(rec.fast_calls(op, &records))
     })
 }

@@ -3,7 +3,7 @@
 use crate::cell::ModuleCell;
 use crate::error::InitError;
 use crate::fence::heavy_fence;
-use crate::local::ThreadRecord;
+use crate::local::{FastWord, ThreadRecord};
 use crate::module::Builder;
 use crate::zafp::FastSlot;
 use loom::thread;
@@ -89,8 +89,10 @@ fn loom_acquire_unload_build() {
     });
 }
 
-/// A fast-path caller pins and reads the slot while an unloader empties the slot, fences
-/// and frees the value if no pin is seen: the caller never reads a freed value.
+/// A fast-path caller registers its word in its record, pins it and reads the slot —
+/// twice, the second time on the registered word — while an unloader empties the slot,
+/// fences and frees the value if it finds no pin through the record: the caller never
+/// reads a freed value.
 #[test]
 fn loom_fast_path_pin_versus_unload() {
     model(|| {
@@ -98,11 +100,15 @@ fn loom_fast_path_pin_versus_unload() {
         let value: *mut SlotValue = Box::into_raw(Box::new(SlotValue::build().unwrap()));
         let slot: &'static FastSlot<SlotValue> = leak(FastSlot::filled_with(value));
         let rec: &'static ThreadRecord = leak(ThreadRecord::new(1));
+        // The caller's thread-local word (a model thread has no `thread_local!` of its own).
+        let word: &'static FastWord = leak(FastWord::new());
         let caller = thread::spawn(move || {
-            if let Some(pinned) = slot.pin_on(rec, 0) {
-                thread::yield_now();
-                assert_eq!(SLOT_LIVE.load(SeqCst), 1, "fast path read a freed value");
-                assert_eq!(pinned.0, 42);
+            for _ in 0..2 {
+                if let Some(pinned) = slot.pin_on(word, rec, 0) {
+                    thread::yield_now();
+                    assert_eq!(SLOT_LIVE.load(SeqCst), 1, "fast path read a freed value");
+                    assert_eq!(pinned.0, 42);
+                }
             }
         });
         let value_addr = value as usize;

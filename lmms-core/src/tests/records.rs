@@ -1,8 +1,9 @@
 //! Per-thread records: recycled after their thread exits, clean when handed out again,
 //! their counts folded into the totals exactly once.
 
-use crate::local::{self, FastPinned, ThreadRecord};
-use crate::sync::AtomicPtr;
+use crate::fence::strong_fences;
+use crate::local::{self, FastWord, ThreadRecord};
+use crate::zafp::FastSlot;
 use std::sync::Mutex;
 
 /// Operations the records count in these tests (the unit-test binary builds no registry,
@@ -18,8 +19,19 @@ fn op_modules() -> Vec<u32> {
 const FAST_MODULE: u32 = 1_000_007;
 
 /// A fast-path slot filled with `value`, for pinning operations on a record.
-fn filled_slot(value: &mut u64) -> AtomicPtr<u64> {
-    AtomicPtr::new(value)
+fn filled_slot(value: &mut u64) -> FastSlot<u64> {
+    FastSlot::filled_with(value)
+}
+
+thread_local! {
+    /// Each test thread's fast-path word of operation 1 (as `#[lmms::operation]` declares
+    /// one per operation).
+    static WORD: FastWord = const { FastWord::new() };
+}
+
+/// Runs `f` with this thread's [`WORD`].
+fn with_word<R>(f: impl FnOnce(&FastWord) -> R) -> R {
+    WORD.with(f)
 }
 
 /// The tests below count the records the process allocates: one at a time.
@@ -47,7 +59,8 @@ fn records_of_exited_threads_are_reused_clean_and_counted_once() {
             assert!(rec.is_zeroed(), "a recycled record kept its pins or counts");
             rec.count(0);
             let mut value = 42;
-            drop(FastPinned::pin(&filled_slot(&mut value), rec, 1, true).unwrap());
+            let slot = filled_slot(&mut value);
+            with_word(|w| drop(slot.enter_out_of_line(w, 1).unwrap()));
             let d = rec.pin(7).unwrap();
             rec.unpin(d);
         });
@@ -113,90 +126,156 @@ fn a_module_without_an_index_is_never_seen_pinned() {
 fn a_fast_path_pin_counts_one_call_and_pins_its_operations_module_until_dropped() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
-    on_new_thread(move |rec| {
-        let mut value = 42;
-        let slot = &filled_slot(&mut value);
-        let (calls, fast) = local::totals(OPS);
-        let pinned = FastPinned::pin(slot, rec, 1, true).expect("a filled slot pins");
-        assert_eq!(*pinned, 42);
-        assert!(
-            local::any_pins(FAST_MODULE),
-            "an unload must see the fast-path pin"
-        );
-        assert_eq!(local::pins_of(FAST_MODULE), 1);
-        assert!(
-            FastPinned::pin(slot, rec, 1, true).is_none(),
-            "a nested call of the same operation takes the slow path"
-        );
-        assert_eq!(
-            local::totals(OPS).1[1],
-            fast[1],
-            "a call in progress is not counted yet"
-        );
-        drop(pinned);
-        assert!(!local::any_pins(FAST_MODULE));
-        let (calls2, fast2) = local::totals(OPS);
-        assert_eq!((calls2[1] - calls[1], fast2[1] - fast[1]), (1, 1));
-        assert_eq!(calls2[0], calls[0]);
-        // An emptied slot: nothing pinned, nothing counted.
-        let empty = AtomicPtr::<u64>::new(std::ptr::null_mut());
-        assert!(FastPinned::pin(&empty, rec, 1, true).is_none());
-        assert!(!local::any_pins(FAST_MODULE));
-        assert_eq!(local::totals(OPS).1[1], fast2[1]);
-        // An operation the record does not count cannot pin.
-        assert!(FastPinned::pin(slot, rec, OPS, true).is_none());
+    // As a promotion does: with membarrier, the registered word is then taken inline.
+    crate::fence::register();
+    on_new_thread(move |_| {
+        with_word(|w| {
+            let mut value = 42;
+            let slot = filled_slot(&mut value);
+            let (calls, fast) = local::totals(OPS);
+            assert!(slot.enter(w).is_none(), "a fresh word is not taken inline");
+            let pinned = slot.enter_out_of_line(w, 1).expect("a filled slot pins");
+            assert_eq!(*pinned, 42);
+            assert!(
+                local::any_pins(FAST_MODULE),
+                "an unload must see the fast-path pin"
+            );
+            assert_eq!(local::pins_of(FAST_MODULE), 1);
+            assert!(
+                slot.enter(w).is_none() && slot.enter_out_of_line(w, 1).is_none(),
+                "a nested call of the same operation takes the slow path"
+            );
+            assert_eq!(
+                local::totals(OPS).1[1],
+                fast[1],
+                "a call in progress is not counted yet"
+            );
+            drop(pinned);
+            assert!(!local::any_pins(FAST_MODULE));
+            let (calls2, fast2) = local::totals(OPS);
+            assert_eq!((calls2[1] - calls[1], fast2[1] - fast[1]), (1, 1));
+            assert_eq!(calls2[0], calls[0]);
+            // Registered: the next call is inline, unless pins need a full fence here.
+            match slot.enter(w) {
+                Some(p) => {
+                    assert!(!strong_fences(), "the inlined entry ran no full fence");
+                    assert!(local::any_pins(FAST_MODULE));
+                    drop(p);
+                }
+                None => assert!(strong_fences()),
+            }
+            // An emptied slot: nothing pinned, nothing counted, and the word is off the
+            // inlined path until the slot is filled again.
+            let counted = local::totals(OPS).1[1];
+            assert!(slot.take());
+            assert!(slot.enter(w).is_none() && slot.enter_out_of_line(w, 1).is_none());
+            assert!(!local::any_pins(FAST_MODULE));
+            assert_eq!(local::totals(OPS).1[1], counted);
+            assert!(!slot.filled_for(w));
+            let off = w.raw();
+            assert_ne!(off & (1 << 63), 0, "an empty slot's word is flagged off");
+            assert!(slot.enter(w).is_none());
+            assert_eq!(
+                w.raw(),
+                off,
+                "the inlined entry does not touch a word that is off"
+            );
+            // An operation the record does not count cannot pin.
+            let other = filled_slot(&mut value);
+            assert!(other.enter_out_of_line(w, OPS).is_none());
+            drop(other.enter_out_of_line(w, 1).expect("filled again"));
+            assert_eq!(local::totals(OPS).1[1], counted + 1);
+        })
     });
 }
 
 #[test]
-fn a_fast_path_word_about_to_saturate_takes_the_slow_path() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    local::set_operations(op_modules());
-    on_new_thread(|rec| {
-        let mut value = 42;
-        let slot = &filled_slot(&mut value);
-        rec.set_fast_word_for_test(0, u64::MAX - 1);
-        assert!(
-            FastPinned::pin(slot, rec, 0, true).is_none(),
-            "n + 2 would wrap"
-        );
-        rec.set_fast_word_for_test(0, u64::MAX - 3);
-        drop(FastPinned::pin(slot, rec, 0, true).unwrap());
-        assert_eq!(rec.fast_word_for_test(0), u64::MAX - 1);
-        // Handed back clean: a recycled record starts at zero.
-        rec.set_fast_word_for_test(0, 0);
-    });
-}
-
-#[test]
-fn a_slot_whose_pins_need_a_full_fence_is_entered_only_out_of_line() {
-    use crate::zafp::FastSlot;
+fn a_fast_path_word_whose_count_fills_up_is_drained_and_counts_on() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     local::set_operations(op_modules());
     on_new_thread(|_| {
-        let mut value = 42u64;
-        let value: *mut u64 = &mut value;
-        let light = FastSlot::filled_for_test(value, 1, false);
-        let strong = FastSlot::filled_for_test(value, 1, true);
-        let fast = local::totals(OPS).1[1];
-        assert!(
-            strong.enter().is_none(),
-            "the inlined entry never runs a full fence"
-        );
-        let pinned = strong
-            .enter_strong()
-            .expect("the out-of-line entry takes it");
-        assert!(local::any_pins(FAST_MODULE));
-        assert_eq!(*pinned, 42);
-        drop(pinned);
-        assert!(
-            light.enter_strong().is_none(),
-            "a light slot is the inlined entry's"
-        );
-        drop(light.enter().expect("the inlined entry takes a light slot"));
-        assert_eq!(local::totals(OPS).1[1] - fast, 2);
-        assert!(!local::any_pins(FAST_MODULE));
+        with_word(|w| {
+            let mut value = 42;
+            let slot = filled_slot(&mut value);
+            let fast = local::totals(OPS).1[1];
+            drop(slot.enter_out_of_line(w, 1).unwrap());
+            // The last call the word can count: 2^30 - 2 counted, as the inlined entry sees
+            // it (whichever entry this process takes).
+            let off = w.raw() & (1 << 63);
+            w.set_raw(off | FastWord::counting((1 << 30) - 2));
+            let call = |w| slot.enter(w).or_else(|| slot.enter_out_of_line(w, 1));
+            drop(call(w).expect("the last call below the limit is a fast-path call"));
+            assert_eq!(w.calls(), (1 << 30) - 1);
+            assert!(slot.enter(w).is_none(), "a full word is not taken inline");
+            assert_eq!(local::totals(OPS).1[1] - fast, (1 << 30) - 1);
+            // Drained on the next call: counted once, and the word counts on from zero.
+            drop(call(w).expect("a drained word pins again"));
+            assert_eq!(w.calls(), 1);
+            assert_eq!(
+                local::totals(OPS).1[1] - fast,
+                1 << 30,
+                "no call lost or doubled"
+            );
+            drop(call(w).unwrap());
+            assert_eq!(local::totals(OPS).1[1] - fast, (1 << 30) + 1);
+        })
     });
+}
+
+#[test]
+fn an_exiting_thread_hands_its_words_back_before_its_thread_locals_go() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    local::set_operations(op_modules());
+    /// Dropped after the record's registration (thread-local destructors run in reverse
+    /// order of first use): sees the thread as the runtime left it.
+    struct Late(std::sync::mpsc::Sender<(bool, bool, bool)>);
+    impl Drop for Late {
+        fn drop(&mut self) {
+            let mut value = 42;
+            let slot = filled_slot(&mut value);
+            let seen = with_word(|w| {
+                (
+                    w.raw() == FastWord::new().raw(),
+                    slot.enter(w).is_none(),
+                    slot.enter_out_of_line(w, 1).is_none(),
+                )
+            });
+            let _ = self.0.send(seen);
+        }
+    }
+    thread_local! {
+        static LATE: std::cell::RefCell<Option<Late>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let fast = local::totals(OPS).1[1];
+    std::thread::spawn(move || {
+        LATE.with(|l| *l.borrow_mut() = Some(Late(tx)));
+        let _ = local::current().expect("a record");
+        let mut value = 42;
+        let slot = filled_slot(&mut value);
+        with_word(|w| {
+            for _ in 0..3 {
+                drop(
+                    slot.enter(w)
+                        .or_else(|| slot.enter_out_of_line(w, 1))
+                        .unwrap(),
+                );
+            }
+        });
+    })
+    .join()
+    .unwrap();
+    let (fresh, inline_refused, out_of_line_refused) = rx.recv().unwrap();
+    assert!(fresh, "the exiting thread's word was not handed back");
+    assert!(
+        inline_refused && out_of_line_refused,
+        "a call after the exit pinned"
+    );
+    assert_eq!(
+        local::totals(OPS).1[1] - fast,
+        3,
+        "the exited thread's calls"
+    );
 }
 
 #[test]
