@@ -57,9 +57,10 @@ pub fn run<T: Module, R>(
     run_slow(op, word, body).map_err(|e| *e)
 }
 
-/// The slow branch of [`run`], one copy per operation: all it does besides the body is one
-/// call of [`enter`], shared by every operation of the module. `#[cold]` for the caller's
-/// layout: the inlined fast branch falls through, the branch to this call is the one taken.
+/// The slow branch of [`run`], one copy per operation: besides the body, one call of
+/// [`enter_slow`] (shared by every operation of the module) or, for a HOT operation's call
+/// refused inline, of [`run_filled`]. `#[cold]` for the caller's layout: the inlined fast
+/// branch falls through, the branch to this call is the one taken.
 #[cold]
 #[inline(never)]
 fn run_slow<T: Module, R>(
@@ -67,12 +68,29 @@ fn run_slow<T: Module, R>(
     word: &FastWord,
     body: impl FnOnce(&T) -> R,
 ) -> Result<R, Box<Error>> {
-    let entered = enter(op, word)?;
+    if op.slot.filled_for(word) {
+        return run_filled(op, word, body);
+    }
+    let call = enter_slow(op)?;
+    Ok(body(&call))
+}
+
+/// A HOT operation's call the inlined entry refused: this thread's first call of it
+/// (registering its word), a nested call, a process without membarrier (a full fence).
+/// Kept out of `run_slow`, whose common case it would otherwise weigh on (registers
+/// saved, a larger frame); its work is in [`enter_hot`], shared by the module's operations.
+#[cold]
+#[inline(never)]
+fn run_filled<T: Module, R>(
+    op: &'static Operation<T>,
+    word: &FastWord,
+    body: impl FnOnce(&T) -> R,
+) -> Result<R, Box<Error>> {
+    let entered = enter_hot(op, word)?;
     Ok(body(&entered))
 }
 
-/// A call that did not take the inlined fast path: the fast path out of line, or a
-/// slow-path call.
+/// What [`enter_hot`] entered: the fast path out of line, or the slow path.
 enum Entered<'w, T: Module> {
     Fast(crate::local::FastPinned<'w, T>),
     Slow(Call<T>),
@@ -89,41 +107,26 @@ impl<T: Module> std::ops::Deref for Entered<'_, T> {
     }
 }
 
-/// Enters a call the inlined fast path refused: an operation that is not HOT (the common
-/// case here: the slow path), else a HOT operation's call refused inline — this thread's
-/// first call of it (registering its word), a nested call, a process without membarrier
-/// (a full fence) — which takes the fast path here (or the slow path, if the slot was
-/// emptied meanwhile).
+/// The fast path out of line, else (the slot was emptied meanwhile) the slow path. One
+/// copy per module. (Only here, off the warm path: returning the two-way `Entered` costs
+/// a slow-path call ~4 ns over returning a `Call`.)
+#[cold]
 #[inline(never)]
-fn enter<'w, T: Module>(
+fn enter_hot<'w, T: Module>(
     op: &'static Operation<T>,
     word: &'w FastWord,
 ) -> Result<Entered<'w, T>, Box<Error>> {
-    if op.slot.filled_for(word) {
-        if let Some(pinned) = enter_filled(op, word) {
-            return Ok(Entered::Fast(pinned));
-        }
+    if let Some(pinned) = op.slot.enter_out_of_line(word, op.common.index()) {
+        return Ok(Entered::Fast(pinned));
     }
-    match enter_slow(op) {
-        Ok(call) => Ok(Entered::Slow(call)),
-        Err(e) => Err(Box::new(e)),
-    }
+    enter_slow(op).map(Entered::Slow)
 }
 
-/// The out-of-line fast path, kept out of `enter`, whose common case (the slow path) it
-/// would otherwise weigh on (registers saved, a larger frame).
-#[cold]
+/// Out of line and generic over the module only: one copy per module, shared by its
+/// operations' `run_slow`. The error comes back boxed, as `run_slow` returns it.
 #[inline(never)]
-fn enter_filled<'w, T: Module>(
-    op: &'static Operation<T>,
-    word: &'w FastWord,
-) -> Option<crate::local::FastPinned<'w, T>> {
-    op.slot.enter_out_of_line(word, op.common.index())
-}
-
-#[inline]
-fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
-    let gw = ready()?;
+fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Box<Error>> {
+    let gw = ready().map_err(Box::new)?;
     let index = op.common.index();
     count(index);
     let cell = T::cell();
@@ -131,7 +134,7 @@ fn enter_slow<T: Module>(op: &'static Operation<T>) -> Result<Call<T>, Error> {
         // A build is coming: with a memory budget, make room for it first.
         gw.make_room(cell.index.load(Relaxed));
     }
-    let hold = cell.acquire(T::NAME, &T::builder())?;
+    let hold = cell.acquire(T::NAME, &T::builder()).map_err(Box::new)?;
     Ok(Call {
         hold,
         gw,
