@@ -313,7 +313,8 @@ fn shorten(name: &str) -> String {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, for an error message ("an array").
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

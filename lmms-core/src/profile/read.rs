@@ -6,16 +6,13 @@
 //! - Its size is checked against [`HEAT_PROFILE_MAX_BYTES`] before anything is read, and
 //!   the read stops one byte past it whatever the size said (a file that grew, or one
 //!   that reports no size).
-//! - The JSON is streamed: entries are checked one by one as they are read, each held as
-//!   a small JSON value only while it is converted, so neither the text nor a tree of the
-//!   whole document is ever held; garbage after a valid prefix stops the read where it is.
+//! - The text is parsed by `serde_json`'s own (non-generic) `Value` parser and then
+//!   checked field by field, so the parser is compiled once, in `serde_json`, not again in
+//!   every application. Text and tree are held together only while the profile is read,
+//!   once, at start: a few kilobytes for a real profile, within the limit above at most.
 
 use super::{HeatProfile, ModuleHeat, HEAT_PROFILE_VERSION};
-use serde_core::de::{
-    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
 use serde_json::Value;
-use std::fmt;
 use std::io::Read;
 
 /// The largest heat profile read, in bytes (a file, or the inline value of
@@ -25,8 +22,8 @@ pub const HEAT_PROFILE_MAX_BYTES: u64 = 1 << 20;
 
 /// A profile from inline JSON text.
 pub(super) fn parse_str(text: &str) -> Result<HeatProfile, String> {
-    let mut text = text.as_bytes();
-    finish(Source(&mut |buf| text.read(buf)))
+    let tree: Value = text.parse().map_err(|e| format!("not valid JSON: {e}"))?;
+    profile(&tree)
 }
 
 /// A profile from the file at `path`, read under `cap` bytes. The error starts with what
@@ -40,16 +37,18 @@ pub(super) fn parse_file(path: &str, cap: u64) -> Result<HeatProfile, String> {
     if len > cap {
         return Err(too_large(&format!("{len} bytes"), cap));
     }
-    let mut reader = std::io::BufReader::new(Capped {
-        inner: file,
-        read: 0,
-        left: cap.saturating_add(1),
-    });
-    let parsed = finish(Source(&mut |buf| reader.read(buf)));
-    if reader.get_ref().read > cap {
+    // One byte past the limit, whatever the size said: a file that grew, or one that
+    // reports no size (procfs), is cut off there.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the heat profile file: {e}"))?;
+    if bytes.len() as u64 > cap {
         return Err(too_large("more bytes than its size said", cap));
     }
-    parsed
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| format!("not valid JSON: the file is not UTF-8 text ({e})"))?;
+    parse_str(text)
 }
 
 fn too_large(size: &str, cap: u64) -> String {
@@ -104,149 +103,61 @@ fn kind_name(kind: std::fs::FileType) -> &'static str {
     }
 }
 
-/// Reads at most `left` bytes from `inner`, counting what it read.
-struct Capped<R> {
-    inner: R,
-    read: u64,
-    left: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let max = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = self.inner.read(&mut buf[..max])?;
-        self.read = self.read.saturating_add(n as u64);
-        self.left = self.left.saturating_sub(n as u64);
-        Ok(n)
-    }
-}
-
-/// What the parser reads from, text or file alike: one `read` function behind a pointer,
-/// so the release build compiles one copy of serde_json's parser and of [`ProfileVisitor`]
-/// (not one per source), and no other `Read` method (a `dyn Read` would need them all).
-/// A profile is read once, at start, and is small.
-struct Source<'a>(&'a mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>);
-
-impl Read for Source<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        (self.0)(buf)
-    }
-}
-
-/// Parses one profile and checks nothing follows it.
-fn finish(source: Source<'_>) -> Result<HeatProfile, String> {
-    let mut de = serde_json::Deserializer::from_reader(source);
-    let profile = (&mut de)
-        .deserialize_any(ProfileVisitor)
-        .map_err(describe)?;
-    de.end().map_err(describe)?;
-    Ok(profile)
-}
-
-fn describe(e: serde_json::Error) -> String {
-    if e.is_data() {
-        e.to_string()
-    } else if e.is_io() {
-        format!("cannot read the heat profile file: {e}")
-    } else {
-        format!("not valid JSON: {e}")
-    }
-}
-
 fn shape() -> String {
     format!("a JSON object {{\"version\": {HEAT_PROFILE_VERSION}, \"modules\": [..]}}")
 }
 
 const MODULES_SHAPE: &str = "`modules` must be an array of {\"module\", \"calls_in_window\", ..}";
 
-/// The top-level object. `version` is checked as soon as it is read; the other problems
-/// are reported after it, so a profile of another version says so, whatever else differs.
-struct ProfileVisitor;
-
-impl<'de> Visitor<'de> for ProfileVisitor {
-    type Value = HeatProfile;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&shape())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeatProfile, A::Error> {
-        let fail = |msg: String| de::Error::custom(msg);
-        let mut version = None;
-        let mut heat_window_s = None;
-        let mut modules: Option<Result<Vec<ModuleHeat>, String>> = None;
-        let mut unknown = None;
-        while let Some(key) = map.next_key::<String>()? {
-            let twice = match key.as_str() {
-                "version" => {
-                    let v: Value = map.next_value()?;
-                    let n = v.as_u64().ok_or_else(|| {
-                        fail(format!("`version` must be a whole number, got {v}"))
-                    })?;
-                    if n != HEAT_PROFILE_VERSION {
-                        return Err(fail(format!(
-                            "version {n} is not supported (this build reads version {HEAT_PROFILE_VERSION})"
-                        )));
-                    }
-                    version.replace(n).is_some()
-                }
-                "heat_window_s" => {
-                    let n = match map.next_value()? {
-                        Value::Null => Ok(0),
-                        v => count(&v, "`heat_window_s`"),
-                    };
-                    heat_window_s.replace(n).is_some()
-                }
-                "modules" => {
-                    let seed = ModulesSeed {
-                        fail_fast: version.is_some(),
-                    };
-                    let entries = map.next_value_seed(seed)?;
-                    modules.replace(entries).is_some()
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    unknown.get_or_insert(key.clone());
-                    false
-                }
-            };
-            if twice {
-                return Err(fail(format!("the profile has the field `{key}` twice")));
-            }
-        }
-        if version.is_none() {
-            return Err(fail(format!(
-                "no `version` field: not a heat profile (expected {})",
-                shape()
-            )));
-        }
-        if let Some(k) = unknown {
-            return Err(fail(format!(
-                "the profile has an unknown field `{k}` (known: version, heat_window_s, modules)"
-            )));
-        }
-        let heat_window_s = heat_window_s.unwrap_or(Ok(0)).map_err(fail)?;
-        let modules = match modules {
-            None => Err(MODULES_SHAPE.to_string()),
-            Some(entries) => entries,
-        }
-        .map_err(fail)?;
-        if let Some(name) = listed_twice(&modules) {
-            return Err(fail(format!("module {name:?} is listed twice")));
-        }
-        let profile = HeatProfile::new(heat_window_s, modules);
-        profile.check_sums().map_err(fail)?;
-        Ok(profile)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<HeatProfile, A::Error> {
-        Err(de::Error::custom(format!(
-            "must be {}, got an array",
+/// The profile a parsed document holds. The version is checked first, so a profile of
+/// another version says so, whatever else differs.
+fn profile(tree: &Value) -> Result<HeatProfile, String> {
+    let Value::Object(fields) = tree else {
+        return Err(format!(
+            "must be {}, got {}",
+            shape(),
+            crate::args::kind(tree)
+        ));
+    };
+    let Some(version) = fields.get("version") else {
+        return Err(format!(
+            "no `version` field: not a heat profile (expected {})",
             shape()
-        )))
+        ));
+    };
+    let n = version
+        .as_u64()
+        .ok_or_else(|| format!("`version` must be a whole number, got {version}"))?;
+    if n != HEAT_PROFILE_VERSION {
+        return Err(format!(
+            "version {n} is not supported (this build reads version {HEAT_PROFILE_VERSION})"
+        ));
     }
+    const KNOWN: [&str; 3] = ["version", "heat_window_s", "modules"];
+    if let Some(k) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(format!(
+            "the profile has an unknown field `{k}` (known: {})",
+            KNOWN.join(", ")
+        ));
+    }
+    let heat_window_s = match fields.get("heat_window_s") {
+        None | Some(Value::Null) => 0,
+        Some(v) => count(v, "`heat_window_s`")?,
+    };
+    let Some(Value::Array(entries)) = fields.get("modules") else {
+        return Err(MODULES_SHAPE.to_string());
+    };
+    let modules = entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| module_entry(i, entry))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(name) = listed_twice(&modules) {
+        return Err(format!("module {name:?} is listed twice"));
+    }
+    let profile = HeatProfile::new(heat_window_s, modules);
+    profile.check_sums()?;
+    Ok(profile)
 }
 
 /// The first name (in name order) listed twice, comparing borrowed names: no copies.
@@ -254,55 +165,6 @@ fn listed_twice(modules: &[ModuleHeat]) -> Option<&str> {
     let mut names: Vec<&str> = modules.iter().map(|m| m.module.as_str()).collect();
     crate::order::sort_by(&mut names, |a, b| a.cmp(b));
     names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
-}
-
-/// The `modules` array, checked entry by entry as it is read. With `fail_fast` (the
-/// version is known good) the first bad entry stops the read; before the version is known,
-/// the first bad entry is kept and the rest skipped, so an unsupported version read later
-/// is still what is reported.
-struct ModulesSeed {
-    fail_fast: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for ModulesSeed {
-    type Value = Result<Vec<ModuleHeat>, String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ModulesSeed {
-    type Value = Result<Vec<ModuleHeat>, String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(MODULES_SHAPE)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut modules = Vec::new();
-        let mut i = 0;
-        while let Some(item) = seq.next_element::<Value>()? {
-            match module_entry(i, &item) {
-                Ok(m) => modules.push(m),
-                Err(e) if self.fail_fast => return Err(de::Error::custom(e)),
-                Err(e) => {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    return Ok(Err(e));
-                }
-            }
-            i += 1;
-        }
-        Ok(Ok(modules))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Err(MODULES_SHAPE.to_string()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Err(MODULES_SHAPE.to_string()))
-    }
 }
 
 fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
