@@ -36,7 +36,8 @@ pub struct Gateway {
 
 /// The background sweeper thread ([`Gateway::start_sweeper`]) and how to stop it.
 pub(crate) struct Sweeper {
-    pub stop: std::sync::mpsc::Sender<()>,
+    /// Set (then the thread unparked) to stop it.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub handle: std::thread::JoinHandle<()>,
     /// The process that started it: after a `fork()` the child inherits this record but
     /// not the thread, which it must then neither join nor signal.

@@ -4,8 +4,9 @@
 
 use crate::gateway::Gateway;
 use crate::sync::lock_std;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 impl Gateway {
     /// Starts a background thread that sweeps every `interval` (stop it with
@@ -18,17 +19,18 @@ impl Gateway {
     /// the parent's sweeper is forgotten, not joined, and this starts the child's own.
     pub fn start_sweeper(&'static self, interval: Duration) {
         self.stop_sweeper();
-        let (tx, rx) = mpsc::channel::<()>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
             .name("lmms-sweeper".into())
             .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                while wait(interval, &stopped) {
                     self.sweep_deferring(lock_std(&self.lugs));
                 }
             })
             .ok();
         *lock_std(&self.sweeper) = handle.map(|h| crate::gateway::Sweeper {
-            stop: tx,
+            stop,
             handle: h,
             pid: std::process::id(),
         });
@@ -41,14 +43,34 @@ impl Gateway {
         let sweeper = lock_std(&self.sweeper).take();
         match sweeper {
             Some(s) if s.pid == std::process::id() => {
-                drop(s.stop);
+                s.stop.store(true, Ordering::Release);
+                s.handle.thread().unpark();
                 let _ = s.handle.join();
             }
-            // Forked: the thread and the channel's other end live in the parent only.
-            // Forget both (a few bytes): joining or detaching a thread of another process,
-            // or waking its waiters, is undefined.
+            // Forked: the thread lives in the parent only.
+            // Forget its record (a few bytes): joining, detaching or unparking a thread of
+            // another process is undefined.
             Some(s) => std::mem::forget(s),
             None => {}
+        }
+    }
+}
+
+/// Parks the sweeper thread for `interval` (parking may wake early: it parks again until
+/// the time is up); `false` as soon as it is told to stop. Parking, not a channel's
+/// `recv_timeout`: a channel would compile std's three channel flavours into every
+/// application for one bit of news.
+fn wait(interval: Duration, stop: &AtomicBool) -> bool {
+    // An interval too long to add to the clock is a wait without end, until stopped.
+    let deadline = Instant::now().checked_add(interval);
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        match deadline.map(|d| d.saturating_duration_since(Instant::now())) {
+            Some(Duration::ZERO) => return true,
+            Some(left) => std::thread::park_timeout(left),
+            None => std::thread::park(),
         }
     }
 }
