@@ -58,7 +58,9 @@ impl Gateway {
             let mut want: Vec<usize> = (0..self.reg.ops.len())
                 .filter(|&i| st.levels[i].is_hot() && self.reg.ops[i].module().is_some())
                 .collect();
-            want.sort_by_key(|&i| std::cmp::Reverse(st.heat[i].last_active_ms));
+            crate::order::sort_by(&mut want, |&a, &b| {
+                st.heat[b].last_active_ms.cmp(&st.heat[a].last_active_ms)
+            });
             for (rank, &i) in want.iter().enumerate() {
                 if rank >= self.config.max_hot_paths {
                     self.reg.ops[i].empty_slot();

@@ -110,7 +110,9 @@ pub(crate) fn purge_expired(now_ms: u64) -> (usize, Garbage) {
         expired.push((slot.cache, slot.hash, seq));
     }
     // One new table per touched shard, not one per entry: group by cache.
-    expired.sort_by_key(|(cache, _, _)| *cache as *const dyn CacheHandle as *const () as usize);
+    let addr =
+        |e: &(&dyn CacheHandle, u64, u64)| e.0 as *const dyn CacheHandle as *const () as usize;
+    crate::order::sort_by(&mut expired, |a, b| addr(a).cmp(&addr(b)));
     for group in expired.chunk_by(|a, b| std::ptr::addr_eq(a.0, b.0)) {
         let victims: Vec<(u64, u64)> = group.iter().map(|&(_, h, s)| (h, s)).collect();
         group[0].0.remove(&victims, &mut garbage);
