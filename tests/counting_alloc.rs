@@ -51,9 +51,18 @@ fn build_and_drop_are_attributed_to_the_module() {
     );
     assert!(gw.unload("buffers").unwrap());
     let after = lmms::memory::live_heap_bytes().unwrap();
+    // What the drop freed, counted on the dropping thread: all of the module's bytes.
+    // (`stats()` also reads /proc/self/statm, which miri's isolation refuses.)
+    if !cfg!(miri) {
+        let reclaimed = gw.stats().memory_reclaimed_bytes.expect("measured");
+        assert!(reclaimed >= 8192, "the unload reclaimed {reclaimed} bytes");
+    }
+    // The process-wide live heap fell too. Not by all of it, necessarily: other threads
+    // (the test harness's, a runtime thread starting up) may allocate meanwhile — a CI run
+    // under load saw 7 340 of the 8 192+ bytes.
     assert!(
-        resident - after >= 8192,
-        "unload gave back {} bytes",
+        resident - after >= 4096,
+        "unload gave back {} bytes of live heap",
         resident - after
     );
     let info = gw
