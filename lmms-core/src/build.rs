@@ -23,7 +23,7 @@
 mod async_build;
 mod cycle;
 
-use crate::cell::{boxed, BuildState, Hold, ModuleCell, Phase, RawCell};
+use crate::cell::{BuildState, Hold, ModuleCell, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
@@ -57,6 +57,7 @@ enum Next {
 }
 
 /// A module's init, type-erased: it returns the built value boxed ([`boxed`]).
+#[derive(Clone, Copy)]
 pub(crate) enum Init<'a> {
     Sync(&'a (dyn Fn() -> Result<*mut (), InitError> + Sync)),
     Async(&'a (dyn Fn() -> BoxFuture<Result<*mut (), InitError>> + Sync)),
@@ -76,9 +77,9 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
             if let Some(hold) = self.try_hold() {
                 return Ok(hold);
             }
-            let ticket = match *builder {
-                Builder::Sync(init) => self.build_blocking(name, Some(&move || init().map(boxed))),
-                Builder::Async(_) => self.build_blocking(name, None),
+            let ticket = match builder.init {
+                Init::Sync(init) => self.build_blocking(name, Some(init)),
+                Init::Async(_) => self.build_blocking(name, None),
             }?;
             // The ticket keeps the value resident: this hold is on the build we waited for.
             let hold = self.try_hold();

@@ -4,7 +4,7 @@
 
 use crate::cell::{Detached, Module, ModuleCell, Quiet, RawCell};
 use crate::error::Error;
-use crate::module::{Builder, Policy, Protection};
+use crate::module::{Policy, Protection};
 use crate::operation::{BoxFuture, OpCommon, Operation, StatelessOperation};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -57,7 +57,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         (T::FILE, T::LINE)
     }
     fn is_async(&self) -> bool {
-        matches!(T::builder(), Builder::Async(_))
+        T::builder().is_async()
     }
     fn is_resident(&self) -> bool {
         RawCell::is_resident(self)
@@ -111,12 +111,7 @@ impl<T: Module> ModuleHandle for ModuleCell<T> {
         T::cell().acquire(T::NAME, &T::builder()).map(drop)
     }
     fn build_async(&self) -> BoxFuture<Result<(), Error>> {
-        Box::pin(async {
-            T::cell()
-                .acquire_async(T::NAME, &T::builder())
-                .await
-                .map(drop)
-        })
+        Box::pin(RawCell::build_unheld(T::cell(), T::NAME, T::builder().init))
     }
     #[allow(private_interfaces)]
     fn detach(

@@ -105,14 +105,6 @@ pub mod __private {
         pub use std::boxed::Box;
         pub use std::result::Result;
 
-        /// Boxes an init future for [`Builder::Async`].
-        pub fn box_init<T, F>(f: F) -> BoxFuture<Result<T, crate::InitError>>
-        where
-            F: std::future::Future<Output = Result<T, crate::InitError>> + Send + 'static,
-        {
-            Box::pin(f)
-        }
-
         /// Boxes a dynamic async call for [`Dynamic::Async`].
         pub fn box_dyn<F>(f: F) -> BoxFuture<Result<Value, crate::Error>>
         where

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, InitError};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 /// Builds a module's value the first time one of its operations is called.
@@ -97,11 +98,64 @@ impl std::fmt::Display for Policy {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// How a module's value is built; chosen by `#[lmms::module]`.
+/// How a module's value is built, chosen by `#[lmms::module]`: its init, type-erased (the
+/// value comes back boxed, [`crate::cell`]'s `boxed`), so that everything past the call of
+/// `init` is compiled once, in the runtime, whatever the module.
+///
+/// Made only by [`Builder::blocking`] and [`Builder::asynchronous`] from `T`'s own init (or
+/// [`Builder::unbuildable`], which builds nothing): the erased pointer is always a `Box<T>`,
+/// which is what `ModuleCell<T>` drops it as.
 #[doc(hidden)]
-pub enum Builder<T> {
-    Sync(fn() -> Result<T, InitError>),
-    Async(fn() -> BoxFuture<Result<T, InitError>>),
+pub struct Builder<T> {
+    pub(crate) init: crate::build::Init<'static>,
+    ty: PhantomData<fn() -> T>,
+}
+
+// The bounds are on the constructors, not on their `impl` blocks: a module without its
+// init then reads as the missing trait (`Init`'s own message), not as a missing method.
+impl<T> Builder<T> {
+    /// `T` is built by [`Init::init`].
+    pub fn blocking() -> Self
+    where
+        T: Init,
+    {
+        Builder {
+            init: crate::build::Init::Sync(&blocking_init::<T>),
+            ty: PhantomData,
+        }
+    }
+
+    /// `T` is built by [`AsyncInit::init`].
+    pub fn asynchronous() -> Self
+    where
+        T: AsyncInit,
+    {
+        Builder {
+            init: crate::build::Init::Async(&async_init::<T>),
+            ty: PhantomData,
+        }
+    }
+
+    /// Never builds (an error if called): generated next to a `compile_error!` only.
+    pub fn unbuildable() -> Self {
+        Builder {
+            init: crate::build::Init::Sync(&|| Err(InitError::msg("not buildable"))),
+            ty: PhantomData,
+        }
+    }
+
+    /// Whether the init is async.
+    pub(crate) fn is_async(&self) -> bool {
+        matches!(self.init, crate::build::Init::Async(_))
+    }
+}
+
+fn blocking_init<T: Init>() -> Result<*mut (), InitError> {
+    T::init().map(crate::cell::boxed)
+}
+
+fn async_init<T: AsyncInit>() -> BoxFuture<Result<*mut (), InitError>> {
+    Box::pin(async { T::init().await.map(crate::cell::boxed) })
 }
 
 /// Why an unload did not happen, in the order the protections are checked.

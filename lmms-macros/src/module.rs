@@ -93,15 +93,16 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
     }
 
     let p = quote!(::lmms::__private::v1);
+    // The whole path spanned at the name: a missing `Init` is reported there.
     let builder = match is_async {
         Some(true) => {
-            quote_spanned!(ident.span()=> #p::Builder::Async(|| #p::box_init(<#ident as ::lmms::AsyncInit>::init())))
+            quote_spanned!(ident.span()=> ::lmms::__private::v1::Builder::<#ident>::asynchronous())
         }
         Some(false) => {
-            quote_spanned!(ident.span()=> #p::Builder::Sync(<#ident as ::lmms::Init>::init))
+            quote_spanned!(ident.span()=> ::lmms::__private::v1::Builder::<#ident>::blocking())
         }
         // Never runs: this is emitted only next to a `compile_error!`.
-        None => quote!(#p::Builder::Sync(|| ::core::unreachable!())),
+        None => quote!(#p::Builder::unbuildable()),
     };
     let module_impl = quote_spanned!(ident.span()=> impl #p::Module for #ident);
     quote! {

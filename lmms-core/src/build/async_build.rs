@@ -6,7 +6,7 @@
 //! module's, shared with blocking builds.
 
 use super::{InInit, Init, Next, Ticket, Waiting};
-use crate::cell::{boxed, BuildState, ModuleCell, ModuleGuard, Phase, RawCell};
+use crate::cell::{BuildState, ModuleCell, ModuleGuard, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
@@ -29,20 +29,7 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
         if let Some(guard) = self.try_count() {
             return Ok(guard);
         }
-        let (sync_init, async_init);
-        let init = match *builder {
-            Builder::Sync(init) => {
-                sync_init = move || init().map(boxed);
-                Init::Sync(&sync_init)
-            }
-            Builder::Async(init) => {
-                async_init = move || -> BoxFuture<Result<*mut (), InitError>> {
-                    Box::pin(async move { init().await.map(boxed) })
-                };
-                Init::Async(&async_init)
-            }
-        };
-        let value = self.acquire_counted(name, &init).await?;
+        let value = self.acquire_counted(name, builder.init).await?;
         Ok(ModuleGuard {
             active: &self.active,
             value: value.cast(),
@@ -51,17 +38,33 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
 }
 
 impl RawCell {
+    /// Builds the value if it is not resident (an async build), holding it for no call:
+    /// what preloading an async module awaits. Not generic: one copy, in the runtime.
+    pub(crate) async fn build_unheld(
+        &'static self,
+        name: &'static str,
+        init: Init<'static>,
+    ) -> Result<(), Error> {
+        self.acquire_counted(name, init).await?;
+        // The count `acquire_counted` took, given back at once, as a guard's drop would.
+        self.active
+            .fetch_sub(1, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+}
+
+impl RawCell {
     /// The value, counted (see [`RawCell::count`]), building it first if needed.
     async fn acquire_counted(
         &'static self,
         name: &'static str,
-        init: &Init<'_>,
+        init: Init<'static>,
     ) -> Result<*mut (), Error> {
         loop {
             if let Some(value) = self.count() {
                 return Ok(value);
             }
-            let ticket = self.build_async(name, init).await?;
+            let ticket = self.build_async(name, &init).await?;
             let value = self.count();
             drop(ticket);
             if let Some(value) = value {

@@ -21,8 +21,8 @@ macro_rules! counted {
         struct $name {
             payload: Vec<u64>,
         }
-        impl $name {
-            fn build() -> Result<Self, InitError> {
+        impl crate::Init for $name {
+            fn init() -> Result<Self, InitError> {
                 BUILDS.fetch_add(1, SeqCst);
                 let before = LIVE.fetch_add(1, SeqCst);
                 assert_eq!(before, 0, "two live instances");
@@ -50,7 +50,7 @@ fn concurrent_first_callers_share_one_build() {
             let barrier = barrier.clone();
             thread::spawn(move || {
                 barrier.wait();
-                let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+                let g = CELL.acquire("value", &Builder::blocking()).unwrap();
                 assert_eq!(g.payload[3], 7);
             })
         })
@@ -77,6 +77,11 @@ fn init_error_reaches_every_waiter_and_is_not_cached() {
         }
         Ok(Flaky)
     }
+    impl crate::Init for Flaky {
+        fn init() -> Result<Self, InitError> {
+            flaky()
+        }
+    }
     static CELL: ModuleCell<Flaky> = ModuleCell::new();
     CELL.index.store(102, SeqCst);
     let barrier = Arc::new(Barrier::new(THREADS));
@@ -85,7 +90,7 @@ fn init_error_reaches_every_waiter_and_is_not_cached() {
             let barrier = barrier.clone();
             thread::spawn(move || {
                 barrier.wait();
-                CELL.acquire("flaky", &Builder::Sync(flaky))
+                CELL.acquire("flaky", &Builder::blocking())
                     .map(drop)
                     .map_err(|e| e.to_string())
             })
@@ -98,7 +103,7 @@ fn init_error_reaches_every_waiter_and_is_not_cached() {
         assert!(r.contains("backend down") && r.contains("flaky"), "{r}");
     }
     // Every thread that waited on the failing attempt got its error; later ones rebuilt.
-    assert!(CELL.acquire("flaky", &Builder::Sync(flaky)).is_ok());
+    assert!(CELL.acquire("flaky", &Builder::blocking()).is_ok());
     assert!(ATTEMPTS.load(SeqCst) >= 2);
     assert_eq!(CELL.builds.load(SeqCst), 1);
 }
@@ -113,10 +118,15 @@ fn panic_in_init_leaves_the_cell_buildable() {
         }
         Ok(Boom)
     }
+    impl crate::Init for Boom {
+        fn init() -> Result<Self, InitError> {
+            boom()
+        }
+    }
     static CELL: ModuleCell<Boom> = ModuleCell::new();
     CELL.index.store(103, SeqCst);
     let err = CELL
-        .acquire("boom", &Builder::Sync(boom))
+        .acquire("boom", &Builder::blocking())
         .map(drop)
         .unwrap_err()
         .to_string();
@@ -124,7 +134,7 @@ fn panic_in_init_leaves_the_cell_buildable() {
         err.contains("panicked") && err.contains("table corrupt"),
         "{err}"
     );
-    assert!(CELL.acquire("boom", &Builder::Sync(boom)).is_ok());
+    assert!(CELL.acquire("boom", &Builder::blocking()).is_ok());
 }
 
 #[test]
@@ -132,7 +142,7 @@ fn unload_waits_for_active_calls_and_drops_once() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
     CELL.index.store(104, SeqCst);
-    let guard = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+    let guard = CELL.acquire("value", &Builder::blocking()).unwrap();
     assert_eq!(CELL.unload().unwrap_err(), Protection::ActiveCalls);
     assert_eq!(
         guard.payload.len(),
@@ -152,7 +162,7 @@ fn pinned_and_counted_holds_each_block_unload() {
     counted!(Value);
     static CELL: ModuleCell<Value> = ModuleCell::new();
     CELL.index.store(105, SeqCst);
-    let pinned = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+    let pinned = CELL.acquire("value", &Builder::blocking()).unwrap();
     assert!(
         matches!(pinned, crate::cell::Hold::Pinned(_)),
         "a blocking call pins"
@@ -180,7 +190,7 @@ fn calls_racing_unloads_never_see_two_instances_or_a_dropped_value() {
         .map(|_| {
             thread::spawn(move || {
                 for _ in 0..ROUNDS {
-                    let g = CELL.acquire("value", &Builder::Sync(Value::build)).unwrap();
+                    let g = CELL.acquire("value", &Builder::blocking()).unwrap();
                     assert_eq!(LIVE.load(SeqCst), 1, "a call's value was dropped under it");
                     assert_eq!(g.payload.iter().sum::<u64>(), 7 * 16);
                 }
@@ -242,9 +252,14 @@ fn a_waker_panicking_on_wake_leaves_no_waiter_asleep_and_no_ticket_out() {
             false => Poll::Pending,
         }))
     }
+    impl crate::AsyncInit for Slow {
+        fn init() -> impl Future<Output = Result<Self, InitError>> + Send {
+            slow()
+        }
+    }
     static CELL: ModuleCell<Slow> = ModuleCell::new();
     CELL.index.store(107, SeqCst);
-    let builder = Builder::Async(slow);
+    let builder = Builder::asynchronous();
     let counter = Arc::new(CountWakes(AtomicUsize::new(0)));
     let counting = Waker::from(counter.clone());
     let panicking = Waker::from(Arc::new(PanicOnWake));
@@ -301,9 +316,14 @@ fn a_drop_panicking_with_a_payload_whose_drop_panics_still_ends_the_unload() {
     fn volatile() -> Result<Volatile, InitError> {
         Ok(Volatile)
     }
+    impl crate::Init for Volatile {
+        fn init() -> Result<Self, InitError> {
+            volatile()
+        }
+    }
     static CELL: ModuleCell<Volatile> = ModuleCell::new();
     CELL.index.store(108, SeqCst);
-    drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap());
+    drop(CELL.acquire("volatile", &Builder::blocking()).unwrap());
     let unloaded = catch_unwind(AssertUnwindSafe(|| CELL.unload().map(|r| r.is_some())));
     assert!(
         matches!(unloaded, Ok(Ok(true))),
@@ -312,11 +332,11 @@ fn a_drop_panicking_with_a_payload_whose_drop_panics_still_ends_the_unload() {
     assert_eq!(DROPS.load(SeqCst), 1);
     // The cell left its dropping phase: this thread and another build it again.
     drop(
-        CELL.acquire("volatile", &Builder::Sync(volatile))
+        CELL.acquire("volatile", &Builder::blocking())
             .expect("builds again"),
     );
     assert!(CELL.unload().unwrap().is_some());
-    thread::spawn(|| drop(CELL.acquire("volatile", &Builder::Sync(volatile)).unwrap()))
+    thread::spawn(|| drop(CELL.acquire("volatile", &Builder::blocking()).unwrap()))
         .join()
         .unwrap();
     assert_eq!(CELL.builds.load(SeqCst), 3);
@@ -332,10 +352,15 @@ fn an_init_panicking_with_a_payload_whose_drop_panics_leaves_the_cell_buildable(
         }
         Ok(Fragile)
     }
+    impl crate::Init for Fragile {
+        fn init() -> Result<Self, InitError> {
+            fragile()
+        }
+    }
     static CELL: ModuleCell<Fragile> = ModuleCell::new();
     CELL.index.store(109, SeqCst);
     let first = catch_unwind(AssertUnwindSafe(|| {
-        CELL.acquire("fragile", &Builder::Sync(fragile))
+        CELL.acquire("fragile", &Builder::blocking())
             .map(drop)
             .map_err(|e| e.to_string())
     }));
@@ -347,7 +372,7 @@ fn an_init_panicking_with_a_payload_whose_drop_panics_leaves_the_cell_buildable(
         "{err}"
     );
     drop(
-        CELL.acquire("fragile", &Builder::Sync(fragile))
+        CELL.acquire("fragile", &Builder::blocking())
             .expect("builds again"),
     );
 }

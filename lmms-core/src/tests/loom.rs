@@ -16,8 +16,8 @@ macro_rules! counted {
     ($ty:ident, $live:ident) => {
         static $live: AtomicUsize = AtomicUsize::new(0);
         struct $ty(u32);
-        impl $ty {
-            fn build() -> Result<$ty, InitError> {
+        impl crate::Init for $ty {
+            fn init() -> Result<$ty, InitError> {
                 assert_eq!($live.fetch_add(1, SeqCst), 0, "two live instances");
                 Ok($ty(42))
             }
@@ -63,7 +63,7 @@ fn loom_acquire_unload_build() {
         let caller = || {
             thread::spawn(move || {
                 let g = cell
-                    .acquire("value", &Builder::Sync(CellValue::build))
+                    .acquire("value", &Builder::<CellValue>::blocking())
                     .unwrap();
                 // A scheduling point while the call holds the value: an unload that got
                 // the protocol wrong would drop it here.
@@ -97,7 +97,8 @@ fn loom_acquire_unload_build() {
 fn loom_fast_path_pin_versus_unload() {
     model(|| {
         SLOT_LIVE.store(0, SeqCst);
-        let value: *mut SlotValue = Box::into_raw(Box::new(SlotValue::build().unwrap()));
+        let value: *mut SlotValue =
+            Box::into_raw(Box::new(<SlotValue as crate::Init>::init().unwrap()));
         let slot: &'static FastSlot<SlotValue> = leak(FastSlot::filled_with(value));
         let rec: &'static ThreadRecord = leak(ThreadRecord::new(1));
         // The caller's thread-local word (a model thread has no `thread_local!` of its own).
@@ -145,7 +146,7 @@ fn loom_pinned_call_versus_unload() {
         cell.index.store(0, SeqCst);
         // Build it (counted path under loom), then release.
         drop(
-            cell.acquire("value", &Builder::Sync(PinnedValue::build))
+            cell.acquire("value", &Builder::<PinnedValue>::blocking())
                 .unwrap(),
         );
         let rec: &'static ThreadRecord = leak(ThreadRecord::new(1));
@@ -186,7 +187,7 @@ fn loom_call_served_by_the_build_it_waited_for() {
         let cell: &'static ModuleCell<ServedValue> = leak(ModuleCell::new());
         let caller = thread::spawn(move || {
             let g = cell
-                .acquire("value", &Builder::Sync(ServedValue::build))
+                .acquire("value", &Builder::<ServedValue>::blocking())
                 .unwrap();
             assert_eq!(g.0, 42);
         });
@@ -217,12 +218,12 @@ fn loom_async_waiter_is_woken_by_the_build() {
         ASYNC_LIVE.store(0, SeqCst);
         let cell: &'static ModuleCell<AsyncValue> = leak(ModuleCell::new());
         let waiter = thread::spawn(move || {
-            let builder = Builder::Sync(AsyncValue::build);
+            let builder = Builder::<AsyncValue>::blocking();
             let g = loom::future::block_on(cell.acquire_async("value", &builder)).unwrap();
             assert_eq!(g.0, 42);
         });
         let g = cell
-            .acquire("value", &Builder::Sync(AsyncValue::build))
+            .acquire("value", &Builder::<AsyncValue>::blocking())
             .unwrap();
         assert_eq!(g.0, 42);
         drop(g);

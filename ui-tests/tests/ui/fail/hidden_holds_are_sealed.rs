@@ -14,7 +14,7 @@ impl Init for Weather {
 fn main() {
     use lmms::__private::v1::{Builder, Module, ModuleCell};
     let cell: &'static ModuleCell<Weather> = Weather::cell();
-    let hold = cell.acquire("weather", &Builder::Sync(Weather::init));
+    let hold = cell.acquire("weather", &Builder::<Weather>::blocking());
     std::mem::forget(hold);
     let _pinned: Option<lmms::__private::v1::Pinned<Weather>> = None;
     let _call: Option<lmms::__private::v1::Call<Weather>> = None;
