@@ -58,13 +58,9 @@ fn setup() -> (MutexGuard<'static, ()>, &'static ManualClock) {
     (guard, clock)
 }
 
-fn module(name: &str) -> lmms::ModuleInfo {
-    lmms::gateway()
-        .modules()
-        .into_iter()
-        .find(|m| m.name == name)
-        .unwrap()
-}
+#[path = "common/modules.rs"]
+mod modules;
+use modules::module;
 
 fn operation(interface: &str) -> lmms::OperationInfo {
     lmms::gateway()

@@ -116,13 +116,9 @@ fn setup() -> MutexGuard<'static, ()> {
     guard
 }
 
-fn module(name: &str) -> lmms::ModuleInfo {
-    lmms::gateway()
-        .modules()
-        .into_iter()
-        .find(|m| m.name == name)
-        .unwrap()
-}
+#[path = "common/modules.rs"]
+mod modules;
+use modules::module;
 
 fn skipped(module: &str, reason: SkipReason) -> (String, SkipReason) {
     (module.to_string(), reason)
