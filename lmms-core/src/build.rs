@@ -27,8 +27,7 @@ use crate::cell::{BuildState, Hold, ModuleCell, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
-use crate::module::Builder;
-use crate::operation::BoxFuture;
+use crate::module::{Builder, ErasedInit};
 use crate::sync::{current_thread, lock, MutexGuard};
 pub(crate) use cycle::in_any_init;
 use cycle::{in_init, InInit, Waiting};
@@ -56,13 +55,6 @@ enum Next {
     WaitDrop,
 }
 
-/// A module's init, type-erased: it returns the built value boxed ([`boxed`]).
-#[derive(Clone, Copy)]
-pub(crate) enum Init<'a> {
-    Sync(&'a (dyn Fn() -> Result<*mut (), InitError> + Sync)),
-    Async(&'a (dyn Fn() -> BoxFuture<Result<*mut (), InitError>> + Sync)),
-}
-
 impl<T: Send + Sync + 'static> ModuleCell<T> {
     /// Enters a blocking call: a hold on the resident value, building it first if needed.
     /// `name` and `builder` describe the module for errors and the build. Inlined: the
@@ -78,8 +70,8 @@ impl<T: Send + Sync + 'static> ModuleCell<T> {
                 return Ok(hold);
             }
             let ticket = match builder.init {
-                Init::Sync(init) => self.build_blocking(name, Some(init)),
-                Init::Async(_) => self.build_blocking(name, None),
+                ErasedInit::Sync(init) => self.build_blocking(name, Some(init)),
+                ErasedInit::Async(_) => self.build_blocking(name, None),
             }?;
             // The ticket keeps the value resident: this hold is on the build we waited for.
             let hold = self.try_hold();

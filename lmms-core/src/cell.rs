@@ -166,11 +166,6 @@ unsafe fn drop_box<T>(value: *mut ()) {
     drop(unsafe { Box::from_raw(value.cast::<T>()) });
 }
 
-/// A built value, boxed and type-erased for [`RawCell`] (the generic side of a build).
-pub(crate) fn boxed<T>(value: T) -> *mut () {
-    Box::into_raw(Box::new(value)).cast()
-}
-
 impl<T> std::ops::Deref for ModuleCell<T> {
     type Target = RawCell;
     #[inline(always)]
@@ -396,7 +391,7 @@ impl Drop for RawCell {
         let value = *self.value.get_mut();
         if !value.is_null() {
             // SAFETY: `&mut self` proves no guard borrows the cell; the pointer came from
-            // `Box::into_raw` of the cell's type (`boxed`), which `drop_value` drops, and is
+            // `Box::into_raw` of the cell's type (`module::boxed`), which `drop_value` drops, and is
             // dropped here once.
             unsafe { (self.drop_value)(value) };
         }

@@ -99,7 +99,7 @@ impl std::fmt::Display for Policy {
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// How a module's value is built, chosen by `#[lmms::module]`: its init, type-erased (the
-/// value comes back boxed, [`crate::cell`]'s `boxed`), so that everything past the call of
+/// value comes back boxed, [`boxed`]), so that everything past the call of
 /// `init` is compiled once, in the runtime, whatever the module.
 ///
 /// Made only by [`Builder::blocking`] and [`Builder::asynchronous`] from `T`'s own init (or
@@ -107,7 +107,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// which is what `ModuleCell<T>` drops it as.
 #[doc(hidden)]
 pub struct Builder<T> {
-    pub(crate) init: crate::build::Init<'static>,
+    pub(crate) init: ErasedInit<'static>,
     ty: PhantomData<fn() -> T>,
 }
 
@@ -120,7 +120,7 @@ impl<T> Builder<T> {
         T: Init,
     {
         Builder {
-            init: crate::build::Init::Sync(&blocking_init::<T>),
+            init: ErasedInit::Sync(&blocking_init::<T>),
             ty: PhantomData,
         }
     }
@@ -131,7 +131,7 @@ impl<T> Builder<T> {
         T: AsyncInit,
     {
         Builder {
-            init: crate::build::Init::Async(&async_init::<T>),
+            init: ErasedInit::Async(&async_init::<T>),
             ty: PhantomData,
         }
     }
@@ -139,23 +139,35 @@ impl<T> Builder<T> {
     /// Never builds (an error if called): generated next to a `compile_error!` only.
     pub fn unbuildable() -> Self {
         Builder {
-            init: crate::build::Init::Sync(&|| Err(InitError::msg("not buildable"))),
+            init: ErasedInit::Sync(&|| Err(InitError::msg("not buildable"))),
             ty: PhantomData,
         }
     }
 
     /// Whether the init is async.
     pub(crate) fn is_async(&self) -> bool {
-        matches!(self.init, crate::build::Init::Async(_))
+        matches!(self.init, ErasedInit::Async(_))
     }
 }
 
+/// A module's init, type-erased: it returns the built value boxed ([`boxed`]).
+#[derive(Clone, Copy)]
+pub(crate) enum ErasedInit<'a> {
+    Sync(&'a (dyn Fn() -> Result<*mut (), InitError> + Sync)),
+    Async(&'a (dyn Fn() -> BoxFuture<Result<*mut (), InitError>> + Sync)),
+}
+
+/// A built value, boxed and type-erased for the module cell (the generic side of a build).
+pub(crate) fn boxed<T>(value: T) -> *mut () {
+    Box::into_raw(Box::new(value)).cast()
+}
+
 fn blocking_init<T: Init>() -> Result<*mut (), InitError> {
-    T::init().map(crate::cell::boxed)
+    T::init().map(boxed)
 }
 
 fn async_init<T: AsyncInit>() -> BoxFuture<Result<*mut (), InitError>> {
-    Box::pin(async { T::init().await.map(crate::cell::boxed) })
+    Box::pin(async { T::init().await.map(boxed) })
 }
 
 /// Why an unload did not happen, in the order the protections are checked.

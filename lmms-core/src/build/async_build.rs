@@ -5,12 +5,12 @@
 //! and turning a panic into an error. The state machine and the tickets are the parent
 //! module's, shared with blocking builds.
 
-use super::{InInit, Init, Next, Ticket, Waiting};
+use super::{InInit, Next, Ticket, Waiting};
 use crate::cell::{BuildState, ModuleCell, ModuleGuard, Phase, RawCell};
 use crate::cost::BuildStart;
 use crate::error::{Error, InitError};
 use crate::memory;
-use crate::module::Builder;
+use crate::module::{Builder, ErasedInit};
 use crate::operation::BoxFuture;
 use crate::sync::lock;
 use std::future::Future;
@@ -43,7 +43,7 @@ impl RawCell {
     pub(crate) async fn build_unheld(
         &'static self,
         name: &'static str,
-        init: Init<'static>,
+        init: ErasedInit<'static>,
     ) -> Result<(), Error> {
         self.acquire_counted(name, init).await?;
         // The count `acquire_counted` took, given back at once, as a guard's drop would.
@@ -58,7 +58,7 @@ impl RawCell {
     async fn acquire_counted(
         &'static self,
         name: &'static str,
-        init: Init<'static>,
+        init: ErasedInit<'static>,
     ) -> Result<*mut (), Error> {
         loop {
             if let Some(value) = self.count() {
@@ -76,7 +76,7 @@ impl RawCell {
     async fn build_async(
         &'static self,
         name: &'static str,
-        init: &Init<'_>,
+        init: &ErasedInit<'_>,
     ) -> Result<Ticket, Error> {
         let attempt = loop {
             let next = self.next(&mut lock(&self.state), name, false)?;
@@ -101,11 +101,13 @@ impl RawCell {
         };
         let t0 = BuildStart::now();
         let (result, bytes) = match *init {
-            Init::Sync(build) => memory::attribute_to(|| {
+            ErasedInit::Sync(build) => memory::attribute_to(|| {
                 let _busy = InInit::enter(self, name);
                 catch_unwind(AssertUnwindSafe(build))
             }),
-            Init::Async(build) => CatchUnwind(self, name, memory::Attributed::new(build())).await,
+            ErasedInit::Async(build) => {
+                CatchUnwind(self, name, memory::Attributed::new(build())).await
+            }
         };
         abort.armed = false;
         self.finish_build(name, attempt, result, bytes, t0)
