@@ -313,10 +313,17 @@ impl RawCell {
         fence(SeqCst);
         let value = self.value.load(Acquire);
         if value.is_null() {
-            self.active.fetch_sub(1, Release);
+            self.uncount();
             return None;
         }
         Some(value)
+    }
+
+    /// Gives back a count [`RawCell::count`] took. `Release`: the holder's use of the
+    /// value happens before an unload that reads zero.
+    #[inline]
+    pub(crate) fn uncount(&self) {
+        self.active.fetch_sub(1, Release);
     }
 
     /// Takes the value out if no call holds it and `verdict` — run once no call can hold

@@ -46,14 +46,11 @@ impl RawCell {
         init: ErasedInit<'static>,
     ) -> Result<(), Error> {
         self.acquire_counted(name, init).await?;
-        // The count `acquire_counted` took, given back at once, as a guard's drop would.
-        self.active
-            .fetch_sub(1, std::sync::atomic::Ordering::Release);
+        // The count `acquire_counted` took, given back at once.
+        self.uncount();
         Ok(())
     }
-}
 
-impl RawCell {
     /// The value, counted (see [`RawCell::count`]), building it first if needed.
     async fn acquire_counted(
         &'static self,
@@ -64,7 +61,7 @@ impl RawCell {
             if let Some(value) = self.count() {
                 return Ok(value);
             }
-            let ticket = self.build_async(name, &init).await?;
+            let ticket = self.build_async(name, init).await?;
             let value = self.count();
             drop(ticket);
             if let Some(value) = value {
@@ -76,7 +73,7 @@ impl RawCell {
     async fn build_async(
         &'static self,
         name: &'static str,
-        init: &ErasedInit<'_>,
+        init: ErasedInit<'_>,
     ) -> Result<Ticket, Error> {
         let attempt = loop {
             let next = self.next(&mut lock(&self.state), name, false)?;
@@ -100,7 +97,7 @@ impl RawCell {
             armed: true,
         };
         let t0 = BuildStart::now();
-        let (result, bytes) = match *init {
+        let (result, bytes) = match init {
             ErasedInit::Sync(build) => memory::attribute_to(|| {
                 let _busy = InInit::enter(self, name);
                 catch_unwind(AssertUnwindSafe(build))
