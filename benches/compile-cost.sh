@@ -204,11 +204,15 @@ build() {
   cp "$ROOT/Cargo.lock" "$dir/Cargo.lock"
   for ((r = 0; r < RUNS; r++)); do
     rm -rf "$dir/target"
-    read -r t c < <(
-      TIMEFORMAT='%R %U %S'
-      { time (cd "$dir" && cargo build --release --quiet --timings 2>/dev/null); } 2>&1 |
-        awk '{ printf "%.1f %.1f\n", $1, $2 + $3 }'
-    )
+    # `time`'s figures to one file, cargo's messages to another: a failed build is
+    # shown and stops the script.
+    if ! { TIMEFORMAT='%R %U %S' && time (cd "$dir" && cargo build --release --quiet --timings \
+      2>"$OUT/$1.build.log"); } 2>"$OUT/$1.time"; then
+      cat "$OUT/$1.build.log" >&2
+      echo "the clean build of $1 failed (above)" >&2
+      exit 1
+    fi
+    read -r t c < <(awk '{ printf "%.1f %.1f\n", $1, $2 + $3 }' "$OUT/$1.time")
     if [[ -z $best ]] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then
       best=$t cpu=$c
       cp "$(ls -t "$dir"/target/cargo-timings/cargo-timing-*.html | head -1)" "$OUT/$1.timings.html"
@@ -233,6 +237,9 @@ import json, re, sys
 def units(path):
     text = open(path).read()
     m = re.search(r"const UNIT_DATA = (\[.*?\]);", text, re.S)
+    if not m:
+        print("(no per-crate table: cargo's --timings report has another format)", file=sys.stderr)
+        sys.exit(0)
     per = {}
     for u in json.loads(m.group(1)):
         per[u["name"]] = per.get(u["name"], 0.0) + u["duration"]
