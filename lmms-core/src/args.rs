@@ -11,6 +11,7 @@ use crate::operation::OpMeta;
 use serde_core::de::DeserializeOwned;
 use serde_core::Serialize;
 use serde_json::{Map, Value};
+use std::mem::ManuallyDrop;
 
 /// How deeply one argument of a dynamic call ([`execute`](crate::execute),
 /// [`execute_async`](crate::execute_async)) may nest JSON arrays and objects: a scalar is
@@ -142,8 +143,11 @@ pub(crate) fn dismantle(v: Value) {
 #[doc(hidden)]
 pub struct Args {
     meta: &'static OpMeta,
-    /// `None` for `null`: no map to build or drop on a call without arguments.
-    map: Option<Map<String, Value>>,
+    /// `None` for `null`: no map to build or drop on a call without arguments. Dropped by
+    /// [`Args`]'s own `Drop`, out of line: the generated shim, which drops its `Args` on
+    /// each of its exits (every `?`), then holds a call there instead of a copy of the
+    /// map's drop code.
+    map: ManuallyDrop<Option<Map<String, Value>>>,
     /// Parameters taken so far, and how many of them were in the map: once all are taken,
     /// the map holds a key that is no parameter exactly when `found < map.len()`.
     taken: usize,
@@ -160,7 +164,7 @@ impl Args {
         match args {
             Value::Null => Ok(Self {
                 meta,
-                map: None,
+                map: ManuallyDrop::new(None),
                 taken: 0,
                 found: 0,
             }),
@@ -181,7 +185,7 @@ impl Args {
         };
         let args = Self {
             meta,
-            map: Some(map),
+            map: ManuallyDrop::new(Some(map)),
             taken: 0,
             found: 0,
         };
@@ -261,6 +265,22 @@ impl Args {
             op: self.meta.op.into(),
             param: name.into(),
         })
+    }
+}
+
+impl Drop for Args {
+    #[inline]
+    fn drop(&mut self) {
+        if self.map.is_some() {
+            self.drop_map();
+        }
+    }
+}
+
+impl Args {
+    #[inline(never)]
+    fn drop_map(&mut self) {
+        drop(std::mem::take(&mut *self.map));
     }
 }
 
