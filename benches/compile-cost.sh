@@ -257,6 +257,41 @@ small = [n for n in rows if max(a.get(n, 0), b.get(n, 0)) < 0.15]
 print(f"| {len(small)} crates under 0.15 s each | {sum(a.get(n, 0) for n in small):.2f} | {sum(b.get(n, 0) for n in small):.2f} |")
 print(f"| sum | {sum(a.values()):.2f} | {sum(b.values()):.2f} |")
 PY
+  critical_path
+}
+
+# The chain of units that ended the lmms build: from the last unit to finish, back through
+# the unit whose completion (or, for a library, whose metadata) let it start. A unit that
+# started after it was ready waited for a free core. Read from the same `--timings` report.
+critical_path() {
+  python3 - "$OUT/lmms-app.timings.html" "$OUT/lazylock-app.timings.html" <<'PY' || true
+import json, re, sys
+def chain(path):
+    m = re.search(r"const UNIT_DATA = (\[.*?\]);", open(path).read(), re.S)
+    if not m:
+        sys.exit(0)
+    units = json.loads(m.group(1))
+    by, ready = {u["i"]: u for u in units}, {}
+    for u in units:
+        sections = dict(u.get("sections") or [])
+        meta = u["start"] + sections.get("frontend", {"end": u["duration"]})["end"]
+        for i in u.get("unblocked_units", []):
+            ready[i] = (u["i"], u["start"] + u["duration"])
+        for i in u.get("unblocked_rmeta_units", []):
+            ready[i] = (u["i"], meta)
+    path = [max(units, key=lambda u: u["start"] + u["duration"])]
+    while path[-1]["i"] in ready:
+        path.append(by[ready[path[-1]["i"]][0]])
+    return [(u, ready.get(u["i"], (None, 0.0))[1]) for u in reversed(path)]
+print("\nCritical path (each unit could start only once the one above it was built, or had its metadata;")
+print("the wait is for a free core; seconds from the start of the build):\n")
+print("| app | unit | ready | started | built |")
+print("|---|---|---:|---:|---:|")
+for app, path in (("lmms", sys.argv[1]), ("hand-written", sys.argv[2])):
+    for u, r in chain(path):
+        name = f"`{u['name']}`" + (" build script" if "build-script" in u.get("target", "") else "")
+        print(f"| {app} | {name} | {r:.2f} | {u['start']:.2f} | {u['start'] + u['duration']:.2f} |")
+PY
 }
 
 gen_lmms
@@ -294,6 +329,52 @@ print(f"| all `.text` | {k(ta)} | {k(tb)} | {(ta - tb) / 1024:+.1f} KiB |")
 PY
 }
 
+# How much of the code `lmms-core` compiles for every user this app reaches: each function
+# in `lmms-core`'s rlib (its object files, every instantiation it made) against the
+# functions the linker kept in the app (unstripped build; `--gc-sections` drops what no call
+# reaches). By name (GNU `nm -C`), so approximate; the unreached code grouped by module.
+reach_table() {
+  command -v nm >/dev/null && command -v ar >/dev/null || return 0
+  local dir=$OUT/lmms-app tmp=$OUT/reach rlib
+  rlib=$(ls "$dir"/target/release/deps/liblmms_core-*.rlib 2>/dev/null | head -1)
+  [[ -n $rlib ]] || return 0
+  (cd "$dir" && CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --quiet 2>/dev/null) || return 0
+  rm -rf "$tmp" && mkdir -p "$tmp" && (cd "$tmp" && ar x "$rlib")
+  nm -C -S --defined-only "$tmp"/*.o 2>/dev/null > "$tmp/rlib.syms" || return 0
+  nm -C -S --defined-only "$dir/target/release/lmms-app" > "$tmp/bin.syms" || return 0
+  python3 - "$tmp/rlib.syms" "$tmp/bin.syms" <<'PY' || true
+import collections, re, sys
+def code(path):
+    out = collections.Counter()
+    for line in open(path):
+        f = line.rstrip("\n").split(" ", 3)
+        if len(f) == 4 and f[2] in ("T", "t"):
+            out[f[3]] += int(f[1], 16)
+    return out
+lib, app = code(sys.argv[1]), code(sys.argv[2])
+total = sum(lib.values())
+unreached = {n: s for n, s in lib.items() if n not in app}
+groups = collections.Counter()
+for n, s in unreached.items():
+    m = re.search(r"lmms_core::((?:memory::)?[a-z_]+)", n)
+    groups[m.group(1) if m else "(std, alloc, serde code instantiated for it)"] += s
+k = lambda n: f"{n / 1024:.1f} KiB"
+u = sum(unreached.values())
+print(f"\n`lmms-core`'s code (`.text` of its rlib, {k(total)}): {k(total - u)} ends in this app's binary; {k(u)} "
+      f"({100 * u / total:.0f} %) is compiled for every user and reached only by calls this app does not make "
+      "(from `nm`, by function name, approximate). That code by module:\n")
+print("| module | KiB |")
+print("|---|---:|")
+rest = 0
+for n, s in groups.most_common():
+    if s >= 1536:
+        print(f"| `{n}` | {s / 1024:.1f} |")
+    else:
+        rest += s
+print(f"| the rest | {rest / 1024:.1f} |")
+PY
+}
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 load=$(cut -d' ' -f1 /proc/loadavg)
 kib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1024 }'; }
@@ -313,6 +394,7 @@ Best of $RUNS clean \`cargo build --release\` (symbols stripped), $((MODULES * O
 | lmms ÷ hand-written | $(awk -v a="$lmms_s" -v b="$lazy_s" 'BEGIN { printf "%.2f", a / b }')× | $(awk -v a="$lmms_cpu" -v b="$lazy_cpu" 'BEGIN { printf "%.2f", a / b }')× | $(awk -v a="$lmms_b" -v b="$lazy_b" 'BEGIN { printf "%.2f", a / b }')× | |
 $(timings_table)
 $(bloat_table)
+$(reach_table)
 <!-- $MARK:end -->
 MD
 )
