@@ -29,7 +29,8 @@ pub struct Clock(ClockKind);
 
 #[derive(Clone, Debug)]
 enum ClockKind {
-    System(coarsetime::Instant),
+    /// The system clock's reading at this clock's origin, in milliseconds.
+    System(u64),
     Manual(Arc<AtomicU64>),
 }
 
@@ -37,9 +38,7 @@ impl Clock {
     /// The monotonic system clock, read coarsely (`CLOCK_MONOTONIC_COARSE` on Linux:
     /// a few ns a read, resolution of a few ms).
     pub fn system() -> Self {
-        Clock(ClockKind::System(
-            coarsetime::Instant::now_without_cache_update(),
-        ))
+        Clock(ClockKind::System(system_ms()))
     }
 
     /// A clock that moves only when `manual` is advanced.
@@ -51,14 +50,40 @@ impl Clock {
     #[inline]
     pub fn now_ms(&self) -> u64 {
         match &self.0 {
-            // `now_without_cache_update`: `now()` would also write a process-wide atomic,
-            // a cache line every calling thread would contend on.
-            ClockKind::System(origin) => coarsetime::Instant::now_without_cache_update()
-                .duration_since(*origin)
-                .as_millis(),
+            ClockKind::System(origin) => system_ms().saturating_sub(*origin),
             ClockKind::Manual(ms) => ms.load(Ordering::Acquire),
         }
     }
+}
+
+/// Milliseconds on the system's monotonic clock, read coarsely: `CLOCK_MONOTONIC_COARSE`
+/// is the kernel's last tick, read from the vDSO without a syscall or the hardware
+/// counter, a few ns a read where `std::time::Instant::now()` costs ~20 ns.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+fn system_ms() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable `timespec` for the call's duration, and the
+    // clock id is a constant the kernel has had since 2.6.32. (No safe std API reads a
+    // coarse clock; the `coarsetime` crate makes this same call, at the cost of one more
+    // crate for every user to build.) On failure `now` stays zero: time stands still,
+    // which delays unloads and never hurts a call.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    // Plain casts and arithmetic, the cheapest on the call path: the kernel's monotonic
+    // clock counts time since boot, so `tv_sec` is far from overflowing in milliseconds
+    // and `tv_nsec` is below 10^9 (both non-negative).
+    (now.tv_sec as u64) * 1_000 + (now.tv_nsec as u64) / 1_000_000
+}
+
+/// Milliseconds on the system's monotonic clock (`std::time::Instant`), counted from the
+/// first reading in the process.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn system_ms() -> u64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    millis(ORIGIN.get_or_init(std::time::Instant::now).elapsed())
 }
 
 /// A clock for tests and replays: time moves only when told to.
@@ -76,11 +101,7 @@ impl ManualClock {
     /// Moves time forward (saturating at the end of the clock's range, never wrapping).
     pub fn advance(&self, by: Duration) {
         let by = millis(by);
-        let _ = self
-            .ms
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |ms| {
-                Some(ms.saturating_add(by))
-            });
+        crate::sync::add_saturating(&self.ms, by, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// Milliseconds since the origin.
