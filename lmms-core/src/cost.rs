@@ -83,9 +83,7 @@ impl Costs {
         self.last_build_rss_growth
             .store(rss_growth.unwrap_or(u64::MAX), Relaxed);
         // Saturating: a counter the runtime keeps never wraps.
-        let _ = self
-            .total_build_ns
-            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(ns)));
+        crate::sync::add_saturating(&self.total_build_ns, ns, Relaxed, Relaxed);
     }
 
     /// Records a gap of `ms` between two uses (ignored below [`MIN_GAP_MS`]).

@@ -103,10 +103,8 @@ impl Gateway {
     fn account(&self, name: &str, r: crate::cell::Reclaimed) -> Option<u64> {
         self.counters.lugs_unloads.fetch_add(1, Relaxed);
         if let Some(b) = r.bytes {
-            let _ = self
-                .counters
-                .memory_reclaimed_bytes
-                .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(b)));
+            let reclaimed = &self.counters.memory_reclaimed_bytes;
+            crate::sync::add_saturating(reclaimed, b, Relaxed, Relaxed);
         }
         let _ = crate::contain::contain(|| crate::trace::unloaded(name, r.bytes));
         r.bytes

@@ -11,6 +11,21 @@ pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Atomi
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
+/// Adds `n` to a counter the runtime keeps, saturating at `u64::MAX`: such a counter never
+/// wraps. (`fetch_update`'s loop, written out: that method is being renamed `try_update`,
+/// which the supported toolchains do not all have.)
+pub(crate) fn add_saturating(
+    counter: &std::sync::atomic::AtomicU64,
+    n: u64,
+    set: std::sync::atomic::Ordering,
+    fetch: std::sync::atomic::Ordering,
+) {
+    let mut now = counter.load(fetch);
+    while let Err(seen) = counter.compare_exchange_weak(now, now.saturating_add(n), set, fetch) {
+        now = seen;
+    }
+}
+
 /// A `pub const fn`, or a plain `pub fn` under loom (whose atomics and mutexes have no
 /// const constructors): the constructors of the statics generated code declares.
 macro_rules! maybe_const {

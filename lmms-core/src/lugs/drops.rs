@@ -33,7 +33,7 @@ use crate::cell::{Detached, Reclaimed};
 use crate::gateway::Gateway;
 use crate::memory;
 use crate::strategy::Unload;
-use crate::sync::lock_std;
+use crate::sync::{add_saturating, lock_std};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -327,10 +327,8 @@ impl Batch {
         let ns = elapsed_ns(t0);
         let c = &self.gw.counters;
         let n = done.unloads.len() as u64;
-        let _ = c
-            .deferred_drops
-            .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_add(n)));
-        let _ = (c.deferred_drop_ns).fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_add(ns)));
+        add_saturating(&c.deferred_drops, n, Relaxed, Relaxed);
+        add_saturating(&c.deferred_drop_ns, ns, Relaxed, Relaxed);
         done.blocking_ns = self.blocking_ns;
         done.cost_ns = self.blocking_ns.saturating_add(ns);
         done

@@ -111,10 +111,11 @@ impl Registry {
     pub fn switch(&self, id: &str, on: bool) -> String {
         match self.find(id) {
             Some(i) => {
-                let bit = if on { 1 << 31 } else { 0 };
-                let _ = self.state[i].fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
-                    Some((s & 0x7fff_ffff) | bit)
-                });
+                if on {
+                    self.state[i].fetch_or(1 << 31, Ordering::Relaxed);
+                } else {
+                    self.state[i].fetch_and(0x7fff_ffff, Ordering::Relaxed);
+                }
                 format!("{id} turned {}", if on { "on" } else { "off" })
             }
             None => format!("{id}: no such entity"),

@@ -199,8 +199,13 @@ impl lmms::Init for CircuitBreakerCore {
 #[lmms::operation(interface = "circuit", op = "record", module = CircuitBreakerCore)]
 pub fn circuit_record(c: &CircuitBreakerCore, endpoint: String, ok: bool) -> u32 {
     let i = c.endpoints.get(&endpoint).copied().unwrap_or(0);
-    let w = c.windows[i].fetch_update(Relaxed, Relaxed, |w| Some((w << 1) | ok as u64));
-    w.map_or(0, |w| w.count_ones())
+    // Shift the outcome into the endpoint's window of the last 64 calls.
+    let window = &c.windows[i];
+    let mut w = window.load(Relaxed);
+    while let Err(seen) = window.compare_exchange_weak(w, (w << 1) | ok as u64, Relaxed, Relaxed) {
+        w = seen;
+    }
+    w.count_ones()
 }
 
 #[lmms::operation(interface = "circuit", op = "is_open", module = CircuitBreakerCore)]
