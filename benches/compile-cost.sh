@@ -360,8 +360,8 @@ for n, s in unreached.items():
     groups[m.group(1) if m else "(std, alloc, serde code instantiated for it)"] += s
 k = lambda n: f"{n / 1024:.1f} KiB"
 u = sum(unreached.values())
-print(f"\n`lmms-core`'s code (`.text` of its rlib, {k(total)}): {k(total - u)} ends in this app's binary; {k(u)} "
-      f"({100 * u / total:.0f} %) is compiled for every user and reached only by calls this app does not make "
+print(f"\n`lmms-core`'s code (`.text` of its rlib, {k(total)}): {k(total - u)} ends in this app's binary;\n"
+      f"{k(u)} ({100 * u / total:.0f} %) is compiled for every user and reached only by calls this app does not make\n"
       "(from `nm`, by function name, approximate). That code by module:\n")
 print("| module | KiB |")
 print("|---|---:|")
@@ -379,12 +379,15 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 load=$(cut -d' ' -f1 /proc/loadavg)
 kib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1024 }'; }
 shape_note=""
-[[ $SHAPE == lambda ]] && shape_note="; both are Lambda functions (\`lambda_runtime\`, \`#[tokio::main]\`, a \`serde\`-derived request)"
+[[ $SHAPE == lambda ]] && shape_note=";
+both are Lambda functions (\`lambda_runtime\`, \`#[tokio::main]\`, a \`serde\`-derived request)"
 plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", a - b }'; }
 table=$(cat <<MD
 <!-- $MARK:begin (written by \`SHAPE=$SHAPE bash benches/compile-cost.sh\`) -->
-Machine: $cpu, $(nproc) cores, $(rustc --version); 1-minute load average at the end: $load.
-Best of $RUNS clean \`cargo build --release\` (symbols stripped), $((MODULES * OPS_PER_MODULE)) operations in $MODULES modules, dispatched by name from JSON$shape_note.
+Machine: $cpu, $(nproc) cores, $(rustc --version);
+1-minute load average at the end: $load.
+Best of $RUNS clean \`cargo build --release\` (symbols stripped), $((MODULES * OPS_PER_MODULE)) operations in $MODULES modules,
+dispatched by name from JSON$shape_note.
 
 | app | clean build | CPU time | stripped binary | crates built (normal + build deps) |
 |---|---:|---:|---:|---:|

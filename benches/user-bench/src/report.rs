@@ -66,7 +66,7 @@ fn machine() -> String {
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into());
-    format!("{cpu}, {cores} cores, {rustc}; 1-minute load average when the report ran: {load}")
+    format!("{cpu}, {cores} cores, {rustc};\n1-minute load average when the report ran: {load}")
 }
 
 fn verdict(ok: bool) -> &'static str {
