@@ -1,5 +1,5 @@
 //! One mode's run, in a fresh child process: configure the gateway, replay the scenarios,
-//! measure, print one JSON object on stdout and the `[LMMS_STATS]` line on stderr.
+//! measure, print one JSON object on stdout (the `[LMMS_STATS]` line in it).
 
 use crate::report::{ModeResult, Raw};
 use crate::scenarios::{self, cpu_ns, heap, reset_peak_rss, rss, Replay};
@@ -179,7 +179,6 @@ pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
     let (end_heap, end_rss) = (heap(), rss());
 
     let stats = gw.stats();
-    eprintln!("{}", stats.log_line());
     let large: Vec<&str> = crate::large::names().collect();
     ModeResult::measure(
         job,
@@ -238,6 +237,7 @@ pub fn run(job: &Job, started_unix_ns: u64) -> Result<ModeResult, String> {
                         .map(|ns| (m.name.to_string(), ns as f64 / 1e6))
                 })
                 .collect(),
+            stats_line: stats.log_line(),
         },
     )
 }

@@ -62,6 +62,8 @@ pub struct Raw {
     pub module_bytes: BTreeMap<String, u64>,
     pub module_rebuilds: BTreeMap<String, u64>,
     pub large_build_ms: BTreeMap<String, f64>,
+    /// `Stats::log_line()` at the end of the replay.
+    pub stats_line: String,
 }
 
 /// One point of a mode's memory-size × cost curve.
@@ -164,6 +166,10 @@ pub struct ModeResult {
     pub child_cpu_s: f64,
     /// This child's wall time, s.
     pub child_wall_s: f64,
+    /// The runtime's counters at the end of the replay as a Lambda function logs them for
+    /// CloudWatch: `[LMMS_STATS] ` and one JSON object (`Stats::log_line()`). In the JSON
+    /// output only: at 600–1 400 columns it would bury the text report.
+    pub stats_line: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Sample>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -306,6 +312,7 @@ impl ModeResult {
             module_bytes: raw.module_bytes,
             module_rebuilds: raw.module_rebuilds,
             large_build_ms: raw.large_build_ms,
+            stats_line: raw.stats_line,
             size_costs: b.curve,
             peak_at: r.peak_at.clone(),
             child_cpu_s: process_cpu_s(),

@@ -246,6 +246,12 @@ fn notes(modes: &[ModeResult], plot: Option<&str>) -> String {
                 .into(),
         ),
         (
+            "[LMMS_STATS]:",
+            "each mode's runtime counters as a Lambda function logs them for CloudWatch (Stats::log_line()), \
+             one JSON object per line: in the --json output, as profiles.<profile>.modes.<mode>.stats_line."
+                .into(),
+        ),
+        (
             "exit status:",
             "0 when every mode ran and its figures are printed, whatever the targets say; 1 when a mode failed, \
              or, with --strict, when a target is MISSED; 2 for a bad argument."
