@@ -193,9 +193,10 @@ fn quick_replay_reports_both_profiles_and_all_modes() {
     );
 }
 
-/// The default output (no flags but `--quick`): every line at most 120 columns (characters,
-/// not bytes; stdout and stderr), each profile's result first, the targets in their own section saying they do
-/// not fail the run, exit 0 whatever they say, and the plot written where the output says.
+/// The default output (no flags but `--quick`): every line of stdout and stderr at most 120
+/// columns (characters, not bytes), each profile's result first, the targets in their own
+/// section saying they do not fail the run, exit 0 whatever they say, and the plot written
+/// where the output says.
 #[test]
 fn default_output_fits_120_columns_and_writes_the_plot() {
     let out = Command::new(example_binary())

@@ -34,11 +34,10 @@
 //! mode and profile, so each starts cold); the child prints its figures as JSON on stdout,
 //! its `[LMMS_STATS]` line among them (`--json` shows it). Before the large profile's
 //! `lmms`, a warm-up instance (`--warmup N`: N mixed requests of another request sequence)
-//! exports the heat
-//! profile that `lmms` starts from (`--heat-profile FILE`); `--size-sweep` runs more of
-//! them, one per candidate size, each priced at its size; `lmms_idle` replays a prefix of
-//! the mixed workload. How sizes and bills are computed: `sizing.rs`, `bill.rs`, `wait.rs`
-//! and `docs/smart_home.md`.
+//! exports the heat profile that `lmms` starts from (`--heat-profile FILE`); `--size-sweep`
+//! runs more of them, one per candidate size, each priced at its size; `lmms_idle` replays a
+//! prefix of the mixed workload. How sizes and bills are computed: `sizing.rs`, `bill.rs`,
+//! `wait.rs` and `docs/smart_home.md`.
 
 mod bill;
 mod child;

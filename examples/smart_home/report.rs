@@ -168,7 +168,7 @@ pub struct ModeResult {
     pub child_wall_s: f64,
     /// The runtime's counters at the end of the replay as a Lambda function logs them for
     /// CloudWatch: `[LMMS_STATS] ` and one JSON object (`Stats::log_line()`). In the JSON
-    /// output only: at 600–1 400 columns it would bury the text report.
+    /// output only: hundreds of columns wide, it would bury the text report.
     pub stats_line: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Sample>,
