@@ -224,6 +224,12 @@ serialize_struct!(IdleGaps {
 
 impl IdleGaps {
     /// Gaps counted in all.
+    ///
+    /// ```
+    /// let stats = lmms::gateway().stats();
+    /// let gaps: u64 = stats.modules.iter().map(|m| m.idle_gaps.total()).sum();
+    /// println!("{gaps} idle gaps of a second or more");
+    /// ```
     pub fn total(&self) -> u64 {
         self.s1_to_10s + self.s10_to_1m + self.m1_to_10m + self.m10_to_1h + self.over_1h
     }

@@ -14,6 +14,11 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The stats line after each invocation.
+///
+/// ```
+/// use lmms::lambda::{Options, StatsFormat};
+/// let options = Options::default().stats(StatsFormat::Off); // metrics from elsewhere
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsFormat {
     /// One Embedded Metric Format line (CloudWatch metrics straight from the log).

@@ -91,17 +91,32 @@ impl Default for Options {
 impl Options {
     /// The CloudWatch namespace of the EMF metrics (1–255 characters of `A-Z a-z 0-9 . - _
     /// / # :`, not starting with `AWS/`; checked by [`Boundary::init`]).
+    ///
+    /// ```
+    /// let options = lmms::lambda::Options::default().namespace("shop/checkout");
+    /// assert_eq!(options.namespace_name(), "shop/checkout");
+    /// ```
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
         self
     }
 
     /// The namespace set.
+    ///
+    /// ```
+    /// assert_eq!(lmms::lambda::Options::default().namespace_name(), "lmms");
+    /// ```
     pub fn namespace_name(&self) -> &str {
         &self.namespace
     }
 
     /// The stats line's format (or none).
+    ///
+    /// ```
+    /// use lmms::lambda::{Options, StatsFormat};
+    /// // The gateway's cumulative `[LMMS_STATS] {json}` line instead of EMF metrics.
+    /// let options = Options::default().stats(StatsFormat::Prefixed);
+    /// ```
     pub fn stats(mut self, format: StatsFormat) -> Self {
         self.stats = format;
         self
@@ -109,6 +124,11 @@ impl Options {
 
     /// How often the background sweeper sweeps on Lambda Managed Instances (more than
     /// zero), instead of the gateway's `sweep_interval`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = lmms::lambda::Options::default().sweep_interval(Duration::from_millis(250));
+    /// ```
     pub fn sweep_interval(mut self, interval: Duration) -> Self {
         self.sweep_interval = Some(interval);
         self
@@ -116,6 +136,10 @@ impl Options {
 
     /// Also log the instance's heat profile after each stats line, as `[LMMS_HEAT] {json}`
     /// (what `LMMS_HEAT_PROFILE` reads in a new instance).
+    ///
+    /// ```
+    /// let options = lmms::lambda::Options::default().heat_line(true);
+    /// ```
     pub fn heat_line(mut self, on: bool) -> Self {
         self.heat_line = on;
         self
@@ -140,6 +164,21 @@ impl Options {
 }
 
 /// Where the boundary sweeps, decided at INIT from `AWS_LAMBDA_MAX_CONCURRENCY`.
+///
+/// ```no_run
+/// use lmms::lambda::{Boundary, BoundaryMode, Options};
+///
+/// # async fn init() -> Result<(), lambda_runtime::Error> {
+/// let boundary = Boundary::init(Options::default()).await?;
+/// match boundary.mode() {
+///     BoundaryMode::PerInvocation => println!("a sweep after each response"),
+///     BoundaryMode::Sweeper { max_concurrency } => {
+///         println!("{max_concurrency} invocations at once, a background sweeper")
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BoundaryMode {
@@ -155,6 +194,18 @@ pub enum BoundaryMode {
 }
 
 /// A boundary that could not be set up: names what was asked for and what is wrong.
+///
+/// ```
+/// use lmms::lambda::{Boundary, BoundaryError, Options};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let refused = Boundary::init(Options::default().namespace("AWS/Lambda")).await;
+/// let error = refused.err().expect("a namespace under AWS/ is refused");
+/// let error = error.downcast_ref::<BoundaryError>().expect("a BoundaryError");
+/// assert!(error.to_string().contains("got `AWS/Lambda`"));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoundaryError(String);
 
@@ -198,6 +249,18 @@ impl Boundary {
     /// malformed `AWS_LAMBDA_MAX_CONCURRENCY`, bad [`Options`], or the extension's
     /// registration refused. A configuration fault of the gateway is not one: it is
     /// logged once and every call reports it.
+    ///
+    /// ```
+    /// use lmms::lambda::{Boundary, Options};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # std::env::remove_var("AWS_LAMBDA_RUNTIME_API");
+    /// // Outside Lambda (no Runtime API to serve), INIT says so instead of waiting.
+    /// let error = Boundary::init(Options::default()).await.err().expect("not in Lambda");
+    /// assert!(error.to_string().contains("AWS_LAMBDA_RUNTIME_API is unset"));
+    /// # }
+    /// ```
     pub async fn init(options: Options) -> Result<Boundary, Error> {
         options.check()?;
         if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
@@ -226,6 +289,14 @@ impl Boundary {
     }
 
     /// Where this boundary sweeps.
+    ///
+    /// ```no_run
+    /// # async fn init() -> Result<(), lambda_runtime::Error> {
+    /// let boundary = lmms::lambda::Boundary::init(Default::default()).await?;
+    /// println!("boundary: {:?}", boundary.mode());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mode(&self) -> BoundaryMode {
         self.mode
     }
@@ -234,6 +305,25 @@ impl Boundary {
     /// invocation, once its response or error has been posted. Without it the extension
     /// cannot know when a response has gone: it then sweeps as each invocation starts
     /// and logs an `[LMMS_FAULT]` line saying so.
+    ///
+    /// ```no_run
+    /// use lambda_runtime::{layers::TracingLayer, service_fn, Error, LambdaEvent, Runtime};
+    /// use serde_json::Value;
+    ///
+    /// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    ///     Ok(event.payload)
+    /// }
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), Error> {
+    ///     let boundary = lmms::lambda::Boundary::init(Default::default()).await?;
+    ///     Runtime::new(service_fn(handler))
+    ///         .layer(TracingLayer::new())
+    ///         .layer(boundary.layer()) // last: it sees each response posted
+    ///         .run()
+    ///         .await
+    /// }
+    /// ```
     pub fn layer(&self) -> BoundaryLayer {
         self.layer.clone()
     }
@@ -279,6 +369,25 @@ async fn preload() {
 /// `lambda_runtime::run` with the lmms boundary ([module docs](self)), [`Options::default`].
 /// Runs invocations one at a time (with `AWS_LAMBDA_MAX_CONCURRENCY` > 1 too, like
 /// `lambda_runtime::run`; the boundary then uses the background sweeper).
+///
+/// ```no_run
+/// use lambda_runtime::{service_fn, Error, LambdaEvent};
+/// use serde_json::Value;
+///
+/// // Events `{"interface": …, "op": …, "args": {…}}`, served by name.
+/// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+///     let p = &event.payload;
+///     let (Some(interface), Some(op)) = (p["interface"].as_str(), p["op"].as_str()) else {
+///         return Err("expected {\"interface\", \"op\", \"args\"}".into());
+///     };
+///     Ok(lmms::execute_async(interface, op, p["args"].clone()).await?)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     lmms::lambda::run(service_fn(handler)).await
+/// }
+/// ```
 pub async fn run<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
 where
     F: Service<LambdaEvent<A>, Response = R>,
@@ -302,6 +411,22 @@ where
 /// `lambda_runtime::run_concurrent` with the lmms boundary ([module docs](self)),
 /// [`Options::default`]: `AWS_LAMBDA_MAX_CONCURRENCY` invocations at once on Lambda
 /// Managed Instances, one at a time elsewhere.
+///
+/// The handler is cloned for each concurrent invocation, so it must be `Clone + Send`.
+///
+/// ```no_run
+/// use lambda_runtime::{service_fn, Error, LambdaEvent};
+/// use serde_json::Value;
+///
+/// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+///     Ok(lmms::execute_async("orders", "lookup", event.payload).await?)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     lmms::lambda::run_concurrent(service_fn(handler)).await
+/// }
+/// ```
 pub async fn run_concurrent<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
 where
     F: Service<LambdaEvent<A>, Response = R> + Clone + Send + 'static,

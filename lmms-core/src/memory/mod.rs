@@ -183,6 +183,13 @@ pub fn trim() -> TrimReport {
 }
 
 /// RSS around a [`trim`].
+///
+/// ```
+/// let trim = lmms::memory::trim();
+/// if let (Some(before), Some(after)) = (trim.rss_before, trim.rss_after) {
+///     println!("RSS {before} → {after} bytes");
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TrimReport {
     /// RSS in bytes before the trim.
@@ -197,7 +204,16 @@ serialize_struct!(TrimReport {
 });
 
 impl TrimReport {
-    /// Bytes of RSS the trim gave back (0 if RSS grew or is unknown).
+    /// Bytes of RSS the trim gave back: 0 if RSS grew, `None` if either figure is unknown.
+    ///
+    /// ```
+    /// use lmms::memory::TrimReport;
+    /// let trim = TrimReport { rss_before: Some(90 << 20), rss_after: Some(60 << 20) };
+    /// assert_eq!(trim.rss_released(), Some(30 << 20));
+    /// let grew = TrimReport { rss_before: Some(60 << 20), rss_after: Some(61 << 20) };
+    /// assert_eq!(grew.rss_released(), Some(0));
+    /// assert_eq!(TrimReport::default().rss_released(), None);
+    /// ```
     pub fn rss_released(&self) -> Option<u64> {
         Some(self.rss_before?.saturating_sub(self.rss_after?))
     }
@@ -232,6 +248,13 @@ serialize_unit_enum!(BudgetSource {
 
 impl BudgetSource {
     /// The environment variable (or setting) it names.
+    ///
+    /// ```
+    /// use lmms::memory::BudgetSource;
+    /// let lambda = BudgetSource::LambdaFunctionMemorySize;
+    /// assert_eq!(lambda.variable(), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+    /// assert_eq!(BudgetSource::Builder.variable(), "MEMORY_BUDGET_MB");
+    /// ```
     pub fn variable(self) -> &'static str {
         match self {
             BudgetSource::MemoryBudgetMb | BudgetSource::Builder => "MEMORY_BUDGET_MB",
@@ -269,7 +292,14 @@ serialize_unit_enum!(Pressure {
 });
 
 impl Pressure {
-    /// The level of `used` bytes against `budget` bytes.
+    /// The level of `used` bytes against `budget` bytes (a budget of 0 counts as 1 byte).
+    ///
+    /// ```
+    /// use lmms::memory::Pressure;
+    /// let budget = 512 << 20;
+    /// assert_eq!(Pressure::of(460 << 20, budget), Pressure::Moderate); // 89.8 %
+    /// assert_eq!(Pressure::of(470 << 20, budget), Pressure::High); // 91.8 %
+    /// ```
     pub fn of(used: u64, budget: u64) -> Pressure {
         let budget = budget.max(1) as u128;
         let used = used as u128 * 100;
