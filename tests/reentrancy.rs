@@ -210,3 +210,55 @@ fn blocking_call_during_an_async_build_on_a_multi_thread_runtime() {
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// An init error whose `Drop` calls back into the gateway: the cell keeps the last failed
+/// attempt's error (its outcome) until the next attempt ends, and drops it then.
+static ERROR_ATTEMPTS: AtomicUsize = AtomicUsize::new(0);
+static ERROR_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug)]
+struct CallingBackError;
+impl std::fmt::Display for CallingBackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("first attempt fails")
+    }
+}
+impl std::error::Error for CallingBackError {}
+impl Drop for CallingBackError {
+    fn drop(&mut self) {
+        // Locks the module's state (`detach`), as any call into this module would.
+        let _ = lmms::gateway().unload("fails_once");
+        ERROR_DROPS.fetch_add(1, SeqCst);
+    }
+}
+
+#[lmms::module(name = "fails_once", policy = "utility")]
+pub struct FailsOnce;
+impl Init for FailsOnce {
+    fn init() -> Result<Self, InitError> {
+        if ERROR_ATTEMPTS.fetch_add(1, SeqCst) == 0 {
+            return Err(InitError::from(CallingBackError));
+        }
+        Ok(FailsOnce)
+    }
+}
+#[lmms::operation(interface = "fails_once", op = "get", module = FailsOnce)]
+pub fn fails_once_get(_f: &FailsOnce) -> u8 {
+    7
+}
+
+#[test]
+fn an_init_errors_drop_may_call_the_gateway() {
+    let err = fails_once_get().unwrap_err();
+    assert!(err.to_string().contains("first attempt fails"), "{err}");
+    drop(err);
+    assert_eq!(
+        ERROR_DROPS.load(SeqCst),
+        0,
+        "the cell still holds the error"
+    );
+    // The second attempt replaces the kept error: its `Drop` runs, and calls back.
+    let second = watchdog("a retry dropping the first attempt's error", fails_once_get);
+    assert_eq!(second.unwrap(), 7);
+    assert_eq!(ERROR_DROPS.load(SeqCst), 1);
+}

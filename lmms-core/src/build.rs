@@ -201,6 +201,7 @@ impl RawCell {
                 Err(init_failed(name, &why))
             }
         };
+        let mut previous = None;
         self.settle(|st| {
             st.phase = Phase::Idle;
             if result.is_ok() {
@@ -208,8 +209,12 @@ impl RawCell {
                 st.tickets += 1 + st.waiting;
             }
             st.waiting = 0;
-            st.outcome = Some((attempt, result.clone()));
+            previous = st.outcome.replace((attempt, result.clone()));
         });
+        // The previous attempt's error may hold the last reference to a user's error, whose
+        // `Drop` may call back into the gateway (this cell's state lock included): dropped
+        // after the lock, and contained like any user `Drop`.
+        let _ = crate::contain::contain(move || drop(previous));
         // After the state is settled, and contained: a subscriber may panic or call back.
         if result.is_ok() {
             let _ = crate::contain::contain(|| crate::trace::loaded(name, bytes));
