@@ -39,13 +39,22 @@ impl Gateway {
     /// Stops the background sweeper, waiting for its current sweep to end. In a child
     /// forked after the sweeper started, there is no sweeper thread: the parent's record
     /// is forgotten, not joined (nothing to wait for).
+    ///
+    /// Called from code the runtime runs for the user — a module's `init` or `Drop`, or
+    /// anything on the sweeper's own thread (a cached value's `Drop`, a `tracing`
+    /// subscriber) — it tells the sweeper to stop and returns without waiting: the sweep
+    /// may be waiting for that very thread (a sweep under memory pressure waits for the
+    /// drop thread's drops). The sweeper then ends once its current sweep is done.
     pub fn stop_sweeper(&self) {
         let sweeper = lock_std(&self.sweeper).take();
         match sweeper {
             Some(s) if s.pid == std::process::id() => {
                 s.stop.store(true, Ordering::Release);
                 s.handle.thread().unpark();
-                let _ = s.handle.join();
+                let on_sweeper = s.handle.thread().id() == std::thread::current().id();
+                if !on_sweeper && super::drops::may_wait() {
+                    let _ = s.handle.join();
+                }
             }
             // Forked: the thread lives in the parent only.
             // Forget its record (a few bytes): joining, detaching or unparking a thread of
