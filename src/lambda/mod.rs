@@ -271,7 +271,7 @@ impl Boundary {
             )
             .into());
         }
-        let mode = mode_from_env(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())?;
+        let mode = mode_from_env(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY"))?;
         preload().await;
         let emitter = Arc::new(emf::Emitter::new(&options));
         let signal = match mode {
@@ -329,10 +329,18 @@ impl Boundary {
     }
 }
 
-/// `AWS_LAMBDA_MAX_CONCURRENCY` read: unset or 1 is one invocation at a time.
-fn mode_from_env(value: Option<&str>) -> Result<BoundaryMode, BoundaryError> {
-    let Some(raw) = value else {
-        return Ok(BoundaryMode::PerInvocation);
+/// `AWS_LAMBDA_MAX_CONCURRENCY` read: unset or 1 is one invocation at a time; a value that
+/// is not UTF-8 is refused, not taken as unset.
+fn mode_from_env(value: Result<String, std::env::VarError>) -> Result<BoundaryMode, BoundaryError> {
+    let raw = match value {
+        Ok(raw) => raw,
+        Err(std::env::VarError::NotPresent) => return Ok(BoundaryMode::PerInvocation),
+        Err(std::env::VarError::NotUnicode(raw)) => {
+            return Err(BoundaryError(format!(
+                "lmms::lambda: AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, \
+                 got {raw:?}, which is not UTF-8"
+            )))
+        }
     };
     match raw.trim().parse::<u32>() {
         Ok(0) | Err(_) => Err(BoundaryError(format!(

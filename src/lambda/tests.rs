@@ -99,14 +99,29 @@ fn counters_are_counted_since_the_previous_line() {
 
 #[test]
 fn max_concurrency_decides_the_mode() {
-    assert_eq!(mode_from_env(None), Ok(BoundaryMode::PerInvocation));
-    assert_eq!(mode_from_env(Some("1")), Ok(BoundaryMode::PerInvocation));
+    use std::env::VarError;
+    let set = |v: &str| Ok(v.to_string());
     assert_eq!(
-        mode_from_env(Some("4")),
+        mode_from_env(Err(VarError::NotPresent)),
+        Ok(BoundaryMode::PerInvocation)
+    );
+    assert_eq!(mode_from_env(set("1")), Ok(BoundaryMode::PerInvocation));
+    assert_eq!(
+        mode_from_env(set("4")),
         Ok(BoundaryMode::Sweeper { max_concurrency: 4 })
     );
+    // Not UTF-8: refused, not read as unset (which would mean one invocation at a time).
+    use std::os::unix::ffi::OsStringExt;
+    let garbled = std::ffi::OsString::from_vec(b"4\xff".to_vec());
+    let e = mode_from_env(Err(VarError::NotUnicode(garbled)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("AWS_LAMBDA_MAX_CONCURRENCY") && e.contains("not UTF-8"),
+        "{e}"
+    );
     for bad in ["0", "-2", "four", ""] {
-        let e = mode_from_env(Some(bad)).unwrap_err().to_string();
+        let e = mode_from_env(set(bad)).unwrap_err().to_string();
         assert!(
             e.contains("AWS_LAMBDA_MAX_CONCURRENCY") && e.contains(&format!("`{bad}`")),
             "{e}"
