@@ -93,10 +93,15 @@ pub fn cpu_share(memory_mb: u32) -> f64 {
 /// assert!((d.as_secs_f64() - (0.040 + 0.010 * 1769.0 / 884.0)).abs() < 1e-9);
 /// assert_eq!(invocation_duration(Duration::from_millis(10), Duration::ZERO, 3008),
 ///            Duration::from_millis(10));
+/// // Too long to stretch: the longest `Duration`.
+/// assert_eq!(invocation_duration(Duration::MAX, Duration::ZERO, 128), Duration::MAX);
 /// ```
 pub fn invocation_duration(cpu: Duration, wait: Duration, memory_mb: u32) -> Duration {
     let share = cpu_share(memory_mb.max(1));
-    wait.saturating_add(Duration::from_secs_f64(cpu.as_secs_f64() / share))
+    // Saturating: a CPU time too long for a `Duration` once stretched (from a hand-made or
+    // deserialized trace) is the longest duration, not a panic.
+    let stretched = Duration::try_from_secs_f64(cpu.as_secs_f64() / share).unwrap_or(Duration::MAX);
+    wait.saturating_add(stretched)
 }
 
 /// Billed milliseconds of a duration: rounded up to the next whole millisecond (a 1 ns
