@@ -6,6 +6,17 @@ use super::{Reading, Tracker};
 use crate::sync::lock_std;
 use std::time::{Duration, Instant};
 
+/// The longest leak window [`Tracker::leak_window`] takes (a larger one is this): 100 000
+/// invocations, 0.8 MB of samples, allocated whole at the first.
+///
+/// ```
+/// use lmms::memory::{Tracker, MAX_LEAK_WINDOW};
+/// let tracker = Tracker::new().leak_window(usize::MAX);
+/// tracker.end_invocation(); // allocates MAX_LEAK_WINDOW samples, not usize::MAX
+/// assert!(tracker.leak_check().samples <= MAX_LEAK_WINDOW);
+/// ```
+pub const MAX_LEAK_WINDOW: usize = 100_000;
+
 /// Which figure leak detection follows: live heap when the counting allocator is
 /// installed, RSS otherwise (coarser: allocator caching and page granularity blur it).
 ///
@@ -157,7 +168,8 @@ impl Tracker {
         }
     }
 
-    /// Leak detection looks at the last `n` invocations (default 50; at least 2).
+    /// Leak detection looks at the last `n` invocations (default 50; at least 2, at most
+    /// [`MAX_LEAK_WINDOW`]: the window is allocated whole at its first sample).
     ///
     /// ```
     /// let tracker = lmms::memory::Tracker::new().leak_window(5);
@@ -168,7 +180,7 @@ impl Tracker {
     /// ```
     #[must_use]
     pub fn leak_window(mut self, n: usize) -> Self {
-        self.leak_window = n.max(2);
+        self.leak_window = n.clamp(2, MAX_LEAK_WINDOW);
         self
     }
 

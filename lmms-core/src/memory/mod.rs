@@ -22,7 +22,7 @@ pub use lambda::{
     LAMBDA_FREE_REQUESTS_PER_MONTH, LAMBDA_MAX_MB, LAMBDA_MB_PER_VCPU, LAMBDA_MIN_MB,
     LAMBDA_PRICE_PER_REQUEST, LAMBDA_X86_PRICE_PER_GB_S,
 };
-pub use leak::{InvocationSample, LeakBasis, LeakReport};
+pub use leak::{InvocationSample, LeakBasis, LeakReport, MAX_LEAK_WINDOW};
 pub use recommend::{RecommendOptions, Recommendation};
 pub use right_size::{RightSizing, SizeCost};
 pub use right_size_options::{RightSizeError, RightSizeOptions};
