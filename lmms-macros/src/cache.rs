@@ -30,9 +30,10 @@ pub(crate) fn parts(spec: &Spec, p: &TokenStream) -> CacheParts {
         ReturnType::Default => (quote!(()), Span::call_site()),
         ReturnType::Type(_, t) => (quote!(#t), t.span()),
     };
-    // A return type whose last path segment is `Result` caches only its `Ok` value.
+    // A return type whose last path segment is `Result` caches only its `Ok` value (also
+    // through a `macro_rules!` `$t:ty` or parentheses).
     let is_result = matches!(&sig.output, ReturnType::Type(_, t)
-        if matches!(&**t, Type::Path(tp) if tp.qself.is_none()
+        if matches!(crate::ty::peel(t), Type::Path(tp) if tp.qself.is_none()
             && tp.path.segments.last().is_some_and(|s| s.ident == "Result")));
     let value = if is_result {
         quote_spanned!(ret_span=> <#ret as #p::CacheOk>::Ok)

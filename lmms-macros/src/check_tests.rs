@@ -5,7 +5,7 @@
 use crate::marker::marker_name;
 use crate::operation;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 
 /// The error messages of `#[lmms::operation(args)] item`, in order (empty when it is valid).
 fn op_errors(args: TokenStream, item: TokenStream) -> Vec<String> {
@@ -407,4 +407,76 @@ fn flatten_refuses_what_is_not_a_result() {
         ),
     );
     assert_eq!(errs, ["`flatten` takes `true` or `false`"]);
+}
+
+/// `ty` as a `macro_rules!` `$t:ty` hands it on: in an invisible group.
+fn group(ty: TokenStream) -> proc_macro2::Group {
+    proc_macro2::Group::new(proc_macro2::Delimiter::None, ty)
+}
+
+#[test]
+fn types_from_macro_rules_or_in_parentheses_are_seen_through() {
+    // `Result` for `flatten` (and the cache, below), however it is wrapped.
+    for ret in [
+        group(quote!(Result<u8, E>)).into_token_stream(),
+        quote!((Result<u8, E>)),
+        group(quote!((Result<u8, E>))).into_token_stream(),
+    ] {
+        let spec = operation::parse(
+            quote!(interface = "i", op = "o", flatten = true),
+            quote!(fn f() -> #ret { Ok(1) }),
+        )
+        .unwrap_or_else(|e| panic!("{ret}: {e}"));
+        let (t, e) = spec.flatten.expect("flattened");
+        assert_eq!(quote!(#t).to_string(), "u8");
+        assert_eq!(quote!(#e).to_string(), "E");
+    }
+    // The module state, a shared reference however it is wrapped.
+    let st = group(quote!(&State));
+    let errs = op_errors(
+        quote!(interface = "i", op = "o", module = State),
+        quote!(fn f(s: #st, x: u8) {}),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    let st = group(quote!(&mut State));
+    let errs = op_errors(
+        quote!(interface = "i", op = "o", module = State),
+        quote!(fn f(s: #st) {}),
+    );
+    assert!(has(&errs, "must be a shared reference"), "{errs:?}");
+    // Arguments by value, no `impl Trait`.
+    let (r, i) = (group(quote!(&str)), group(quote!(impl Clone)));
+    let errs = op_errors(
+        quote!(interface = "i", op = "o"),
+        quote!(fn f(x: u8, s: #r, p: (&str), c: #i) -> #i { todo!() }),
+    );
+    assert_eq!(errs.len(), 4, "{errs:?}");
+    assert!(has(&errs, "cannot return `impl Trait`"), "{errs:?}");
+    assert!(has(&errs, "cannot take `impl Trait`"), "{errs:?}");
+    assert_eq!(
+        errs.iter()
+            .filter(|e| e.starts_with("operation arguments are taken by value"))
+            .count(),
+        2,
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn a_cached_result_from_macro_rules_caches_only_ok() {
+    for ret in [
+        group(quote!(Result<u8, String>)).into_token_stream(),
+        quote!((Result<u8, String>)),
+    ] {
+        let out = operation::expand(
+            quote!(interface = "i", op = "o", cache_ttl = "1h"),
+            quote!(fn f(x: u8) -> #ret { Ok(x) }),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("CacheOk"),
+            "only the `Ok` value is cached: {out}"
+        );
+    }
 }

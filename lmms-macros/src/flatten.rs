@@ -30,9 +30,11 @@ const MSG: &str = "`flatten = true` needs a return type `Result<T, E>`: the wrap
 
 /// The `T` and `E` of a type written `Result<T, E>`, `std::result::Result<T, E>` or
 /// `core::result::Result<T, E>` (an alias cannot be seen through: its arguments may mean
-/// anything).
+/// anything). A `macro_rules!` `$t:ty` or parentheses around it are seen through.
 pub(crate) fn result_parts(ty: &Type) -> Option<(&Type, &Type)> {
-    let Type::Path(tp) = ty else { return None };
+    let Type::Path(tp) = crate::ty::peel(ty) else {
+        return None;
+    };
     if tp.qself.is_some() {
         return None;
     }

@@ -20,6 +20,7 @@ mod marker;
 mod module;
 mod operation;
 mod stand_in;
+mod ty;
 
 #[cfg(test)]
 mod check_tests;

@@ -3,6 +3,7 @@
 
 use crate::attr::{self, Errors};
 use crate::duration;
+use crate::ty::peel;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -126,7 +127,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         errors.spanned(v, "an operation cannot be variadic");
     }
     if let ReturnType::Type(_, ty) = &sig.output {
-        if let Type::ImplTrait(t) = &**ty {
+        if let Type::ImplTrait(t) = peel(ty) {
             errors.spanned(t, "an operation cannot return `impl Trait`: name the type");
         }
     }
@@ -149,7 +150,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
             (None, None) => {}
             (Some(FnArg::Receiver(r)), _) => errors.spanned(r, SELF_MSG),
             (Some(FnArg::Typed(pt)), Some(m)) => {
-                if !matches!(&*pt.ty, Type::Reference(r) if r.mutability.is_none()) {
+                if !matches!(peel(&pt.ty), Type::Reference(r) if r.mutability.is_none()) {
                     errors.spanned(
                         &pt.ty,
                         format!(
@@ -167,14 +168,14 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         match input {
             FnArg::Receiver(r) => errors.spanned(r, SELF_MSG),
             FnArg::Typed(pt) => {
-                if let Type::ImplTrait(t) = &*pt.ty {
+                if let Type::ImplTrait(t) = peel(&pt.ty) {
                     errors.spanned(
                         t,
                         "an operation cannot take `impl Trait`: the gateway needs one concrete type",
                     );
                     continue;
                 }
-                if let Type::Reference(r) = &*pt.ty {
+                if let Type::Reference(r) = peel(&pt.ty) {
                     if module.is_none() && params.is_empty() {
                         errors.spanned(
                             r,
