@@ -480,3 +480,28 @@ fn a_cached_result_from_macro_rules_caches_only_ok() {
         );
     }
 }
+
+#[test]
+fn raw_identifiers_are_named_without_their_prefix() {
+    let out = operation::expand(
+        quote!(interface = "i", op = "o"),
+        quote!(
+            fn r#match(r#type: u8) -> u8 {
+                r#type
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains(r#"fn_name : "match""#), "{out}");
+    assert!(out.contains(r#"params : & ["type"]"#), "{out}");
+    assert!(!out.contains(r#""r#"#), "no name as text keeps `r#`: {out}");
+    let out = crate::module::expand(
+        quote!(),
+        quote!(
+            struct r#Kw;
+        ),
+    )
+    .to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.contains(r#"NAME : & 'static str = "kw""#), "{out}");
+}

@@ -4,6 +4,7 @@
 use crate::operation::Spec;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::ReturnType;
 
@@ -24,7 +25,8 @@ pub(crate) fn shim(
     let sig = &spec.func.sig;
     let names: Vec<_> = spec.params.iter().map(|(n, _)| n).collect();
     let takes = spec.params.iter().map(|(n, t)| {
-        let key = n.to_string();
+        // `r#type` is read from the key `type`, as the metadata names it.
+        let key = n.unraw().to_string();
         quote_spanned! {t.span()=>
             let #n: #t = #p::Args::take::<#t>(&mut __lmms_args, #key)?;
         }

@@ -3,6 +3,7 @@
 use crate::attr::{self, Errors};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Item, LitStr};
 
@@ -44,7 +45,8 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
             return item_tokens;
         }
     };
-    let mut name = LitStr::new(&snake_case(&ident.to_string()), ident.span());
+    // `r#Foo` is named `foo`.
+    let mut name = LitStr::new(&snake_case(&ident.unraw().to_string()), ident.span());
     let mut policy = quote!(Utility);
     // `None`: the `async_init` value was rejected, so neither init trait is required.
     let mut is_async = Some(false);

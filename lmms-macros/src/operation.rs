@@ -6,6 +6,7 @@ use crate::duration;
 use crate::ty::peel;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
@@ -228,10 +229,11 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     let (attrs, vis, name, block) = (&func.attrs, &func.vis, &sig.ident, &func.block);
     let is_async = sig.asyncness.is_some();
     let (interface, op) = (&spec.interface, &spec.op);
-    let fn_name = name.to_string();
+    // Names as text without a raw identifier's `r#` (`r#type` is the parameter `type`).
+    let fn_name = name.unraw().to_string();
     let param_names: Vec<_> = spec.params.iter().map(|(n, _)| n).collect();
     let param_types: Vec<_> = spec.params.iter().map(|(_, t)| t).collect();
-    let param_strs: Vec<_> = param_names.iter().map(|n| n.to_string()).collect();
+    let param_strs: Vec<_> = param_names.iter().map(|n| n.unraw().to_string()).collect();
     let ret = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, t) => quote!(#t),
