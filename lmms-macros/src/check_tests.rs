@@ -121,6 +121,18 @@ fn signature_misuse() {
         ),
         (
             quote!(
+                extern "C" fn f() {}
+            ),
+            "cannot have an ABI: the wrapper is a Rust function returning a `Result`, so `extern \"C\"` would be lost",
+        ),
+        (
+            quote!(
+                extern fn f() {}
+            ),
+            "so `extern` would be lost",
+        ),
+        (
+            quote!(
                 fn f(&self) {}
             ),
             "cannot take `self`",

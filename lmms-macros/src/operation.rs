@@ -124,6 +124,16 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
     if let Safety::Unsafe(u) = &sig.safety {
         errors.at(u.span, "an operation cannot be an `unsafe fn`");
     }
+    if let Some(abi) = &sig.abi {
+        // The wrapper is a Rust function returning a `Result`: the ABI would be dropped.
+        errors.at(
+            abi.extern_token.span,
+            format!(
+                "an operation cannot have an ABI: the wrapper is a Rust function returning a `Result`, so `{abi}` would be lost; remove it, and call the operation from a separate `{abi} fn`",
+                abi = quote!(#abi)
+            ),
+        );
+    }
     if let Some(v) = &sig.variadic {
         errors.spanned(v, "an operation cannot be variadic");
     }
