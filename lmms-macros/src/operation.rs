@@ -280,10 +280,17 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     // The typed call the dynamic shim makes: with `flatten`, the nested form below, so a
     // call by name still returns the operation's own `Result` as JSON (`{"Ok": ...}` or
     // `{"Err": ...}`) and only the gateway's errors as an `lmms::Error`.
+    //
+    // The shim is an item nested in the wrapper, which has the user's parameters: one named
+    // like the function (`fn count(count: u32)`) would be the local the shim's `count`
+    // finds (E0434). Named with `macro_rules!` hygiene (`mixed_site`), the function's name
+    // sees no local of the user's, and still finds the function as an item would.
     let typed = if spec.flatten.is_some() {
         quote!(__lmms_nested)
     } else {
-        quote!(#name)
+        let mut unshadowed = name.clone();
+        unshadowed.set_span(Span::mixed_site().located_at(name.span()));
+        quote!(#unshadowed)
     };
     let (dynamic, dyn_fn) = crate::dynamic::shim(spec, &p, &typed);
     let meta_ident = format_ident!("__LMMS_META");
