@@ -517,3 +517,50 @@ fn raw_identifiers_are_named_without_their_prefix() {
     assert!(!out.contains("compile_error"), "{out}");
     assert!(out.contains(r#"NAME : & 'static str = "kw""#), "{out}");
 }
+
+#[test]
+fn inner_attributes_stay_in_the_body() {
+    let out = operation::expand(
+        quote!(interface = "i", op = "o", module = S, cache_ttl = "1s"),
+        quote!(
+            #[inline(never)]
+            pub fn f(s: &S, x: u8) -> u8 {
+                #![allow(unused_variables)]
+                let y = 1;
+                x
+            }
+        ),
+    );
+    let file = syn::parse2::<syn::File>(out.clone()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let wrapper = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.ident == "f" => Some(f),
+            _ => None,
+        })
+        .expect("the wrapper");
+    assert!(
+        wrapper
+            .attrs
+            .iter()
+            .all(|a| matches!(a.style, syn::AttrStyle::Outer)),
+        "{out}"
+    );
+    assert!(wrapper.attrs.iter().any(|a| a.path().is_ident("inline")));
+    let body = wrapper
+        .block
+        .stmts
+        .iter()
+        .find_map(|s| match s {
+            syn::Stmt::Item(syn::Item::Fn(f)) if f.sig.ident == "__lmms_body" => Some(f),
+            _ => None,
+        })
+        .expect("the body");
+    assert!(
+        body.attrs
+            .iter()
+            .any(|a| matches!(a.style, syn::AttrStyle::Inner(_)) && a.path().is_ident("allow")),
+        "{out}"
+    );
+}

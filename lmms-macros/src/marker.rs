@@ -20,7 +20,11 @@ pub(crate) fn unique_marker(spec: &Spec) -> TokenStream {
     // item's span, so both locations show the offending value.
     let span = spec.op.span();
     let ident = syn::Ident::new(&marker_name(&interface, &op), span);
-    let cfgs = spec.func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let cfgs = spec
+        .func
+        .attrs
+        .iter()
+        .filter(|a| crate::operation::is_outer(a) && a.path().is_ident("cfg"));
     quote_spanned! {span=>
         #(#cfgs)*
         #[doc(hidden)]

@@ -5,10 +5,10 @@ use crate::attr::{self, Errors};
 use crate::duration;
 use crate::ty::peel;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
+use syn::{AttrStyle, Attribute, FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
 
 pub(crate) const KEYS: &[&str] = &[
     "interface",
@@ -232,11 +232,34 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
     })
 }
 
+/// Whether `attr` is written before the function (`#[...]`), not inside its body (`#![...]`).
+pub(crate) fn is_outer(attr: &Attribute) -> bool {
+    matches!(attr.style, AttrStyle::Outer)
+}
+
+/// The user's body in its braces, with the inner attributes (`#![allow(...)]` at its top)
+/// that syn keeps in `ItemFn::attrs`: they stay in the body, and only the outer ones go
+/// on the wrapper (an inner attribute there would not compile).
+pub(crate) fn body(func: &ItemFn) -> TokenStream {
+    let mut tokens = TokenStream::new();
+    func.block.brace_token.surround(&mut tokens, |t| {
+        t.extend(
+            func.attrs
+                .iter()
+                .filter(|a| !is_outer(a))
+                .map(|a| a.to_token_stream()),
+        );
+        t.extend(func.block.stmts.iter().map(|s| s.to_token_stream()));
+    });
+    tokens
+}
+
 pub(crate) fn generate(spec: &Spec) -> TokenStream {
     let p = quote!(::lmms::__private::v1);
     let func = &spec.func;
     let sig = &func.sig;
-    let (attrs, vis, name, block) = (&func.attrs, &func.vis, &sig.ident, &func.block);
+    let attrs: Vec<_> = func.attrs.iter().filter(|a| is_outer(a)).collect();
+    let (vis, name, block) = (&func.vis, &sig.ident, body(func));
     let is_async = sig.asyncness.is_some();
     let (interface, op) = (&spec.interface, &spec.op);
     // Names as text without a raw identifier's `r#` (`r#type` is the parameter `type`).

@@ -23,9 +23,9 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     let Ok(func) = syn::parse2::<ItemFn>(item.clone()) else {
         return item;
     };
-    let ItemFn {
-        attrs, vis, sig, ..
-    } = &func;
+    let ItemFn { vis, sig, .. } = &func;
+    // Inner attributes (`#![...]`) stay in the nested body.
+    let attrs = func.attrs.iter().filter(|a| crate::operation::is_outer(a));
     let ret = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, t) if has_impl_trait(quote!(#t)) => return item,
@@ -100,7 +100,7 @@ fn nested_body(func: &ItemFn) -> Option<TokenStream> {
     }
     let mut sig = func.sig.clone();
     sig.ident = syn::Ident::new("__lmms_body", Span::call_site());
-    let block = &func.block;
+    let block = crate::operation::body(func);
     Some(quote! {
         #[allow(dead_code)]
         #sig #block
@@ -160,6 +160,36 @@ mod tests {
         assert!(matches!(f.vis, syn::Visibility::Public(_)));
         assert!(f.attrs.iter().any(|a| a.path().is_ident("doc")));
         assert_eq!(nested_names(&f), ["__lmms_body"], "the body is kept");
+    }
+
+    #[test]
+    fn inner_attributes_stay_in_the_nested_body() {
+        let f = stand_in(
+            quote!(interface = "w", op = "f", colour = "red"),
+            quote!(
+                #[inline]
+                fn f(x: u8) -> u8 {
+                    #![allow(unused_variables)]
+                    let y = 1;
+                    x
+                }
+            ),
+        );
+        assert!(
+            f.attrs
+                .iter()
+                .all(|a| matches!(a.style, syn::AttrStyle::Outer)),
+            "{}",
+            quote!(#f)
+        );
+        assert!(f.attrs.iter().any(|a| a.path().is_ident("inline")));
+        let Some(syn::Stmt::Item(Item::Fn(body))) = f.block.stmts.first() else {
+            panic!("no nested body");
+        };
+        assert!(body
+            .attrs
+            .iter()
+            .any(|a| matches!(a.style, syn::AttrStyle::Inner(_)) && a.path().is_ident("allow")));
     }
 
     #[test]
