@@ -564,3 +564,32 @@ fn inner_attributes_stay_in_the_body() {
         "{out}"
     );
 }
+
+#[test]
+fn the_attribute_applied_twice_is_one_error() {
+    for second in [
+        quote!(#[lmms::operation(interface = "m", op = "b")]),
+        quote!(#[operation(interface = "m", op = "b", dynamic = false)]),
+        quote!(#[::lmms::operation(interface = "m", op = "b")]),
+    ] {
+        let errs = op_errors(
+            quote!(interface = "m", op = "a"),
+            quote!(#second #[inline] fn f(x: u8) -> u8 { x }),
+        );
+        assert_eq!(
+            errs,
+            ["`#[lmms::operation]` is applied twice: one function is one operation; write a second function for `m.b`"],
+            "{second}"
+        );
+    }
+    // The stand-in does not carry it: it would expand again.
+    let out = operation::expand(
+        quote!(interface = "m", op = "a"),
+        quote!(
+            #[lmms::operation(interface = "m", op = "b")]
+            fn f() {}
+        ),
+    )
+    .to_string();
+    assert_eq!(out.matches("operation (").count(), 0, "{out}");
+}

@@ -8,7 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Attribute, FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Safety, Type};
+use syn::{AttrStyle, Attribute, FnArg, ItemFn, LitStr, Meta, Pat, Path, ReturnType, Safety, Type};
 
 pub(crate) const KEYS: &[&str] = &[
     "interface",
@@ -66,6 +66,17 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                 .unwrap_or_else(|| syn::Error::new(span, MSG)));
         }
     };
+    // The attribute a second time, still to expand: it would wrap the wrapper (a nested
+    // `Result`, the function registered twice).
+    for a in func.attrs.iter().filter(|a| is_operation_attr(a)) {
+        errors.spanned(
+            a,
+            format!(
+                "`#[lmms::operation]` is applied twice: one function is one operation; write a second function for {}",
+                operation_name(a)
+            ),
+        );
+    }
     let (mut interface, mut op, mut module, mut cache_ttl_ms, mut dynamic) =
         (None, None, None, None, true);
     let mut flatten_key = None;
@@ -235,6 +246,36 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
 /// Whether `attr` is written before the function (`#[...]`), not inside its body (`#![...]`).
 pub(crate) fn is_outer(attr: &Attribute) -> bool {
     matches!(attr.style, AttrStyle::Outer)
+}
+
+/// Whether `attr` is (most likely) `#[lmms::operation]` again: `operation`, or a path
+/// ending in `::operation`.
+pub(crate) fn is_operation_attr(attr: &Attribute) -> bool {
+    is_outer(attr)
+        && attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "operation")
+}
+
+/// `interface.op` of an operation attribute, as far as it says, for a message.
+fn operation_name(attr: &Attribute) -> String {
+    let Meta::List(list) = &attr.meta else {
+        return "the other operation".into();
+    };
+    let parsed = attr::parse(list.tokens.clone(), KEYS, &mut Errors::default());
+    let value = |key: &str| {
+        parsed
+            .iter()
+            .find(|a| a.key == key)
+            .and_then(|a| a.str(&mut Errors::default()))
+            .map(|s| s.value())
+    };
+    match (value("interface"), value("op")) {
+        (Some(i), Some(o)) => format!("`{i}.{o}`"),
+        _ => "the other operation".into(),
+    }
 }
 
 /// The user's body in its braces, with the inner attributes (`#![allow(...)]` at its top)

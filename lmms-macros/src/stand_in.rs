@@ -24,8 +24,12 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
         return item;
     };
     let ItemFn { vis, sig, .. } = &func;
-    // Inner attributes (`#![...]`) stay in the nested body.
-    let attrs = func.attrs.iter().filter(|a| crate::operation::is_outer(a));
+    // Inner attributes (`#![...]`) stay in the nested body; `#[lmms::operation]` a second
+    // time (an error) is dropped, so it does not expand on the stand-in.
+    let attrs = func
+        .attrs
+        .iter()
+        .filter(|a| crate::operation::is_outer(a) && !crate::operation::is_operation_attr(a));
     let ret = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, t) if has_impl_trait(quote!(#t)) => return item,
