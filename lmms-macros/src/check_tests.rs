@@ -593,3 +593,24 @@ fn the_attribute_applied_twice_is_one_error() {
     .to_string();
     assert_eq!(out.matches("operation (").count(), 0, "{out}");
 }
+
+#[test]
+fn a_conditional_parameter_is_rejected_a_lint_attribute_is_not() {
+    let errs = op_errors(
+        quote!(interface = "i", op = "o", module = S),
+        quote!(
+            fn f(#[cfg(x)] s: &S, #[cfg_attr(x, cfg(y))] a: u8, #[allow(unused)] b: u8) {}
+        ),
+    );
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs
+        .iter()
+        .all(|e| e.starts_with("an operation's parameter cannot be conditional")));
+    assert!(op_errors(
+        quote!(interface = "i", op = "o"),
+        quote!(
+            fn f(#[allow(unused_variables)] b: u8) {}
+        )
+    )
+    .is_empty());
+}

@@ -154,6 +154,24 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         }
     }
 
+    // A `cfg` on one parameter would remove it from the user's body only: the wrapper, the
+    // metadata, the JSON shim and the cache key list every parameter (E0061 inside the
+    // expansion). Lint attributes stay on the body's parameters and are fine.
+    for input in &sig.inputs {
+        if let FnArg::Typed(pt) = input {
+            for a in pt
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+            {
+                errors.spanned(
+                    a,
+                    "an operation's parameter cannot be conditional: put the `#[cfg(...)]` on the whole function, one version of it per configuration",
+                );
+            }
+        }
+    }
+
     let flatten = flatten_key.and_then(|key| crate::flatten::parts(&key, &sig.output, &mut errors));
 
     let mut inputs = sig.inputs.iter();

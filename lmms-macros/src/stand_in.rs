@@ -55,18 +55,25 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     }
     // Plain names are kept (IDEs show them at call sites), other patterns become `_`; each
     // name is used once below so an unused parameter is no warning.
+    // A parameter's `cfg` (an error) is kept, on it and on its use: callers see the
+    // parameters the function has in this configuration.
     let mut used = Vec::new();
     let params = inputs.into_iter().map(|input| match input {
         FnArg::Receiver(r) => quote!(#r),
         FnArg::Typed(pt) => {
             let ty = &pt.ty;
+            let cfgs: Vec<_> = pt
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+                .collect();
             match &*pt.pat {
                 Pat::Ident(pi) if pi.subpat.is_none() => {
                     let ident = &pi.ident;
-                    used.push(ident.clone());
-                    quote!(#ident: #ty)
+                    used.push(quote!(#(#cfgs)* let _ = #ident;));
+                    quote!(#(#cfgs)* #ident: #ty)
                 }
-                _ => quote!(_: #ty),
+                _ => quote!(#(#cfgs)* _: #ty),
             }
         }
     });
@@ -80,7 +87,7 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
         #(#attrs)*
         #vis #asyncness #safety fn #name #generics(#(#params),*) -> #wrapper_ret #where_clause {
             #body
-            #(let _ = #used;)*
+            #(#used)*
             // Never runs: the `compile_error!` beside this function fails the build.
             ::core::unreachable!()
         }
