@@ -45,14 +45,20 @@ pub(crate) struct Arg {
 }
 
 /// Parses the attribute's arguments; keys not in `known` and repeated keys are errors.
+///
+/// A slip in the list's syntax (a missing comma, a stray token) is one error, and the
+/// arguments around it are still read ([`recover`]): otherwise every key would look
+/// missing, and each check that depends on one (`module = T`, `async_init`) would report
+/// an error of its own.
 pub(crate) fn parse(args: TokenStream, known: &[&str], errors: &mut Errors) -> Vec<Arg> {
-    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
-        Ok(m) => m,
-        Err(e) => {
-            errors.push(e);
-            return Vec::new();
-        }
-    };
+    let metas: Vec<Meta> =
+        match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone()) {
+            Ok(m) => m.into_iter().collect(),
+            Err(e) => {
+                errors.push(e);
+                recover.parse2(args).unwrap_or_default()
+            }
+        };
     let mut out: Vec<Arg> = Vec::new();
     for meta in metas {
         let (path, value) = match meta {
@@ -89,6 +95,27 @@ pub(crate) fn parse(args: TokenStream, known: &[&str], errors: &mut Errors) -> V
         out.push(Arg { key, value, span });
     }
     out
+}
+
+/// Every `key`, `key = value` or `key(...)` that parses, skipping the tokens that do not
+/// and treating commas as optional: `interface = "m" op = "f"` gives both keys.
+fn recover(input: syn::parse::ParseStream) -> syn::Result<Vec<Meta>> {
+    use syn::parse::discouraged::Speculative;
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let fork = input.fork();
+        match fork.parse::<Meta>() {
+            Ok(meta) => {
+                input.advance_to(&fork);
+                out.push(meta);
+            }
+            Err(_) => {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
+        }
+        let _ = input.parse::<Option<Token![,]>>()?;
+    }
+    Ok(out)
 }
 
 impl Arg {
@@ -251,6 +278,19 @@ mod tests {
     fn unparsable_arguments_are_one_error() {
         let (keys, errs) = run(quote!(op = ));
         assert!(keys.is_empty());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+
+    #[test]
+    fn a_syntax_slip_is_one_error_and_the_keys_around_it_are_read() {
+        let (keys, errs) = run(quote!(interface = "m" op = "f", dynamic = false));
+        assert_eq!(keys, ["interface", "op", "dynamic"]);
+        assert_eq!(errs, ["expected `,`"]);
+        let (keys, errs) = run(quote!(async_init op = "f"));
+        assert_eq!(keys, ["async_init", "op"]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let (keys, errs) = run(quote!(op = "f"; + dynamic = true));
+        assert_eq!(keys, ["op", "dynamic"]);
         assert_eq!(errs.len(), 1, "{errs:?}");
     }
 

@@ -46,6 +46,20 @@ fn valid_operation_parses() {
 }
 
 #[test]
+fn a_missing_comma_is_the_one_error() {
+    // Not also "missing `op`", nor "a reference parameter looks like module state".
+    let errs = op_errors(
+        quote!(interface = "weather" op = "forecast", module = Weather),
+        quote!(
+            pub fn forecast(w: &Weather, days: u8) -> u8 {
+                days
+            }
+        ),
+    );
+    assert_eq!(errs, ["expected `,`"]);
+}
+
+#[test]
 fn missing_interface_and_op_are_both_reported() {
     let errs = op_errors(
         quote!(),
