@@ -334,7 +334,7 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     let asyncness = &sig.asyncness;
     let body_fn = quote! {
         #[inline(always)]
-        #[allow(clippy::needless_pass_by_value)]
+        #[allow(clippy::needless_pass_by_value, clippy::inline_always)]
         #asyncness fn __lmms_body(#body_inputs) -> #ret #block
     };
     let await_ = is_async.then(|| quote!(.await));
