@@ -628,3 +628,47 @@ fn a_conditional_parameter_is_rejected_a_lint_attribute_is_not() {
     )
     .is_empty());
 }
+
+#[test]
+fn borrows_and_impl_trait_inside_an_argument_type_are_named() {
+    let f = quote!(
+        fn f(a: Option<&str>) {}
+    );
+    let errs = op_errors(quote!(interface = "w", op = "f"), f.clone());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("taken by value") && errs[0].contains("dynamic = false"),
+        "{errs:?}"
+    );
+    // Never called by name, not cached: the borrow is fine.
+    assert!(op_errors(quote!(interface = "w", op = "f", dynamic = false), f).is_empty());
+
+    let cow = quote!(
+        fn f(a: std::borrow::Cow<'_, str>) {}
+    );
+    let errs = op_errors(
+        quote!(interface = "w", op = "f", cache_ttl = "5s", dynamic = false),
+        cow.clone(),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("cache key"), "{errs:?}");
+    // A `Cow` deserializes owned: callable by name, uncached, it is fine.
+    assert!(op_errors(quote!(interface = "w", op = "f"), cow).is_empty());
+
+    let errs = op_errors(
+        quote!(interface = "w", op = "f", dynamic = false),
+        quote!(
+            fn f(a: Vec<impl std::fmt::Display>) {}
+        ),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("`impl Trait`, also inside"), "{errs:?}");
+    // A function type's parameters borrow only for the call.
+    assert!(op_errors(
+        quote!(interface = "w", op = "f", cache_ttl = "5s", dynamic = false),
+        quote!(
+            fn f(a: fn(&str) -> bool) {}
+        )
+    )
+    .is_empty());
+}

@@ -3,7 +3,7 @@
 
 use crate::attr::{self, Errors};
 use crate::duration;
-use crate::ty::peel;
+use crate::ty::{peel, Inner};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
@@ -228,6 +228,29 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                         );
                     }
                     continue;
+                }
+                // The same inside another type (`Option<&str>`, `Vec<impl Display>`): rustc
+                // would report it deep in the expansion (serde's "not general enough", a
+                // borrow escaping into the cache), naming neither the cause nor the fix.
+                match crate::ty::inner(&pt.ty) {
+                    Some(Inner::ImplTrait(span)) => {
+                        errors.at(
+                            span,
+                            "an operation cannot take `impl Trait`, also inside another type: the gateway needs one concrete type",
+                        );
+                        continue;
+                    }
+                    Some(Inner::Reference(span) | Inner::Lifetime(span)) if cache_ttl_ms.is_some() => {
+                        errors.at(
+                            span,
+                            "a cached operation's arguments are its cache key, kept after the call, so they cannot borrow: use an owned type (`String`, `Vec<T>`)",
+                        );
+                    }
+                    Some(Inner::Reference(span)) if dynamic => errors.at(
+                        span,
+                        "operation arguments are taken by value (they may come from JSON), also inside another type: use an owned type (`String`, `Vec<T>`), or `dynamic = false` if the operation is never called by name",
+                    ),
+                    _ => {}
                 }
                 match &*pt.pat {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
