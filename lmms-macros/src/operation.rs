@@ -416,22 +416,32 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
             #p::Result::Ok(__lmms_result)
         }
     };
+    // The state argument carries the span of the state parameter's type: a type that is
+    // not the module's (`w: &Other` with `module = Weather`) is reported there, as rustc's
+    // "expected `&Other`, found `&Weather`", not at the attribute.
+    let state_span = match (&spec.module, sig.inputs.first()) {
+        (Some(_), Some(FnArg::Typed(pt))) => pt.ty.span(),
+        _ => Span::call_site(),
+    };
     let call = match (&spec.module, is_async) {
         // `__LMMS_FAST`: this thread's fast-path pin and call count of the operation, at a
         // constant offset from the thread pointer, so the inlined fast path needs no lookup.
-        (Some(_), false) => quote! {
+        (Some(_), false) => {
+            let state_arg = quote_spanned!(state_span=> __lmms_state);
+            quote! {
             ::std::thread_local! {
                 static __LMMS_FAST: #p::FastWord = const { #p::FastWord::new() };
             }
             __LMMS_OP.run(&__LMMS_FAST, move |__lmms_state| {
-                let __lmms_result = __lmms_body(__lmms_state, #(#param_names),*);
+                let __lmms_result = __lmms_body(#state_arg, #(#param_names),*);
                 #cache_store
                 __lmms_result
             })
-        },
+            }
+        }
         (Some(_), true) => guarded(
             quote!(__LMMS_OP.enter_async().await),
-            Some(quote!(&*__lmms_call,)),
+            Some(quote_spanned!(state_span=> &*__lmms_call,)),
         ),
         (None, _) => guarded(quote!(#p::enter_stateless(&__LMMS_OP)), None),
     };
