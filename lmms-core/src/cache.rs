@@ -88,7 +88,7 @@ impl<T: Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 #[diagnostic::on_unimplemented(
     message = "the arguments `{Self}` of this `cache_ttl` operation cannot form its result-cache key",
     label = "the cache key is the tuple of these arguments",
-    note = "each argument must be `Hash + Eq + Clone + Send + Sync + 'static` (see the error on the argument's type), and there can be at most 12"
+    note = "each argument must be `Hash + Eq + Clone + Send + Sync + 'static`: the error on the argument's type says which is not"
 )]
 pub trait CacheKeyTuple: Hash + Eq + Clone + Send + Sync + 'static {}
 #[diagnostic::do_not_recommend]

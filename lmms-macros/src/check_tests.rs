@@ -672,3 +672,39 @@ fn borrows_and_impl_trait_inside_an_argument_type_are_named() {
     )
     .is_empty());
 }
+
+#[test]
+fn a_cached_operation_takes_at_most_twelve_arguments() {
+    let twelve = quote!(
+        fn f(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8, h: u8, i: u8, j: u8, k: u8, l: u8) {}
+    );
+    assert!(op_errors(quote!(interface = "w", op = "f", cache_ttl = "1s"), twelve).is_empty());
+    let thirteen = quote!(
+        fn f(
+            a: u8,
+            b: u8,
+            c: u8,
+            d: u8,
+            e: u8,
+            f: u8,
+            g: u8,
+            h: u8,
+            i: u8,
+            j: u8,
+            k: u8,
+            l: u8,
+            m: u8,
+        ) {
+        }
+    );
+    let errs = op_errors(
+        quote!(interface = "w", op = "f", cache_ttl = "1s"),
+        thirteen.clone(),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("at most 12 arguments"), "{errs:?}");
+    assert!(
+        op_errors(quote!(interface = "w", op = "f"), thirteen).is_empty(),
+        "uncached: any number"
+    );
+}

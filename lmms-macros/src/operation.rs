@@ -10,6 +10,10 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{AttrStyle, Attribute, FnArg, ItemFn, LitStr, Meta, Pat, Path, ReturnType, Safety, Type};
 
+/// The most arguments a `cache_ttl` operation takes: std's tuples are `Hash` and `Eq` up to
+/// 12 elements.
+const MAX_CACHED_ARGS: usize = 12;
+
 pub(crate) const KEYS: &[&str] = &[
     "interface",
     "op",
@@ -263,6 +267,16 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                 }
             }
         }
+    }
+    // The cache key is the tuple of the arguments; std implements `Hash` and `Eq` for
+    // tuples of up to 12.
+    if let (Some(_), Some((name, _))) = (cache_ttl_ms, params.get(MAX_CACHED_ARGS)) {
+        errors.spanned(
+            name,
+            format!(
+                "a cached operation takes at most {MAX_CACHED_ARGS} arguments (its cache key is their tuple): group some of them in a struct deriving `Hash, Eq, Clone`"
+            ),
+        );
     }
     errors.finish()?;
     // Both were checked above (missing, or an error already reported for a bad value).
