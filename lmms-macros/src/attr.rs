@@ -186,6 +186,22 @@ impl Arg {
         }
     }
 
+    /// The value as a path to the `lmms` crate in a string (`crate = "platform::lmms"`),
+    /// for a crate that depends on lmms under another name or through a re-export.
+    pub fn crate_path(&self, errors: &mut Errors) -> Option<TokenStream> {
+        let s = self.str(errors)?;
+        match s.parse::<Path>() {
+            Ok(path) => Some(quote::quote_spanned!(s.span()=> #path)),
+            Err(_) => {
+                errors.at(
+                    s.span(),
+                    "`crate` takes the path to the lmms crate as a string, like `crate = \"platform::lmms\"`",
+                );
+                None
+            }
+        }
+    }
+
     /// A bare flag (`async_init`), or `flag = true/false`; `None` when the value was
     /// rejected.
     pub fn flag(&self, errors: &mut Errors) -> Option<bool> {
@@ -194,6 +210,13 @@ impl Arg {
             Some(_) => self.bool(errors).map(|b| b.value),
         }
     }
+}
+
+/// The path to the `lmms` crate given by `crate = "..."`, if any and valid (generated code
+/// names `::lmms` otherwise).
+pub(crate) fn root(parsed: &[Arg], errors: &mut Errors) -> Option<TokenStream> {
+    let arg = parsed.iter().find(|a| a.key == "crate")?;
+    arg.crate_path(errors)
 }
 
 /// What a module, interface or operation name may hold, for the messages.

@@ -23,6 +23,7 @@ pub(crate) fn shim(
         return (quote!(#p::Dynamic::Off), quote!());
     }
     let sig = &spec.func.sig;
+    let lmms = &spec.root;
     let names: Vec<_> = spec.params.iter().map(|(n, _)| n).collect();
     let takes = spec.params.iter().map(|(n, t)| {
         // `r#type` is read from the key `type`, as the metadata names it.
@@ -44,7 +45,7 @@ pub(crate) fn shim(
         (
             quote!(#p::Dynamic::Async(__lmms_dyn)),
             quote! {
-                fn __lmms_dyn(__lmms_json: #p::Value) -> #p::BoxFuture<#p::Result<#p::Value, ::lmms::Error>> {
+                fn __lmms_dyn(__lmms_json: #p::Value) -> #p::BoxFuture<#p::Result<#p::Value, #lmms::Error>> {
                     #p::box_dyn(async move {
                         #body
                         let __lmms_result = #typed(#(#names),*).await?;
@@ -57,7 +58,7 @@ pub(crate) fn shim(
         (
             quote!(#p::Dynamic::Sync(__lmms_dyn)),
             quote! {
-                fn __lmms_dyn(__lmms_json: #p::Value) -> #p::Result<#p::Value, ::lmms::Error> {
+                fn __lmms_dyn(__lmms_json: #p::Value) -> #p::Result<#p::Value, #lmms::Error> {
                     #body
                     let __lmms_result = #typed(#(#names),*)?;
                     #to_json(&__LMMS_OP.common.meta, &__lmms_result)

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Item, LitStr};
 
-const KEYS: &[&str] = &["name", "policy", "async_init"];
+const KEYS: &[&str] = &["name", "policy", "async_init", "crate"];
 
 /// Expands the attribute. On error, the errors plus the item; when the item is a plain
 /// struct or enum, also its `Module` impl with the default for each rejected value, so the
@@ -71,9 +71,11 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
                     };
                 }
             }
+            "crate" => {} // read by `attr::root` below
             _ => is_async = a.flag(errors),
         }
     }
+    let root = attr::root(&parsed, errors);
     if !parsed.iter().any(|a| a.key == "name") && !attr::is_valid_name(&name.value()) {
         // Rust allows non-ASCII type names; module names are ASCII (see `attr::NAME_RULE`).
         errors.at(
@@ -94,14 +96,16 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
         return item_tokens;
     }
 
-    let p = quote!(::lmms::__private::v1);
+    let lmms = root.clone().unwrap_or_else(|| quote!(::lmms));
+    let p = quote!(#lmms::__private::v1);
     // The whole path spanned at the name: a missing `Init` is reported there.
+    let lmms_at_name = root.unwrap_or_else(|| quote_spanned!(ident.span()=> ::lmms));
     let builder = match is_async {
         Some(true) => {
-            quote_spanned!(ident.span()=> ::lmms::__private::v1::Builder::<#ident>::asynchronous())
+            quote_spanned!(ident.span()=> #lmms_at_name::__private::v1::Builder::<#ident>::asynchronous())
         }
         Some(false) => {
-            quote_spanned!(ident.span()=> ::lmms::__private::v1::Builder::<#ident>::blocking())
+            quote_spanned!(ident.span()=> #lmms_at_name::__private::v1::Builder::<#ident>::blocking())
         }
         // Never runs: this is emitted only next to a `compile_error!`.
         None => quote!(#p::Builder::unbuildable()),
@@ -117,7 +121,7 @@ fn expand_into(args: TokenStream, item_tokens: TokenStream, errors: &mut Errors)
 
             #module_impl {
                 const NAME: &'static str = #name;
-                const POLICY: ::lmms::Policy = ::lmms::Policy::#policy;
+                const POLICY: #lmms::Policy = #lmms::Policy::#policy;
                 const FILE: &'static str = ::core::file!();
                 const LINE: u32 = ::core::line!();
 

@@ -21,6 +21,7 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_ttl",
     "dynamic",
     "flatten",
+    "crate",
 ];
 
 const SELF_MSG: &str = "an operation is a free function and cannot take `self`: move it out of the `impl` block (state comes in through `module = Type` and a `&Type` parameter)";
@@ -37,6 +38,8 @@ pub(crate) struct Spec {
     pub func: ItemFn,
     /// Parameters after the state parameter: name and type.
     pub params: Vec<(syn::Ident, Type)>,
+    /// The path generated code names the `lmms` crate by: `crate = "..."`, else `::lmms`.
+    pub root: TokenStream,
 }
 
 /// Expands the attribute; on error, the errors plus a stand-in with the caller's view of
@@ -106,9 +109,11 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
                 }
             }
             "flatten" => flatten_key = a.bool(&mut errors).filter(|b| b.value),
+            "crate" => {} // read by `attr::root` below
             _ => dynamic = a.bool(&mut errors).is_none_or(|b| b.value),
         }
     }
+    let root = attr::root(&parsed, &mut errors).unwrap_or_else(|| quote!(::lmms));
     let attr_span = Span::call_site();
     if interface.is_none() && !parsed.iter().any(|a| a.key == "interface") {
         errors.at(
@@ -295,6 +300,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Spec> {
         flatten,
         func,
         params,
+        root,
     })
 }
 
@@ -351,7 +357,8 @@ pub(crate) fn body(func: &ItemFn) -> TokenStream {
 }
 
 pub(crate) fn generate(spec: &Spec) -> TokenStream {
-    let p = quote!(::lmms::__private::v1);
+    let lmms = &spec.root;
+    let p = quote!(#lmms::__private::v1);
     let func = &spec.func;
     let sig = &func.sig;
     let attrs: Vec<_> = func.attrs.iter().filter(|a| is_outer(a)).collect();
@@ -471,13 +478,13 @@ pub(crate) fn generate(spec: &Spec) -> TokenStream {
     // `flatten`: the call as it is without the key, nested, and its result flattened by
     // `E::from` (the bound, spanned on the user's `E`, reports an `E` that cannot).
     let (wrapper_ret, call) = match &spec.flatten {
-        None => (quote!(#p::Result<#ret, ::lmms::Error>), call),
+        None => (quote!(#p::Result<#ret, #lmms::Error>), call),
         Some((_, err)) => {
             let inline_nested = (!is_async).then(|| quote!(#[inline(always)]));
             let flatten = quote_spanned!(err.span()=> #p::flatten::<_, #err>);
             let call = quote! {
                 #inline_nested
-                #asyncness fn __lmms_nested(#(#param_names: #param_types),*) -> #p::Result<#ret, ::lmms::Error> {
+                #asyncness fn __lmms_nested(#(#param_names: #param_types),*) -> #p::Result<#ret, #lmms::Error> {
                     #cache_lookup
                     #call
                 }

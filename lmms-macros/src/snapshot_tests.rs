@@ -201,3 +201,83 @@ fn flattened_async_stateless_operation() {
         },
     );
 }
+
+/// With `crate = "..."`, no generated path names `::lmms`: a crate that depends on lmms
+/// under another name, or reaches it through a re-export, expands to paths that exist.
+#[test]
+fn crate_path_replaces_every_lmms_path() {
+    let krate = quote!(crate = "platform::runtime");
+    let cases = [
+        (
+            quote!(interface = "w", op = "f", module = W, cache_ttl = "5s", #krate),
+            quote!(
+                pub fn f(w: &W, city: String) -> Result<String, String> {
+                    Ok(city)
+                }
+            ),
+        ),
+        (
+            quote!(interface = "w", op = "g", module = W, #krate),
+            quote!(
+                pub async fn g(w: &W, days: u8) -> u8 {
+                    days
+                }
+            ),
+        ),
+        (
+            quote!(interface = "w", op = "h", flatten = true, #krate),
+            quote!(
+                pub fn h(x: u8) -> Result<u8, MyError> {
+                    Ok(x)
+                }
+            ),
+        ),
+    ];
+    for (args, item) in cases {
+        let out = crate::operation::expand(args, item).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.contains(":: lmms ::"), "{out}");
+        assert!(
+            out.contains("platform :: runtime :: __private :: v1"),
+            "{out}"
+        );
+    }
+    let out = crate::module::expand(
+        quote!(policy = "core", async_init, #krate),
+        quote!(
+            pub struct W;
+        ),
+    )
+    .to_string();
+    assert!(
+        !out.contains("compile_error") && !out.contains(":: lmms ::"),
+        "{out}"
+    );
+    assert!(
+        out.contains("platform :: runtime :: Policy :: Core"),
+        "{out}"
+    );
+    // Misused: one error at the value, and the stand-in names the given path too.
+    let out = crate::operation::expand(
+        quote!(interface = "w", op = "f", crate = "not a path", colour = 1),
+        quote!(
+            fn f() {}
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("`crate` takes the path to the lmms crate"),
+        "{out}"
+    );
+    let out = crate::operation::expand(
+        quote!(interface = "w", colour = 1, #krate),
+        quote!(
+            fn f() {}
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("platform :: runtime :: Error") && !out.contains(":: lmms ::"),
+        "{out}"
+    );
+}

@@ -47,7 +47,8 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
     let wrapper_ret = if flattened {
         ret.clone()
     } else {
-        quote!(::core::result::Result<#ret, ::lmms::Error>)
+        let lmms = attr::root(&parsed, &mut Errors::default()).unwrap_or_else(|| quote!(::lmms));
+        quote!(::core::result::Result<#ret, #lmms::Error>)
     };
     let mut inputs: Vec<&FnArg> = sig.inputs.iter().collect();
     if takes_state && matches!(inputs.first(), Some(FnArg::Typed(_))) {
