@@ -54,6 +54,9 @@ fn channel() -> (EndSignal, Ends) {
     (EndSignal { tx, layered }, ends)
 }
 
+/// How long INIT waits for the Extensions API to answer the registration.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Registers the extension (it must be, before the runtime's first `next`), starts its
 /// event loop on a task, and returns the signal on which the layer marks invocation ends.
 pub(super) async fn register(emitter: Arc<Emitter>) -> Result<EndSignal, Error> {
@@ -63,12 +66,22 @@ pub(super) async fn register(emitter: Arc<Emitter>) -> Result<EndSignal, Error> 
         let (ends, emitter) = (ends.clone(), emitter.clone());
         async move { on_event(event, ends, emitter).await }
     });
-    let registered = Extension::new()
+    let registration = Extension::new()
         .with_extension_name(EXTENSION_NAME)
         .with_events(&["INVOKE"])
         .with_events_processor(processor)
-        .register()
+        .register();
+    // Lambda ends INIT after 10 s; an Extensions API that takes the connection and never
+    // answers would otherwise hold it that long, or for ever under an emulator.
+    let registered = tokio::time::timeout(REGISTER_TIMEOUT, registration)
         .await
+        .map_err(|_| {
+            format!(
+                "lmms::lambda: registering the `{EXTENSION_NAME}` extension: no answer from the \
+                 Extensions API within {} s",
+                REGISTER_TIMEOUT.as_secs()
+            )
+        })?
         .map_err(|e| format!("lmms::lambda: registering the `{EXTENSION_NAME}` extension: {e}"))?;
     tokio::spawn(async move {
         if let Err(e) = registered.run().await {

@@ -148,10 +148,13 @@ impl Options {
     fn check(&self) -> Result<(), BoundaryError> {
         let ns = &self.namespace;
         let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#:".contains(c);
-        if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) || ns.starts_with("AWS/") {
+        // CloudWatch's own rule, plus no space (it allows them inside; a log query then
+        // needs quoting): `AWS/` is reserved, and a namespace cannot start with `:`.
+        let reserved = ns.starts_with("AWS/") || ns.starts_with(':');
+        if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) || reserved {
             return Err(BoundaryError(format!(
                 "lmms::lambda: the EMF namespace must be 1-255 characters of A-Z a-z 0-9 . - _ / # : \
-                 and not start with `AWS/`, got `{ns}`"
+                 and start with neither `AWS/` nor `:`, got `{ns}`"
             )));
         }
         if self.sweep_interval.is_some_and(|i| i.is_zero()) {
@@ -272,13 +275,25 @@ impl Boundary {
             .into());
         }
         let mode = mode_from_env(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY"))?;
+        timers_enabled()?;
+        let gw = crate::gateway();
+        let interval = options.sweep_interval.unwrap_or(gw.config().sweep_interval);
+        if matches!(mode, BoundaryMode::Sweeper { .. }) && interval.is_zero() {
+            // Zero is a sweep at every call's end for the gateway; for the background
+            // sweeper it would be a loop without pause on the sweep lock.
+            return Err(BoundaryError(
+                "lmms::lambda: the background sweeper of Lambda Managed Instances needs an interval of \
+                 more than zero: LMMS_SWEEP_INTERVAL_MS is 0 (set it, or `Options::sweep_interval`)"
+                    .into(),
+            )
+            .into());
+        }
         preload().await;
         let emitter = Arc::new(emf::Emitter::new(&options));
         let signal = match mode {
             BoundaryMode::PerInvocation => Some(extension::register(emitter.clone()).await?),
             BoundaryMode::Sweeper { .. } => {
-                let gw = crate::gateway();
-                gw.start_sweeper(options.sweep_interval.unwrap_or(gw.config().sweep_interval));
+                gw.start_sweeper(interval);
                 None
             }
         };
@@ -329,6 +344,20 @@ impl Boundary {
     }
 }
 
+/// The boundary's extension bounds its waits with tokio's timers: a runtime built without
+/// them (`enable_io()` alone; `#[tokio::main]` enables both) would make it panic at the
+/// first invocation, after which nothing is swept. Refused at INIT instead.
+fn timers_enabled() -> Result<(), BoundaryError> {
+    // tokio has no query for it: making a timer panics when the runtime has none.
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).map_err(|_| {
+        BoundaryError(
+            "lmms::lambda: the boundary needs a tokio runtime with timers: build it with \
+             `enable_all()` (as `#[tokio::main]` does) or `enable_time()`"
+                .into(),
+        )
+    })
+}
+
 /// `AWS_LAMBDA_MAX_CONCURRENCY` read: unset or 1 is one invocation at a time; a value that
 /// is not UTF-8 is refused, not taken as unset.
 fn mode_from_env(value: Result<String, std::env::VarError>) -> Result<BoundaryMode, BoundaryError> {
@@ -342,7 +371,8 @@ fn mode_from_env(value: Result<String, std::env::VarError>) -> Result<BoundaryMo
             )))
         }
     };
-    match raw.trim().parse::<u32>() {
+    // Not trimmed: `lambda_runtime` reads it untrimmed, and both must agree on the mode.
+    match raw.parse::<u32>() {
         Ok(0) | Err(_) => Err(BoundaryError(format!(
             "lmms::lambda: AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, got `{raw}`"
         ))),

@@ -120,7 +120,8 @@ fn max_concurrency_decides_the_mode() {
         e.contains("AWS_LAMBDA_MAX_CONCURRENCY") && e.contains("not UTF-8"),
         "{e}"
     );
-    for bad in ["0", "-2", "four", ""] {
+    // " 4" too: `lambda_runtime` does not trim it, and both must agree on the mode.
+    for bad in ["0", "-2", "four", "", " 4"] {
         let e = mode_from_env(set(bad)).unwrap_err().to_string();
         assert!(
             e.contains("AWS_LAMBDA_MAX_CONCURRENCY") && e.contains(&format!("`{bad}`")),
@@ -131,7 +132,7 @@ fn max_concurrency_decides_the_mode() {
 
 #[test]
 fn bad_options_are_named() {
-    for ns in ["", "AWS/Lambda", "has space", &"n".repeat(256)] {
+    for ns in ["", "AWS/Lambda", ":orders", "has space", &"n".repeat(256)] {
         let e = Options::default()
             .namespace(ns)
             .check()

@@ -17,7 +17,11 @@ impl Gateway {
     ///
     /// After a `fork()` the child has no sweeper thread (threads are not inherited): there,
     /// the parent's sweeper is forgotten, not joined, and this starts the child's own.
+    ///
+    /// The interval is at least 1 ms: zero would sweep without pause, holding the sweep
+    /// lock that calls' end-of-call sweeps take.
     pub fn start_sweeper(&'static self, interval: Duration) {
+        let interval = interval.max(Duration::from_millis(1));
         self.stop_sweeper();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
