@@ -148,8 +148,8 @@ impl Options {
     fn check(&self) -> Result<(), BoundaryError> {
         let ns = &self.namespace;
         let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#:".contains(c);
-        // CloudWatch's own rule, plus no space (it allows them inside; a log query then
-        // needs quoting): `AWS/` is reserved, and a namespace cannot start with `:`.
+        // CloudWatch reserves `AWS/` and refuses a leading `:`; spaces, which it allows,
+        // stay refused here as before.
         let reserved = ns.starts_with("AWS/") || ns.starts_with(':');
         if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) || reserved {
             return Err(BoundaryError(format!(
