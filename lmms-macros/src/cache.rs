@@ -1,5 +1,5 @@
 //! The result cache of an operation with `cache_ttl`: the parts the wrapper in
-//! `operation::generate` splices in.
+//! `wrapper::generate` splices in.
 
 use crate::operation::Spec;
 use proc_macro2::{Span, TokenStream};

@@ -1,5 +1,5 @@
 //! `flatten = true`: which return types it takes. (The wrapper it gives is in
-//! `operation::generate`: the call nested as without the key, then `flatten::<_, E>`.)
+//! `wrapper::generate`: the call nested as without the key, then `flatten::<_, E>`.)
 
 use crate::attr::Errors;
 use syn::{GenericArgument, LitBool, PathArguments, ReturnType, Type};

@@ -21,6 +21,7 @@ mod module;
 mod operation;
 mod stand_in;
 mod ty;
+mod wrapper;
 
 #[cfg(test)]
 mod check_tests;

@@ -11,7 +11,8 @@
 //! on bad input in the same spirit.)
 
 use crate::attr::{self, Errors};
-use proc_macro2::{Span, TokenStream, TokenTree};
+use crate::ty::Inner;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{FnArg, ItemFn, Pat, ReturnType};
 
@@ -32,7 +33,9 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
         .filter(|a| crate::operation::is_outer(a) && !crate::operation::is_operation_attr(a));
     let ret = match &sig.output {
         ReturnType::Default => quote!(()),
-        ReturnType::Type(_, t) if has_impl_trait(quote!(#t)) => return item,
+        ReturnType::Type(_, t) if matches!(crate::ty::inner(t), Some(Inner::ImplTrait(_))) => {
+            return item
+        }
         ReturnType::Type(_, t) => quote!(#t),
     };
     // As in `operation::parse`: with a `module` key, even one whose value was rejected, the
@@ -66,7 +69,7 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
             let cfgs: Vec<_> = pt
                 .attrs
                 .iter()
-                .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+                .filter(|a| crate::operation::is_cfg(a))
                 .collect();
             match &*pt.pat {
                 Pat::Ident(pi) if pi.subpat.is_none() => {
@@ -93,15 +96,6 @@ pub(crate) fn operation(args: TokenStream, item: TokenStream, keys: &[&str]) -> 
             ::core::unreachable!()
         }
     }
-}
-
-/// Whether `tokens` (a type) hold `impl` anywhere, as in `Result<impl Display, E>`.
-fn has_impl_trait(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == "impl",
-        TokenTree::Group(g) => has_impl_trait(g.stream()),
-        _ => false,
-    })
 }
 
 /// The user's function renamed `__lmms_body`, to nest in the stand-in; nothing when it
