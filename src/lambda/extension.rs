@@ -8,7 +8,7 @@
 
 use super::emf::{now_ms, Emitter, SweepFacts};
 use lambda_extension::{service_fn, Error, Extension, LambdaEvent, NextEvent};
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,7 +48,7 @@ fn channel() -> (EndSignal, Ends) {
     let layered = Arc::new(AtomicBool::new(false));
     let ends = Ends {
         rx,
-        early: HashSet::new(),
+        early: VecDeque::new(),
         layered: layered.clone(),
     };
     (EndSignal { tx, layered }, ends)
@@ -92,24 +92,35 @@ pub(super) async fn register(emitter: Arc<Emitter>) -> Result<EndSignal, Error> 
     Ok(signal)
 }
 
-/// The end marks the layer sent, and those that arrived before their `INVOKE` event.
+/// How many end marks [`Ends`] keeps for `INVOKE` events still to come. A mark that
+/// arrives while another invocation is awaited is usually late (its own wait ran into
+/// its deadline), and no `INVOKE` will claim it: without a bound, each such mark would
+/// be kept for the life of the environment.
+const EARLY_MARKS: usize = 16;
+
+/// The end marks the layer sent, and those that arrived before their `INVOKE` event
+/// (the newest [`EARLY_MARKS`]).
 struct Ends {
     rx: UnboundedReceiver<String>,
-    early: HashSet<String>,
+    early: VecDeque<String>,
     layered: Arc<AtomicBool>,
 }
 
 impl Ends {
     /// Waits for `request_id`'s end mark. `false` if every sender is gone.
     async fn wait(&mut self, request_id: &str) -> bool {
-        if self.early.remove(request_id) {
+        if let Some(at) = self.early.iter().position(|id| id == request_id) {
+            self.early.remove(at);
             return true;
         }
         while let Some(id) = self.rx.recv().await {
             if id == request_id {
                 return true;
             }
-            self.early.insert(id);
+            if self.early.len() == EARLY_MARKS {
+                self.early.pop_front();
+            }
+            self.early.push_back(id);
         }
         false
     }
@@ -180,7 +191,7 @@ fn until_deadline(deadline_ms: u64, now_ms: u64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::{channel, now_ms, on_event, until_deadline, Ends, MAX_INVOCATION};
+    use super::{channel, now_ms, on_event, until_deadline, Ends, EARLY_MARKS, MAX_INVOCATION};
     use crate::lambda::{emf::Emitter, Options, StatsFormat};
     use lambda_extension::{InvokeEvent, LambdaEvent, NextEvent, Tracing};
     use std::sync::Arc;
@@ -263,5 +274,23 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn late_marks_are_not_kept_for_ever() {
+        let (signal, ends) = channel();
+        signal.layered();
+        let ends = Arc::new(Mutex::new(ends));
+        let task = invoke(&ends, "awaited", 60_000);
+        // Marks of invocations whose wait already ended (or whose INVOKE never comes).
+        for late in 0..1_000 {
+            signal.ended(format!("late-{late}"));
+        }
+        signal.ended("awaited".into());
+        tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
+        let ends = ends.lock().await;
+        assert_eq!(ends.early.len(), EARLY_MARKS);
+        // The newest are the ones kept.
+        assert_eq!(ends.early.back().map(String::as_str), Some("late-999"));
     }
 }
