@@ -139,3 +139,50 @@ fn a_huge_unexpected_argument_name_is_cut_in_the_error() {
         "{e}"
     );
 }
+
+/// The start of an error message, for a failed assertion's report.
+fn head(msg: &str) -> String {
+    msg.chars().take(200).collect()
+}
+
+#[test]
+fn a_huge_unknown_interface_operation_or_module_name_is_cut_in_the_error() {
+    const LEN: usize = 50 << 20;
+    let huge = "i".repeat(LEN);
+    let cut = format!("{}… ({LEN} bytes)", "i".repeat(64));
+    let e = lmms::execute(&huge, "depth", json!({})).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, Error::UnknownInterface { .. }),
+        "{}",
+        head(&msg)
+    );
+    assert!(
+        msg.len() < 1000 && msg.contains(&cut),
+        "{} bytes: {}",
+        msg.len(),
+        head(&msg)
+    );
+    let e = lmms::execute("deep", &huge, json!({})).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, Error::UnknownOperation { .. }),
+        "{}",
+        head(&msg)
+    );
+    assert!(
+        msg.len() < 1000 && msg.contains(&cut),
+        "{} bytes: {}",
+        msg.len(),
+        head(&msg)
+    );
+    let e = lmms::gateway().preload(&huge).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::UnknownModule { .. }), "{}", head(&msg));
+    assert!(
+        msg.len() < 1000 && msg.contains(&cut),
+        "{} bytes: {}",
+        msg.len(),
+        head(&msg)
+    );
+}

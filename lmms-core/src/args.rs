@@ -326,7 +326,7 @@ const NAME_IN_ERROR_CHARS: usize = 64;
 /// `name` as an error message repeats it: whole up to [`NAME_IN_ERROR_CHARS`] characters,
 /// else cut there, with an ellipsis and the name's full length (a caller can send a
 /// megabyte-long key; the error, which is logged and returned, should not echo it).
-fn shorten(name: &str) -> String {
+pub(crate) fn shorten(name: &str) -> String {
     match name.char_indices().nth(NAME_IN_ERROR_CHARS) {
         None => name.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),

@@ -1,6 +1,7 @@
 //! The compile-time registry: `inventory` entries submitted by the attributes, gathered
 //! once, lazily, into lookup tables (like `typetag`).
 
+use crate::args::shorten;
 use crate::error::Error;
 use crate::handle::{ModuleHandle, OpHandle};
 use crate::order::sorted_unique;
@@ -123,13 +124,13 @@ impl Registry {
         if in_interface.is_empty() {
             let interfaces = sorted_unique(metas().map(|m| m.interface).collect());
             Error::UnknownInterface {
-                interface: interface.to_string(),
+                interface: shorten(interface),
                 known: list(&interfaces),
             }
         } else {
             Error::UnknownOperation {
-                interface: interface.to_string(),
-                op: op.to_string(),
+                interface: shorten(interface),
+                op: shorten(op),
                 known: list(&in_interface),
             }
         }
@@ -141,7 +142,7 @@ impl Registry {
             None => {
                 let names = sorted_unique(self.modules.iter().map(|m| m.name()).collect());
                 Err(Error::UnknownModule {
-                    module: name.to_string(),
+                    module: shorten(name),
                     known: list(&names),
                 })
             }
