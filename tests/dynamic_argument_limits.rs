@@ -186,3 +186,29 @@ fn a_huge_unknown_interface_operation_or_module_name_is_cut_in_the_error() {
         head(&msg)
     );
 }
+
+#[lmms::operation(interface = "deep", op = "count")]
+pub fn count(n: u64) -> u64 {
+    n
+}
+
+#[test]
+fn a_huge_ill_typed_argument_value_is_not_echoed_in_the_error() {
+    const LEN: usize = 50 << 20;
+    let e = lmms::execute("deep", "count", json!({ "n": "v".repeat(LEN) })).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::BadArgument { .. }), "{}", head(&msg));
+    assert!(msg.len() < 1000, "{} bytes: {}", msg.len(), head(&msg));
+    // The message still says which argument, and what was expected.
+    assert!(
+        msg.contains("deep.count") && msg.contains("`n`") && msg.ends_with("expected u64"),
+        "{msg}"
+    );
+    // A short reason is given whole.
+    let e = lmms::execute("deep", "count", json!({ "n": "seven" })).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with(r#"invalid type: string "seven", expected u64"#),
+        "{e}"
+    );
+}

@@ -252,7 +252,7 @@ impl Args {
             interface: self.meta.interface.into(),
             op: self.meta.op.into(),
             param: name.into(),
-            reason: e.to_string(),
+            reason: shorten_reason(e.to_string()),
         })
     }
 
@@ -331,6 +331,38 @@ pub(crate) fn shorten(name: &str) -> String {
         None => name.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
     }
+}
+
+/// Characters kept at each end of a long [`Error::BadArgument`] reason.
+const REASON_END_CHARS: usize = 96;
+
+/// The reason an argument could not be read, as an error message repeats it: whole up to
+/// about twice [`REASON_END_CHARS`] characters, else its first and last
+/// [`REASON_END_CHARS`] characters around an ellipsis and its full length. serde's message
+/// quotes the refused value (`invalid type: string "…", expected u64`), which the caller
+/// chooses and can make a megabyte long; its end says what was expected.
+fn shorten_reason(reason: String) -> String {
+    if reason
+        .char_indices()
+        .nth(2 * REASON_END_CHARS + 16)
+        .is_none()
+    {
+        return reason;
+    }
+    let head = reason
+        .char_indices()
+        .nth(REASON_END_CHARS)
+        .map_or(0, |(i, _)| i);
+    let tail = reason
+        .char_indices()
+        .nth_back(REASON_END_CHARS - 1)
+        .map_or(reason.len(), |(i, _)| i);
+    format!(
+        "{}… ({} bytes) …{}",
+        &reason[..head],
+        reason.len(),
+        &reason[tail..]
+    )
 }
 
 /// What a JSON value is, for an error message ("an array").
