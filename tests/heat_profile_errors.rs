@@ -150,6 +150,30 @@ fn each_bad_input_is_a_configuration_error() {
     assert!(Config::builder().heat_preload(zero).build().is_err());
 }
 
+/// A zero `LMMS_HEAT_PROFILE_MIN_CALLS` is refused like a zero `LMMS_HEAT_PROFILE_MAX_MB`
+/// (the guide lists both): read as 0, it would preload modules the profile lists with no
+/// calls at all, which the default of 1 exists to leave out.
+#[test]
+fn a_zero_min_calls_is_a_configuration_error() {
+    let profile = r#"{"version": 1, "modules": [{"module": "thing", "calls_in_window": 0}]}"#;
+    let err = Config::from_lookup(|name| match name {
+        "LMMS_HEAT_PROFILE" => Some(profile.into()),
+        "LMMS_HEAT_PROFILE_MIN_CALLS" => Some("0".into()),
+        _ => None,
+    })
+    .map(|c| c.heat_preload.map(|p| p.min_calls))
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Config(_)), "{msg}");
+    assert!(
+        msg.contains("LMMS_HEAT_PROFILE_MIN_CALLS") && msg.contains("at least 1"),
+        "{msg}"
+    );
+    // The builder checks it too.
+    let zero = HeatPreload::new(HeatProfile::from_json(profile).unwrap()).min_calls(0);
+    assert!(Config::builder().heat_preload(zero).build().is_err());
+}
+
 /// A bad profile in the environment of a starting instance: the gateway has a fault (every
 /// call returns the error) and preloads nothing. The only test here that starts the
 /// gateway; the other reads variables through a closure, not the environment.

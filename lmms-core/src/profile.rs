@@ -176,7 +176,8 @@ fn sort_hottest_first(modules: &mut [ModuleHeat]) {
 pub struct HeatPreload {
     /// The profile to preload from.
     pub profile: HeatProfile,
-    /// `LMMS_HEAT_PROFILE_MIN_CALLS` (default 1): fewer calls in the profile, not preloaded.
+    /// `LMMS_HEAT_PROFILE_MIN_CALLS` (default 1, at least 1): fewer calls in the profile,
+    /// not preloaded.
     pub min_calls: u64,
     /// `LMMS_HEAT_PROFILE_MAX_MB` (default none): the profiled bytes of the modules the
     /// preload leaves resident stay within this; a module without a byte figure is then
@@ -212,6 +213,11 @@ impl HeatPreload {
         self.profile
             .check_sums()
             .map_err(|e| Error::Config(format!("heat profile: {e}")))?;
+        if self.min_calls == 0 {
+            return Err(Error::Config(format!(
+                "{HEAT_PROFILE_MIN_CALLS_VAR}: must be at least 1 (unset it for the default, 1)"
+            )));
+        }
         if self.max_bytes == Some(0) {
             return Err(Error::Config(format!(
                 "{HEAT_PROFILE_MAX_MB_VAR}: must be at least 1 (unset it for no limit)"
