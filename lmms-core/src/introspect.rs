@@ -96,22 +96,22 @@ impl Gateway {
     /// A snapshot of every counter plus per-module and per-operation figures.
     pub fn stats(&self) -> Stats {
         let c = &self.counters;
-        let zafp_hits = crate::local::totals(self.reg.ops.len()).1.iter().sum();
+        let zafp_hits = saturating_sum(crate::local::totals(self.reg.ops.len()).1);
         let modules = self.modules();
         let operations = self.operations();
         let unload_blocked_by: BTreeMap<Protection, u64> = c.blocked_by();
         let live = crate::memory::live_heap_bytes();
         Stats {
             fault: self.fault.as_ref().map(ToString::to_string),
-            ligs_loads: modules.iter().map(|m| m.builds).sum(),
+            ligs_loads: saturating_sum(modules.iter().map(|m| m.builds)),
             lugs_unloads: c.lugs_unloads.load(Relaxed),
             zafp_hits,
             zafp_promotions: c.promotions.load(Relaxed),
             zafp_demotions: c.demotions.load(Relaxed),
-            cache_hits: operations.iter().map(|o| o.cache_hits).sum(),
-            cache_misses: operations.iter().map(|o| o.cache_misses).sum(),
+            cache_hits: saturating_sum(operations.iter().map(|o| o.cache_hits)),
+            cache_misses: saturating_sum(operations.iter().map(|o| o.cache_misses)),
             unload_attempts: c.unload_attempts.load(Relaxed),
-            unload_blocked: unload_blocked_by.values().sum(),
+            unload_blocked: saturating_sum(unload_blocked_by.values().copied()),
             unload_blocked_by,
             unloads_by_reason: c.by_reason(),
             unload_strategy: self.config.unload_strategy,
@@ -133,5 +133,21 @@ impl Gateway {
             modules,
             operations,
         }
+    }
+}
+
+/// A total of counters that stops at `u64::MAX` rather than wrapping (or panicking in a
+/// debug build), as each counter it adds does.
+fn saturating_sum(counts: impl IntoIterator<Item = u64>) -> u64 {
+    counts.into_iter().fold(0, u64::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn totals_stop_at_the_largest_count() {
+        assert_eq!(super::saturating_sum([1, 2, 3]), 6);
+        assert_eq!(super::saturating_sum([u64::MAX - 1, 1, 1]), u64::MAX);
+        assert_eq!(super::saturating_sum([]), 0);
     }
 }
