@@ -197,6 +197,20 @@ impl Config {
         let num = |name: &str| -> Result<Option<u64>, Error> {
             lookup(name).map(|v| parse_u64(name, &v)).transpose()
         };
+        // A count of things held in memory: one this platform's `usize` cannot hold is an
+        // error, not a value cut to its low bits (a 32-bit target).
+        let count = |name: &str| -> Result<Option<usize>, Error> {
+            num(name)?
+                .map(|n| {
+                    usize::try_from(n).map_err(|_| {
+                        Error::Config(format!(
+                            "{name}: {n} is more than this platform can count ({})",
+                            usize::MAX
+                        ))
+                    })
+                })
+                .transpose()
+        };
         let duration = |name: &str, bare: Unit| -> Result<Option<Duration>, Error> {
             lookup(name)
                 .map(|v| parse_duration(name, &v, bare))
@@ -205,8 +219,8 @@ impl Config {
         if let Some(d) = duration("UNLOAD_GRACE_PERIOD", Unit::Seconds)? {
             c.grace_period = d;
         }
-        if let Some(n) = num("MIN_RESIDENT_MODULES")? {
-            c.min_resident_modules = n as usize;
+        if let Some(n) = count("MIN_RESIDENT_MODULES")? {
+            c.min_resident_modules = n;
         }
         if let Some(n) = num("FAST_PATH_THRESHOLD")? {
             c.fast_path_threshold = n;
@@ -214,11 +228,11 @@ impl Config {
         if let Some(d) = duration("HEAT_WINDOW", Unit::Seconds)? {
             c.heat_window = d;
         }
-        if let Some(n) = num("MAX_HOT_PATHS")? {
-            c.max_hot_paths = n as usize;
+        if let Some(n) = count("MAX_HOT_PATHS")? {
+            c.max_hot_paths = n;
         }
-        if let Some(n) = num("CACHE_MAX_ENTRIES")? {
-            c.cache_max_entries = n as usize;
+        if let Some(n) = count("CACHE_MAX_ENTRIES")? {
+            c.cache_max_entries = n;
         }
         // Both are checked when set, even the one that loses: a bad value is never ignored.
         let budget = num("MEMORY_BUDGET_MB")?;
