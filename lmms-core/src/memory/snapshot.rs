@@ -134,7 +134,12 @@ impl OpMemory {
         self.calls += 1;
         self.total_duration_ns = self.total_duration_ns.saturating_add(ns);
         self.max_duration_ns = self.max_duration_ns.max(ns);
-        let delta = |a: Option<u64>, b: Option<u64>| Some(b? as i64 - a? as i64);
+        // In i128, then saturated: `Reading`'s fields are public, and `u64 as i64` would
+        // wrap a figure past `i64::MAX` (and the subtraction could overflow).
+        let delta = |a: Option<u64>, b: Option<u64>| {
+            let d = i128::from(b?) - i128::from(a?);
+            Some(d.clamp(i64::MIN.into(), i64::MAX.into()) as i64)
+        };
         fold(
             delta(before.heap_bytes, after.heap_bytes),
             &mut self.heap_delta_total,

@@ -75,3 +75,45 @@ fn recommend_uses_the_highest_rss_known() {
         assert!(rec.peak_rss_bytes <= t.peak_rss_bytes().unwrap());
     }
 }
+
+/// `Reading`'s fields are public and `record` takes any two: figures past `i64::MAX` must
+/// neither panic (debug overflow) nor wrap into a delta of the wrong sign.
+#[test]
+fn record_of_extreme_readings_saturates() {
+    let t = Tracker::new();
+    let at = std::time::Instant::now();
+    let (low, high, top) = (
+        Reading {
+            heap_bytes: Some(0),
+            rss_bytes: Some(u64::MAX),
+            at,
+        },
+        Reading {
+            heap_bytes: Some(u64::MAX),
+            rss_bytes: Some(1),
+            at,
+        },
+        Reading {
+            heap_bytes: Some(i64::MAX as u64),
+            rss_bytes: None,
+            at,
+        },
+    );
+    // `u64::MAX as i64` is -1, and `i64::MAX - -1` overflowed (a panic in debug builds).
+    t.record("overflow", &high, &top);
+    let op = &t.report().operations["overflow"];
+    assert_eq!(
+        op.heap_delta_last,
+        Some(i64::MIN),
+        "shrank: a negative delta"
+    );
+    // `u64::MAX as i64 - 0` was -1: growth reported as a shrink.
+    t.record("extreme", &low, &high);
+    let op = &t.report().operations["extreme"];
+    assert_eq!(op.heap_delta_last, Some(i64::MAX), "grew: a positive delta");
+    assert_eq!(
+        op.rss_delta_last,
+        Some(i64::MIN),
+        "shrank: a negative delta"
+    );
+}
