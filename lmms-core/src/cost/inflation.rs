@@ -42,6 +42,12 @@ impl Inflation {
     /// falls). `oldest_use_ms`: the earliest last use of any module still resident; older
     /// history is dropped.
     pub fn raise(&mut self, now_ms: u64, h: f64, oldest_use_ms: u64) {
+        // A module of zero or unknown bytes has an infinite priority (`gdsf_priority`):
+        // evicted anyway (past the limit), it must not make `L` infinite, which would tie
+        // every later priority at infinity for good. `L` stays where it was.
+        if !h.is_finite() {
+            return;
+        }
         let l = h.max(self.current());
         match self.log.last_mut() {
             Some(last) if last.0 >= now_ms => last.1 = l,
@@ -91,5 +97,23 @@ mod tests {
             l.at(0) >= 8.0,
             "past the cap, an old use gets a higher L, never a lower one"
         );
+    }
+
+    /// A module of zero (or unknown) bytes has an infinite priority; evicting one anyway
+    /// (past the limit) must not make `L` infinite, which would erase every later
+    /// priority's difference (∞ + x = ∞ for every module used after it).
+    #[test]
+    fn an_infinite_priority_does_not_make_inflation_infinite() {
+        use crate::cost::gdsf_priority;
+        let mut l = Inflation::default();
+        l.raise(100, 3.0, 0);
+        l.raise(200, gdsf_priority(l.current(), 1, 5, 0), 0);
+        assert!(l.current().is_finite(), "L = {}", l.current());
+        // Two modules used after it keep their order: 64 MiB rebuilt in 5 ms goes first.
+        let (big_cheap, small_dear) = (
+            gdsf_priority(l.at(300), 1, 5_000_000, 64 << 20),
+            gdsf_priority(l.at(300), 1, 200_000_000, 1 << 20),
+        );
+        assert!(big_cheap < small_dear, "{big_cheap} vs {small_dear}");
     }
 }
