@@ -200,12 +200,19 @@ impl Tracker {
 
     /// Slope (bytes per invocation) above which growth is flagged (default 1024).
     ///
+    /// # Panics
+    /// If `bytes_per_invocation` is NaN (no slope is above it: detection would be off).
+    ///
     /// ```
     /// let tracker = lmms::memory::Tracker::new().leak_threshold(64.0 * 1024.0);
     /// assert_eq!(tracker.leak_check().threshold_bytes_per_invocation, 65536.0);
     /// ```
     #[must_use]
     pub fn leak_threshold(mut self, bytes_per_invocation: f64) -> Self {
+        assert!(
+            !bytes_per_invocation.is_nan(),
+            "leak threshold must be a number of bytes per invocation, got NaN"
+        );
         self.leak_threshold = bytes_per_invocation;
         self
     }
@@ -213,12 +220,19 @@ impl Tracker {
     /// Least r² of the straight-line fit for growth to count as steady (default 0.8;
     /// 0 flags any slope above the threshold).
     ///
+    /// # Panics
+    /// If `r_squared` is NaN or above 1 (no fit reaches it: detection would be off).
+    ///
     /// ```
     /// let tracker = lmms::memory::Tracker::new().leak_min_r_squared(0.0);
     /// assert!(!tracker.leak_check().suspected);
     /// ```
     #[must_use]
     pub fn leak_min_r_squared(mut self, r_squared: f64) -> Self {
+        assert!(
+            r_squared <= 1.0,
+            "least r² must be a number at most 1, got {r_squared}"
+        );
         self.leak_min_r_squared = r_squared;
         self
     }

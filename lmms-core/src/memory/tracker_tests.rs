@@ -117,3 +117,17 @@ fn record_of_extreme_readings_saturates() {
         "shrank: a negative delta"
     );
 }
+
+/// A NaN threshold or r² compares false with every slope: leak detection would be off
+/// without a word. Refused, as `RecommendOptions` refuses a NaN margin.
+#[test]
+#[should_panic(expected = "leak threshold")]
+fn a_nan_leak_threshold_is_refused() {
+    let _ = Tracker::new().leak_threshold(f64::NAN);
+}
+
+#[test]
+#[should_panic(expected = "r²")]
+fn a_nan_leak_r_squared_is_refused() {
+    let _ = Tracker::new().leak_min_r_squared(f64::NAN);
+}
