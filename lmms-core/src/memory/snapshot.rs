@@ -130,7 +130,9 @@ impl OpMemory {
     }
 
     pub(super) fn add(&mut self, before: &Reading, after: &Reading) {
-        let ns = after.at.saturating_duration_since(before.at).as_nanos() as u64;
+        let span = after.at.saturating_duration_since(before.at).as_nanos();
+        // Saturated, not cut to its low 64 bits: `Reading::at` is public.
+        let ns = u64::try_from(span).unwrap_or(u64::MAX);
         self.calls += 1;
         self.total_duration_ns = self.total_duration_ns.saturating_add(ns);
         self.max_duration_ns = self.max_duration_ns.max(ns);

@@ -131,3 +131,25 @@ fn a_nan_leak_threshold_is_refused() {
 fn a_nan_leak_r_squared_is_refused() {
     let _ = Tracker::new().leak_min_r_squared(f64::NAN);
 }
+
+/// `Reading::at` is public too: a span past `u64::MAX` nanoseconds (584 years) was cut
+/// to its low 64 bits (`as u64`), a short duration instead of the longest.
+#[test]
+fn record_of_a_span_past_u64_nanoseconds_saturates() {
+    let t = Tracker::new();
+    let before = Reading {
+        heap_bytes: None,
+        rss_bytes: None,
+        at: std::time::Instant::now(),
+    };
+    let after = Reading {
+        at: before.at + Duration::from_secs(1 << 40),
+        ..before
+    };
+    t.record("long", &before, &after);
+    let op = &t.report().operations["long"];
+    assert_eq!(
+        (op.max_duration_ns, op.total_duration_ns),
+        (u64::MAX, u64::MAX)
+    );
+}
