@@ -231,7 +231,9 @@ impl IdleGaps {
     /// println!("{gaps} idle gaps of a second or more");
     /// ```
     pub fn total(&self) -> u64 {
-        self.s1_to_10s + self.s10_to_1m + self.m1_to_10m + self.m10_to_1h + self.over_1h
+        [self.s10_to_1m, self.m1_to_10m, self.m10_to_1h, self.over_1h]
+            .into_iter()
+            .fold(self.s1_to_10s, u64::saturating_add)
     }
 }
 
@@ -329,6 +331,18 @@ mod tests {
         assert_eq!(expected_build_bytes(None, Some(5)), Some(5));
         assert_eq!(expected_build_bytes(Some(5), None), Some(5));
         assert_eq!(expected_build_bytes(None, None), None);
+    }
+
+    /// `IdleGaps`' fields are public (a default one can be filled in): their sum must not
+    /// overflow (a panic in debug builds, a wrapped count in release).
+    #[test]
+    fn idle_gap_total_saturates() {
+        let g = IdleGaps {
+            over_1h: u64::MAX,
+            s1_to_10s: 1,
+            ..IdleGaps::default()
+        };
+        assert_eq!(g.total(), u64::MAX);
     }
 
     #[test]
