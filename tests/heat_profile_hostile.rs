@@ -176,3 +176,28 @@ fn bytes_adding_up_past_u64_max_are_refused_not_wrapped() {
         .to_string();
     assert!(msg.contains(says), "{msg}");
 }
+
+/// A value, name or key of a hostile profile is quoted in the error cut short, not whole:
+/// the error becomes the gateway's fault, returned by every call (and logged by many
+/// handlers), so a 1 MiB value would make each call's error 1 MiB.
+#[test]
+fn a_huge_value_is_not_quoted_whole_in_the_error() {
+    let huge = "x".repeat(100_000);
+    for json in [
+        format!(r#"{{"version": "{huge}", "modules": []}}"#),
+        format!(r#"{{"version": 1, "modules": ["{huge}"]}}"#),
+        format!(r#"{{"version": 1, "modules": [{{"module": "{huge}", "calls_in_window": -1}}]}}"#),
+        format!(r#"{{"version": 1, "modules": [{{"module": "{huge}"}}]}}"#),
+        format!(r#"{{"version": 1, "modules": [], "{huge}": 1}}"#),
+        format!(
+            r#"{{"version": 1, "modules": [{{"module": "a", "calls_in_window": 1, "{huge}": 1}}]}}"#
+        ),
+        format!(
+            r#"{{"version": 1, "modules": [{{"module": "a", "calls_in_window": [{}0]}}]}}"#,
+            "0,".repeat(50_000)
+        ),
+    ] {
+        let msg = refused(&json);
+        assert!(msg.len() < 1_000, "{} bytes: {}…", msg.len(), &msg[..200]);
+    }
+}

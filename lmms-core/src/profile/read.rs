@@ -127,7 +127,7 @@ fn profile(tree: &Value) -> Result<HeatProfile, String> {
     };
     let n = version
         .as_u64()
-        .ok_or_else(|| format!("`version` must be a whole number, got {version}"))?;
+        .ok_or_else(|| format!("`version` must be a whole number, got {}", shown(version)))?;
     if n != HEAT_PROFILE_VERSION {
         return Err(format!(
             "version {n} is not supported (this build reads version {HEAT_PROFILE_VERSION})"
@@ -136,7 +136,8 @@ fn profile(tree: &Value) -> Result<HeatProfile, String> {
     const KNOWN: [&str; 3] = ["version", "heat_window_s", "modules"];
     if let Some(k) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!(
-            "the profile has an unknown field `{k}` (known: {})",
+            "the profile has an unknown field `{}` (known: {})",
+            cut(k),
             KNOWN.join(", ")
         ));
     }
@@ -153,7 +154,10 @@ fn profile(tree: &Value) -> Result<HeatProfile, String> {
         .map(|(i, entry)| module_entry(i, entry))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(name) = listed_twice(&modules) {
-        return Err(format!("module {name:?} is listed twice"));
+        return Err(format!(
+            "module {} is listed twice",
+            cut(&format!("{name:?}"))
+        ));
     }
     let profile = HeatProfile::new(heat_window_s, modules);
     profile.check_sums()?;
@@ -169,18 +173,21 @@ fn listed_twice(modules: &[ModuleHeat]) -> Option<&str> {
 
 fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
     let Value::Object(entry) = item else {
-        return Err(format!("modules[{i}] must be an object, got {item}"));
+        return Err(format!(
+            "modules[{i}] must be an object, got {}",
+            shown(item)
+        ));
     };
     let module = match entry.get("module") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         other => {
             return Err(format!(
                 "modules[{i}]: `module` must be a non-empty string, got {}",
-                other.map_or("nothing".to_string(), Value::to_string)
+                other.map_or("nothing".to_string(), shown)
             ))
         }
     };
-    let at = format!("module {module:?}");
+    let at = format!("module {}", cut(&format!("{module:?}")));
     const KNOWN: [&str; 5] = [
         "module",
         "calls_in_window",
@@ -190,7 +197,8 @@ fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
     ];
     if let Some(k) = entry.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!(
-            "{at} has an unknown field `{k}` (known: {})",
+            "{at} has an unknown field `{}` (known: {})",
+            cut(k),
             KNOWN.join(", ")
         ));
     }
@@ -211,6 +219,32 @@ fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
 }
 
 fn count(v: &Value, what: &str) -> Result<u64, String> {
-    v.as_u64()
-        .ok_or_else(|| format!("{what} must be a non-negative whole number, got {v}"))
+    v.as_u64().ok_or_else(|| {
+        format!(
+            "{what} must be a non-negative whole number, got {}",
+            shown(v)
+        )
+    })
+}
+
+/// The most of a value, name or key an error quotes, in bytes.
+const QUOTED_MAX: usize = 64;
+
+/// `v` as JSON, cut short by [`cut`].
+fn shown(v: &Value) -> String {
+    cut(&v.to_string())
+}
+
+/// `text`, or its first [`QUOTED_MAX`] bytes (at a character boundary) and how long it
+/// was: a profile's error becomes the gateway's fault, returned by every call, so it must
+/// not carry a hostile profile's megabyte of text.
+fn cut(text: &str) -> String {
+    if text.len() <= QUOTED_MAX {
+        return text.to_string();
+    }
+    let mut end = QUOTED_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
 }
