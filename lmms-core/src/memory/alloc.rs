@@ -4,7 +4,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64,
+    Ordering::{Relaxed, SeqCst},
+};
 use std::task::{Context, Poll};
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -121,9 +124,20 @@ pub(crate) fn high_water() -> Option<u64> {
 }
 
 /// Lowers the high-water mark to the current live heap; returns the mark it replaced.
+///
+/// An allocation on another thread between reading the live heap and storing the mark
+/// would be lost: its own `record` compared against the old, higher mark and skipped the
+/// update, and the store then put the mark below the live heap. So the live heap is read
+/// again after the store and the mark raised to it (`fetch_max`): an allocation counted
+/// before that read is in the mark; one after it sees the lowered mark and raises it
+/// itself.
 pub(crate) fn reset_high_water() -> Option<u64> {
-    let live = LIVE.load(Relaxed);
-    installed().then(|| PEAK.swap(live, Relaxed).max(0) as u64)
+    if !installed() {
+        return None;
+    }
+    let old = PEAK.swap(LIVE.load(SeqCst), SeqCst);
+    PEAK.fetch_max(LIVE.load(SeqCst), SeqCst);
+    Some(old.max(0) as u64)
 }
 
 fn installed() -> bool {
