@@ -2,7 +2,7 @@
 //! (`LMMS_HEAT_PROFILE` and its two settings) and the problem, and a bad profile in the
 //! environment gives the starting gateway a fault.
 
-use lmms::{Config, Error, HeatPreload, HeatProfile, Init, InitError};
+use lmms::{Config, Error, HeatPreload, HeatProfile, Init, InitError, ModuleHeat};
 
 const MIB: u64 = 1 << 20;
 
@@ -172,6 +172,23 @@ fn a_zero_min_calls_is_a_configuration_error() {
     // The builder checks it too.
     let zero = HeatPreload::new(HeatProfile::from_json(profile).unwrap()).min_calls(0);
     assert!(Config::builder().heat_preload(zero).build().is_err());
+}
+
+/// A profile built in code that lists a module twice is refused, as the reader refuses
+/// one in JSON: the preload would count the module's bytes twice against `max_mb`.
+#[test]
+fn a_profile_built_in_code_listing_a_module_twice_is_refused() {
+    let twice = HeatProfile::new(
+        60,
+        vec![ModuleHeat::new("thing", 5), ModuleHeat::new("thing", 3)],
+    );
+    let err = Config::builder()
+        .heat_preload(HeatPreload::new(twice))
+        .build()
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Config(_)), "{msg}");
+    assert!(msg.contains("\"thing\" is listed twice"), "{msg}");
 }
 
 /// A bad profile in the environment of a starting instance: the gateway has a fault (every

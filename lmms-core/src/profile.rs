@@ -136,14 +136,29 @@ impl HeatProfile {
         read::parse_str(text).map_err(|e| Error::Config(format!("heat profile: {e}")))
     }
 
-    /// The modules' `bytes` added up, checked: a preload adds them up as it goes, so a
-    /// profile whose sum does not fit a `u64` cannot be one this runtime wrote.
-    pub(crate) fn check_sums(&self) -> Result<(), String> {
+    /// What a profile must be, however it was made (read or built in code): each module
+    /// listed once (a preload would count a module's bytes twice), and the modules' `bytes`
+    /// adding up within a `u64` (a preload adds them up as it goes; a larger sum cannot be
+    /// a profile this runtime wrote).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(name) = self.listed_twice() {
+            return Err(format!(
+                "module {} is listed twice",
+                read::cut(&format!("{name:?}"))
+            ));
+        }
         self.modules
             .iter()
             .try_fold(0u64, |sum, m| sum.checked_add(m.bytes.unwrap_or(0)))
             .map(drop)
             .ok_or_else(|| "the modules' `bytes` add up past u64::MAX: not a real profile".into())
+    }
+
+    /// The first name (in name order) listed twice, comparing borrowed names: no copies.
+    fn listed_twice(&self) -> Option<&str> {
+        let mut names: Vec<&str> = self.modules.iter().map(|m| m.module.as_str()).collect();
+        crate::order::sort_by(&mut names, |a, b| a.cmp(b));
+        names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
     }
 }
 
@@ -211,7 +226,7 @@ impl HeatPreload {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         self.profile
-            .check_sums()
+            .check()
             .map_err(|e| Error::Config(format!("heat profile: {e}")))?;
         if self.min_calls == 0 {
             return Err(Error::Config(format!(

@@ -153,22 +153,9 @@ fn profile(tree: &Value) -> Result<HeatProfile, String> {
         .enumerate()
         .map(|(i, entry)| module_entry(i, entry))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(name) = listed_twice(&modules) {
-        return Err(format!(
-            "module {} is listed twice",
-            cut(&format!("{name:?}"))
-        ));
-    }
     let profile = HeatProfile::new(heat_window_s, modules);
-    profile.check_sums()?;
+    profile.check()?;
     Ok(profile)
-}
-
-/// The first name (in name order) listed twice, comparing borrowed names: no copies.
-fn listed_twice(modules: &[ModuleHeat]) -> Option<&str> {
-    let mut names: Vec<&str> = modules.iter().map(|m| m.module.as_str()).collect();
-    crate::order::sort_by(&mut names, |a, b| a.cmp(b));
-    names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
 fn module_entry(i: usize, item: &Value) -> Result<ModuleHeat, String> {
@@ -238,7 +225,7 @@ fn shown(v: &Value) -> String {
 /// `text`, or its first [`QUOTED_MAX`] bytes (at a character boundary) and how long it
 /// was: a profile's error becomes the gateway's fault, returned by every call, so it must
 /// not carry a hostile profile's megabyte of text.
-fn cut(text: &str) -> String {
+pub(super) fn cut(text: &str) -> String {
     if text.len() <= QUOTED_MAX {
         return text.to_string();
     }
