@@ -243,7 +243,11 @@ impl Gateway {
     pub fn preload(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
         let m = self.module_handle(name)?;
-        self.make_room(m.cell_index());
+        if !m.is_resident() {
+            // A build is coming: with a memory budget, make room for it first (a resident
+            // module builds nothing, and room made for it would evict for nothing).
+            self.make_room(m.cell_index());
+        }
         m.build()?;
         m.touch(self.now_ms());
         Ok(())
@@ -253,7 +257,9 @@ impl Gateway {
     pub async fn preload_async(&self, name: &str) -> Result<(), Error> {
         self.check_fault()?;
         let m = self.module_handle(name)?;
-        self.make_room(m.cell_index());
+        if !m.is_resident() {
+            self.make_room(m.cell_index());
+        }
         m.build_async().await?;
         m.touch(self.now_ms());
         Ok(())
