@@ -336,6 +336,11 @@ impl RawCell {
         verdict: &dyn Fn(Quiet) -> Result<(), Protection>,
     ) -> Result<Option<Detached>, Protection> {
         let mut st = lock(&self.state);
+        if let Phase::Dropping(_) = st.phase {
+            // Already unloaded: its value is being dropped (`value` is null). Nothing is
+            // resident, and no call holds it.
+            return Ok(None);
+        }
         if st.phase != Phase::Idle || st.tickets > 0 {
             return Err(Protection::ActiveCalls);
         }
