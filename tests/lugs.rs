@@ -228,3 +228,21 @@ fn fast_path_use_and_preload_count_as_use_for_the_grace_period() {
     // No counting allocator in this binary: reclaimed bytes are unknown, not zero.
     assert_eq!(gw.stats().memory_reclaimed_bytes, None);
 }
+
+/// `Unload::working_set` says the pressure rule evicted a working-set module at the limit.
+/// The idle rule does not read the working set: its unloads never carry the flag, however
+/// recently the module was called.
+#[test]
+fn an_idle_rule_unload_is_no_working_set_eviction() {
+    let (_g, _clock) = setup();
+    let gw = lmms::gateway();
+    f1_get().unwrap();
+    let r = gw.sweep();
+    assert_eq!(r.unloaded, vec!["f1"], "{r:?}");
+    let u = &r.unloads[0];
+    assert_eq!(u.reason, lmms::UnloadReason::IdleRule, "{u:?}");
+    assert!(
+        !u.working_set,
+        "an idle-rule unload flagged as at the limit: {u:?}"
+    );
+}

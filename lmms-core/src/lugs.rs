@@ -323,7 +323,8 @@ impl Gateway {
                             priority: pick.priority,
                             break_even_ms: pick.break_even_ms,
                             pressure,
-                            working_set: c.tier != Tier::Outside,
+                            // Only the pressure rule reads the working set.
+                            working_set: rule == Rule::Pressure && c.tier != Tier::Outside,
                         },
                     ));
                 }
