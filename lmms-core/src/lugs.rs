@@ -176,6 +176,10 @@ impl Gateway {
                 Ok(st) => st,
                 Err(TryLockError::Poisoned(p)) => p.into_inner(),
                 Err(TryLockError::WouldBlock) => {
+                    // Another sweep goes on; what this one saw of thrash is still reported.
+                    if let Some(seen) = thrash {
+                        report.thrash = Some(self.thrash_warning(seen));
+                    }
                     self.emit_heat_events(&report);
                     return timed(report, started, false);
                 }
